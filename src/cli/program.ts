@@ -1,0 +1,20 @@
+import { Command } from 'commander';
+import { registerInspectCommand } from './inspect-command.js';
+
+export interface CliIo {
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+}
+
+/** Commands record their exit status here instead of calling process.exit, so tests can run them in-process. */
+export interface CliState {
+  exitCode: number;
+}
+
+export function buildProgram(io: CliIo, state: CliState): Command {
+  const program = new Command('esp-ota')
+    .description('Self-hosted OTA firmware update server for ESP32 and ESP8266 fleets')
+    .configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) });
+  registerInspectCommand(program, io, state);
+  return program;
+}

@@ -1,0 +1,68 @@
+import semver from 'semver';
+
+/**
+ * The one place versions are parsed and compared (README "How versions are compared").
+ *
+ * Orderable versions: up to three numeric parts with an optional `v`, a semver pre-release and build
+ * (`v1.2.3-rc.1+abc`, calendar versions such as `2024.10.2`, a bare `1` or `1.2`, read as `1.0.0` / `1.2.0`), and a
+ * `git describe` suffix `-N-gHASH[-dirty]`, which means N commits *after* the tag: 1.2.3 < 1.2.3-4-gabc < 1.2.4.
+ * Anything else (`3d4085c-dirty`, `heads/main`) is an opaque label: equal only to itself, never older or newer.
+ */
+export interface ParsedVersion {
+  raw: string;
+  /** `major.minor.patch[-pre]` for semver ordering, without build metadata or the describe suffix. */
+  semver: string;
+  /** Commits after the tag, from a `git describe` suffix (0 without one). */
+  commitsAfter: number;
+  dirty: boolean;
+}
+
+const DESCRIBE_SUFFIX = /-(\d+)-g([0-9a-f]{4,40})(-dirty)?$/i;
+const NUMERIC = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?((?:-[0-9A-Za-z.-]+)?)((?:\+[0-9A-Za-z.-]+)?)$/;
+
+export function parseVersion(raw: string): ParsedVersion | undefined {
+  const text = raw.trim();
+  if (text.length === 0 || text.length > 64) return undefined;
+  let rest = text;
+  let commitsAfter = 0;
+  let dirty = false;
+  const describe = DESCRIBE_SUFFIX.exec(rest);
+  if (describe) {
+    commitsAfter = Number(describe[1]);
+    dirty = describe[3] !== undefined;
+    rest = rest.slice(0, describe.index);
+  } else if (/-dirty$/i.test(rest)) {
+    dirty = true;
+    rest = rest.slice(0, -'-dirty'.length);
+  }
+  const match = NUMERIC.exec(rest);
+  if (!match) return undefined;
+  const [, major, minor = '0', patch = '0', pre = ''] = match;
+  const core = [major, minor, patch].map((part) => String(Number(part))).join('.');
+  const candidate = core + pre;
+  if (!semver.valid(candidate)) return undefined;
+  return { raw: text, semver: candidate, commitsAfter, dirty };
+}
+
+/**
+ * -1 / 0 / 1 when both versions are orderable, `undefined` when either is an opaque label (then only equality of the
+ * trimmed strings means "same version"). Build metadata and `-dirty` do not take part in ordering.
+ */
+export function compareVersions(a: string, b: string): -1 | 0 | 1 | undefined {
+  if (a.trim() === b.trim()) return 0;
+  const pa = parseVersion(a);
+  const pb = parseVersion(b);
+  if (!pa || !pb) return undefined;
+  const bySemver = semver.compare(pa.semver, pb.semver);
+  if (bySemver !== 0) return bySemver;
+  return pa.commitsAfter === pb.commitsAfter ? 0 : pa.commitsAfter < pb.commitsAfter ? -1 : 1;
+}
+
+export function isOrderable(version: string): boolean {
+  return parseVersion(version) !== undefined;
+}
+
+/** Same version for people: `v1.2.3` and `1.2.3` are one version; opaque labels must match exactly. */
+export function sameVersion(a: string, b: string): boolean {
+  return compareVersions(a, b) === 0;
+}
