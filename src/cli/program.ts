@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerInspectCommand } from './inspect-command.js';
+import { registerServeCommand } from './serve-command.js';
 
 export interface CliIo {
   out: NodeJS.WritableStream;
@@ -15,6 +16,7 @@ export function buildProgram(io: CliIo, state: CliState): Command {
   const program = new Command('esp-ota')
     .description('Self-hosted OTA firmware update server for ESP32 and ESP8266 fleets')
     .configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) });
+  registerServeCommand(program, io, state);
   registerInspectCommand(program, io, state);
   return program;
 }

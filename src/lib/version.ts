@@ -66,3 +66,16 @@ export function isOrderable(version: string): boolean {
 export function sameVersion(a: string, b: string): boolean {
   return compareVersions(a, b) === 0;
 }
+
+/** One key per version as `sameVersion` sees it, for uniqueness in the catalogue. */
+export function versionKey(version: string): string {
+  const parsed = parseVersion(version);
+  return parsed ? `${parsed.semver}~${parsed.commitsAfter}` : version.trim();
+}
+
+const PRINTABLE_VERSION = /^[\x21-\x7e](?:[\x20-\x7e]{0,62}[\x21-\x7e])?$/;
+
+/** Versions are shown, stored and compared as text: 1–64 printable ASCII characters. */
+export function isValidVersionText(version: string): boolean {
+  return PRINTABLE_VERSION.test(version);
+}

@@ -1,0 +1,40 @@
+import type { Readable } from 'node:stream';
+
+/** What a staged or stored blob is: its key is its SHA-256, so equal bytes are stored once. */
+export interface BlobInfo {
+  key: string;
+  size: number;
+  md5: string;
+  sha256: string;
+}
+
+/** Bytes received and synced to disk, but not yet visible under their key. */
+export interface StagedBlob extends BlobInfo {
+  /** Reads the staged bytes (the analyser needs them whole; uploads are size-limited). */
+  read(): Promise<Buffer>;
+  /** Makes the blob visible under its key (atomic rename + directory sync). */
+  commit(): Promise<void>;
+  /** Throws the staged bytes away. */
+  discard(): Promise<void>;
+}
+
+export class BlobTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`the upload is larger than the limit of ${limit} bytes`);
+  }
+}
+
+/**
+ * Firmware bytes, streamed in and out. `stage` writes to a temporary file while hashing, and only `commit` moves it
+ * into place, so a key that exists always names complete, synced bytes.
+ */
+export interface BlobStore {
+  stage(source: Readable, limit: number): Promise<StagedBlob>;
+  read(key: string): Promise<Buffer>;
+  exists(key: string): Promise<boolean>;
+  /** Keys of committed blobs and when each was last committed, for the collector. */
+  list(): Promise<{ key: string; committedAt: number }[]>;
+  delete(key: string): Promise<void>;
+  /** Removes temporary files left by a crash. */
+  removeAbandonedStaging(olderThanMs: number): Promise<number>;
+}

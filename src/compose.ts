@@ -1,0 +1,106 @@
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { collectOrphanBlobs } from './blobs/blob-collector.js';
+import { FsBlobStore } from './blobs/fs-blob-store.js';
+import { databaseFile, type Config } from './config.js';
+import { createDatabase, type Database } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { createCatalogue, type Catalogue } from './db/stores.js';
+import { registerActivityRoutes } from './features/devices/device-routes.js';
+import { FirmwareService } from './features/firmware/firmware-service.js';
+import { registerFirmwareRoutes } from './features/firmware/firmware-routes.js';
+import { PlatformService } from './features/platforms/platform-service.js';
+import { registerPlatformRoutes } from './features/platforms/platform-routes.js';
+import { ActivityRecorder } from './features/update-check/activity-recorder.js';
+import { CatalogueView } from './features/update-check/catalogue-view.js';
+import { UpdateCheckService } from './features/update-check/update-check-service.js';
+import { registerUpdateRoutes } from './features/update-check/update-routes.js';
+import { createHttpServer } from './http/server.js';
+import { systemClock, type Clock } from './lib/clock.js';
+
+export interface App {
+  config: Config;
+  http: FastifyInstance;
+  db: Database;
+  catalogue: Catalogue;
+  platforms: PlatformService;
+  firmware: FirmwareService;
+  recorder: ActivityRecorder;
+  view: CatalogueView;
+  collectOrphans(): Promise<number>;
+  /** Listens on config.host:config.port; resolves to the bound address. */
+  listen(): Promise<string>;
+  /** Stops accepting connections, lets in-flight requests finish, flushes queued events, closes the database. */
+  close(): Promise<void>;
+}
+
+export interface ComposeOptions {
+  logger?: Logger;
+  clock?: Clock;
+}
+
+/** The composition root: config → database → stores → blobs → services → HTTP. Nothing else builds these. */
+export async function createApp(config: Config, options: ComposeOptions = {}): Promise<App> {
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const clock = options.clock ?? systemClock;
+  const db = createDatabase(
+    config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'sqlite', file: databaseFile(config) },
+  );
+  await migrateToLatest(db);
+  const catalogue = createCatalogue(db);
+  const blobs = new FsBlobStore(join(config.data, 'blobs'));
+  await blobs.init();
+
+  const view = new CatalogueView(catalogue, blobs, clock, {
+    refreshMs: config.catalogueRefreshMs,
+    cacheBytes: config.imageCache,
+  });
+  const onChange = () => view.invalidate();
+  const platforms = new PlatformService(catalogue, clock, onChange);
+  const firmware = new FirmwareService(catalogue, blobs, clock, config.uploadLimit, onChange);
+  const recorder = new ActivityRecorder(catalogue, { flushIntervalMs: config.eventFlushMs, maxBatch: 1000 }, logger);
+  const updates = new UpdateCheckService(view, recorder, clock, logger);
+  const collectOrphans = () =>
+    collectOrphanBlobs(
+      blobs,
+      () => catalogue.stores.images.referencedBlobs(),
+      config.orphanGraceMs,
+      clock.now(),
+      logger,
+    );
+
+  const http = await createHttpServer({ logger, uploadLimit: config.uploadLimit, trustProxy: config.trustProxy });
+  registerUpdateRoutes(http, updates);
+  registerPlatformRoutes(http, platforms);
+  registerFirmwareRoutes(http, firmware, platforms, config.uploadLimit);
+  registerActivityRoutes(http, catalogue, () => clock.now());
+
+  await collectOrphans();
+  const collector = setInterval(
+    () => void collectOrphans().catch((err: unknown) => logger.error({ err }, 'orphan collection failed')),
+    Math.max(config.orphanGraceMs, 60_000),
+  );
+  collector.unref();
+
+  let closed: Promise<void> | undefined;
+  return {
+    config,
+    http,
+    db,
+    catalogue,
+    platforms,
+    firmware,
+    recorder,
+    view,
+    collectOrphans,
+    listen: () => http.listen({ port: config.port, host: config.host }),
+    close: () =>
+      (closed ??= (async () => {
+        clearInterval(collector);
+        await http.close();
+        await recorder.flush();
+        await db.destroy();
+      })()),
+  };
+}

@@ -1,0 +1,233 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+
+/**
+ * Every setting, in one table: its YAML key, environment variable, default and meaning. Values come from defaults ←
+ * YAML file (`--config` / `ESP_OTA_CONFIG`) ← `ESP_OTA_*` environment ← command-line flags, and are validated at
+ * start; a bad configuration stops the server with every problem listed. docs/configuration.md mirrors this table.
+ */
+type OptionType = 'integer' | 'size' | 'string' | 'boolean' | 'enum';
+
+interface OptionSpec {
+  env: string;
+  type: OptionType;
+  default: string | number | boolean;
+  description: string;
+  min?: number;
+  max?: number;
+  values?: readonly string[];
+}
+
+const MiB = 1024 * 1024;
+
+export const OPTIONS = {
+  port: { env: 'ESP_OTA_PORT', type: 'integer', default: 8080, min: 0, max: 65535, description: 'TCP port for HTTP' },
+  host: { env: 'ESP_OTA_HOST', type: 'string', default: '0.0.0.0', description: 'address to listen on' },
+  data: {
+    env: 'ESP_OTA_DATA',
+    type: 'string',
+    default: './data',
+    description: 'data folder: SQLite database and firmware files',
+  },
+  databaseUrl: {
+    env: 'ESP_OTA_DATABASE_URL',
+    type: 'string',
+    default: '',
+    description: 'postgres://… to use PostgreSQL (several instances may share it); empty: SQLite in the data folder',
+  },
+  uploadLimit: {
+    env: 'ESP_OTA_UPLOAD_LIMIT',
+    type: 'size',
+    default: 16 * MiB,
+    min: 1024,
+    description: 'largest accepted upload (e.g. 16MiB)',
+  },
+  imageCache: {
+    env: 'ESP_OTA_IMAGE_CACHE',
+    type: 'size',
+    default: 64 * MiB,
+    min: 0,
+    description: 'memory for released images served to devices',
+  },
+  logLevel: {
+    env: 'ESP_OTA_LOG_LEVEL',
+    type: 'enum',
+    default: 'info',
+    values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    description: 'log level (JSON lines on stdout)',
+  },
+  catalogueRefreshMs: {
+    env: 'ESP_OTA_CATALOGUE_REFRESH_MS',
+    type: 'integer',
+    default: 2000,
+    min: 0,
+    description:
+      'how long device checks may use the in-memory catalogue before re-reading it (matters with several instances)',
+  },
+  eventFlushMs: {
+    env: 'ESP_OTA_EVENT_FLUSH_MS',
+    type: 'integer',
+    default: 1000,
+    min: 10,
+    max: 60_000,
+    description: 'device events are written at least this often',
+  },
+  orphanGraceMs: {
+    env: 'ESP_OTA_ORPHAN_GRACE_MS',
+    type: 'integer',
+    default: 10 * 60_000,
+    min: 0,
+    description: 'an unreferenced firmware file is deleted once it is at least this old',
+  },
+  trustProxy: {
+    env: 'ESP_OTA_TRUST_PROXY',
+    type: 'boolean',
+    default: false,
+    description: 'take client addresses from X-Forwarded-For',
+  },
+} as const satisfies Record<string, OptionSpec>;
+
+export type OptionName = keyof typeof OPTIONS;
+
+export interface Config {
+  port: number;
+  host: string;
+  data: string;
+  databaseUrl: string;
+  uploadLimit: number;
+  imageCache: number;
+  logLevel: string;
+  catalogueRefreshMs: number;
+  eventFlushMs: number;
+  orphanGraceMs: number;
+  trustProxy: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export interface ConfigSources {
+  /** Values from command-line flags (already named by option). */
+  flags?: Partial<Record<OptionName, string | number | boolean>>;
+  env?: NodeJS.ProcessEnv;
+  /** Path of a YAML file; defaults to ESP_OTA_CONFIG. */
+  file?: string | undefined;
+}
+
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const env = sources.env ?? process.env;
+  const problems: string[] = [];
+  const raw: Partial<Record<OptionName, unknown>> = {};
+  const origin: Partial<Record<OptionName, string>> = {};
+
+  const file = sources.file ?? env.ESP_OTA_CONFIG;
+  if (file) {
+    try {
+      const parsed: unknown = parseYaml(readFileSync(file, 'utf8'));
+      if (parsed !== null && parsed !== undefined && (typeof parsed !== 'object' || Array.isArray(parsed))) {
+        problems.push(`${file}: the configuration file must be a YAML mapping of option: value`);
+      } else {
+        for (const [key, value] of Object.entries((parsed ?? {}) as Record<string, unknown>)) {
+          if (!(key in OPTIONS))
+            problems.push(`${file}: unknown option "${key}" (known: ${Object.keys(OPTIONS).join(', ')})`);
+          else {
+            raw[key as OptionName] = value;
+            origin[key as OptionName] = `${file}: ${key}`;
+          }
+        }
+      }
+    } catch (error) {
+      problems.push(`${file}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    }
+  }
+  for (const [name, spec] of Object.entries(OPTIONS) as [OptionName, OptionSpec][]) {
+    if (env[spec.env] !== undefined && env[spec.env] !== '') {
+      raw[name] = env[spec.env];
+      origin[name] = spec.env;
+    }
+    const flag = sources.flags?.[name];
+    if (flag !== undefined) {
+      raw[name] = flag;
+      origin[name] = `--${name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`;
+    }
+  }
+
+  const config: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(OPTIONS) as [OptionName, OptionSpec][]) {
+    const value = raw[name] ?? spec.default;
+    const result = coerce(value, spec);
+    if (typeof result === 'object') problems.push(`${origin[name] ?? name}: ${result.problem}`);
+    else config[name] = result;
+  }
+  if (typeof config.databaseUrl === 'string' && config.databaseUrl && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
+    problems.push(
+      `${origin.databaseUrl ?? 'databaseUrl'}: only postgres:// URLs are supported (leave empty for SQLite)`,
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { ...(config as unknown as Config), data: resolve(config.data as string) };
+}
+
+function coerce(value: unknown, spec: OptionSpec): string | number | boolean | { problem: string } {
+  switch (spec.type) {
+    case 'string':
+      return typeof value === 'string' || typeof value === 'number' ? String(value) : { problem: 'must be a string' };
+    case 'boolean':
+      if (typeof value === 'boolean') return value;
+      if (value === 'true' || value === '1' || value === 'yes') return true;
+      if (value === 'false' || value === '0' || value === 'no') return false;
+      return { problem: `must be true or false, not ${JSON.stringify(value)}` };
+    case 'enum':
+      return typeof value === 'string' && spec.values!.includes(value)
+        ? value
+        : { problem: `must be one of ${spec.values!.join(', ')}, not ${JSON.stringify(value)}` };
+    case 'integer':
+    case 'size': {
+      const number =
+        spec.type === 'size'
+          ? parseSize(value)
+          : typeof value === 'number'
+            ? value
+            : /^-?\d+$/.test(String(value))
+              ? Number(value)
+              : NaN;
+      if (!Number.isSafeInteger(number)) {
+        return {
+          problem: `must be ${spec.type === 'size' ? 'a size such as 16MiB or 16777216' : 'a whole number'}, not ${JSON.stringify(value)}`,
+        };
+      }
+      if (spec.min !== undefined && number < spec.min) return { problem: `must be at least ${spec.min}` };
+      if (spec.max !== undefined && number > spec.max) return { problem: `must be at most ${spec.max}` };
+      return number;
+    }
+  }
+}
+
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1000,
+  kib: 1024,
+  m: MiB,
+  mb: 1e6,
+  mib: MiB,
+  g: 1024 * MiB,
+  gb: 1e9,
+  gib: 1024 * MiB,
+};
+
+function parseSize(value: unknown): number {
+  if (typeof value === 'number') return value;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(String(value));
+  const unit = match ? UNITS[match[2]!.toLowerCase()] : undefined;
+  return match && unit ? Math.round(Number(match[1]) * unit) : NaN;
+}
+
+export function databaseFile(config: Config): string {
+  return join(config.data, 'esp-ota.sqlite');
+}

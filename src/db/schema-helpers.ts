@@ -1,0 +1,17 @@
+import { type CreateTableBuilder, type Kysely, PostgresAdapter } from 'kysely';
+
+/**
+ * An auto-incrementing integer primary key: the one column type SQLite and PostgreSQL spell differently
+ * (`integer primary key autoincrement` vs `serial`).
+ */
+export function addIdColumn(db: Kysely<unknown>) {
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  return <T extends string>(table: CreateTableBuilder<T, never>): CreateTableBuilder<T, 'id'> =>
+    postgres
+      ? table.addColumn('id', 'serial', (c) => c.primaryKey())
+      : table.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
+}
+
+export function isPostgres(db: Kysely<unknown>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}

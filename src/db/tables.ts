@@ -1,0 +1,102 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** Times are epoch milliseconds (integers) on both SQLite and PostgreSQL; flags are 0/1 integers. */
+type Millis = number;
+
+export interface PlatformTable {
+  id: Generated<number>;
+  /** Display name as typed; `name_key` (lower case) is unique. Names are data, never paths or patterns. */
+  name: string;
+  name_key: string;
+  chip: string | null;
+  access_mode: 'allowlist' | 'open';
+  released_app_id: number | null;
+  released_fs_id: number | null;
+  /** 1 when a person chose the released app image (release/rollback); uploads then never move it. */
+  app_release_pinned: number;
+  /** Size of the devices' filesystem partition, for the size check in filesystem mode (the device does not send it). */
+  fs_partition_size: number | null;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
+export interface AllowlistTable {
+  platform_id: number;
+  /** 12 lower-case hex digits. */
+  mac: string;
+  label: string | null;
+  created_at: Millis;
+}
+
+export interface ImageTable {
+  id: Generated<number>;
+  platform_id: number;
+  kind: 'app' | 'filesystem';
+  version: string;
+  /** Normalised for uniqueness: `v1.2.3` and `1.2.3` are one version. */
+  version_key: string;
+  chip: string | null;
+  size: number;
+  md5: string;
+  sha256: string;
+  /** ESP32: SHA-256 over the image minus its digest, upper case, as `x-ESP32-sketch-sha256` reports it. */
+  appended_digest: string | null;
+  /** ESP8266: MD5s of the file with the flash-mode byte set to 0–3, as `x-ESP8266-sketch-md5` may report it. */
+  md5_variants: string | null;
+  /** The analyser's result and the identity, as JSON. */
+  analysis: string;
+  identity_source: string | null;
+  filename: string | null;
+  uploaded_at: Millis;
+}
+
+export interface DeviceTable {
+  mac: string;
+  platform_id: number | null;
+  platform_name: string;
+  family: string | null;
+  ip: string | null;
+  reported_version: string | null;
+  sdk_version: string | null;
+  free_space: number | null;
+  chip_size: number | null;
+  sketch_md5: string | null;
+  first_seen_at: Millis;
+  last_seen_at: Millis;
+  check_count: number;
+  download_count: number;
+  last_decision: string;
+  last_reason: string;
+}
+
+export interface EventTable {
+  id: Generated<number>;
+  at: Millis;
+  type: string;
+  platform_name: string | null;
+  mac: string | null;
+  from_version: string | null;
+  to_version: string | null;
+  decision: string | null;
+  reason: string | null;
+  detail: string | null;
+}
+
+export interface Tables {
+  platforms: PlatformTable;
+  allowlist: AllowlistTable;
+  images: ImageTable;
+  devices: DeviceTable;
+  events: EventTable;
+}
+
+export type PlatformRow = Selectable<PlatformTable>;
+export type NewPlatform = Insertable<PlatformTable>;
+export type PlatformUpdate = Updateable<PlatformTable>;
+export type AllowlistRow = Selectable<AllowlistTable>;
+export type ImageRow = Selectable<ImageTable>;
+export type NewImage = Insertable<ImageTable>;
+export type DeviceRow = Selectable<DeviceTable>;
+export type EventRow = Selectable<EventTable>;
+export type NewEvent = Insertable<EventTable>;
+export type { ColumnType };

@@ -1,0 +1,77 @@
+import type { AllowlistRow, DeviceRow, EventRow, ImageRow, PlatformRow } from '../db/tables.js';
+import { formatMac } from '../lib/mac.js';
+
+/** JSON shapes of the REST API: camelCase, ISO times, MACs as devices write them. */
+export function platformJson(p: PlatformRow) {
+  return {
+    name: p.name,
+    chip: p.chip,
+    accessMode: p.access_mode,
+    releasedAppId: p.released_app_id,
+    releasedFilesystemId: p.released_fs_id,
+    releasePinned: p.app_release_pinned === 1,
+    fsPartitionSize: p.fs_partition_size,
+    createdAt: iso(p.created_at),
+    updatedAt: iso(p.updated_at),
+  };
+}
+
+export function imageJson(i: ImageRow, platform?: PlatformRow) {
+  return {
+    id: i.id,
+    platform: platform?.name,
+    kind: i.kind,
+    version: i.version,
+    chip: i.chip,
+    size: i.size,
+    md5: i.md5,
+    sha256: i.sha256,
+    filename: i.filename,
+    identitySource: i.identity_source,
+    uploadedAt: iso(i.uploaded_at),
+    released: platform ? platform.released_app_id === i.id || platform.released_fs_id === i.id : undefined,
+  };
+}
+
+export function allowlistJson(a: AllowlistRow) {
+  return { mac: formatMac(a.mac), label: a.label, addedAt: iso(a.created_at) };
+}
+
+export function deviceJson(d: DeviceRow) {
+  return {
+    mac: formatMac(d.mac),
+    platform: d.platform_name,
+    family: d.family,
+    ip: d.ip,
+    version: d.reported_version,
+    sdkVersion: d.sdk_version,
+    freeSpace: d.free_space,
+    chipSize: d.chip_size,
+    sketchMd5: d.sketch_md5,
+    firstSeenAt: iso(d.first_seen_at),
+    lastSeenAt: iso(d.last_seen_at),
+    checks: d.check_count,
+    downloads: d.download_count,
+    lastDecision: d.last_decision,
+    lastReason: d.last_reason,
+  };
+}
+
+export function eventJson(e: EventRow) {
+  return {
+    id: e.id,
+    at: iso(e.at),
+    type: e.type,
+    platform: e.platform_name,
+    mac: e.mac ? formatMac(e.mac) : null,
+    fromVersion: e.from_version,
+    toVersion: e.to_version,
+    decision: e.decision,
+    reason: e.reason,
+    detail: e.detail,
+  };
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

@@ -1,0 +1,139 @@
+import type { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Static } from 'typebox';
+import { DomainError } from '../../lib/domain-error.js';
+import { imageJson, platformJson } from '../api-views.js';
+import type { PlatformService } from '../platforms/platform-service.js';
+import type { FirmwareService, UploadInput, UploadResult } from './firmware-service.js';
+
+const UploadQuery = Type.Object({
+  platform: Type.Optional(Type.String({ maxLength: 64 })),
+  version: Type.Optional(Type.String({ maxLength: 64 })),
+  release: Type.Optional(Type.Boolean()),
+  kind: Type.Optional(Type.Union([Type.Literal('app'), Type.Literal('filesystem')])),
+  filename: Type.Optional(Type.String({ maxLength: 255 })),
+});
+const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+const NameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) });
+
+/** Reads the upload from a raw `application/octet-stream` body or the multipart field `file`. */
+async function uploadSource(
+  request: FastifyRequest,
+  query: Static<typeof UploadQuery>,
+): Promise<{ stream: Readable; input: UploadInput }> {
+  const input: UploadInput = { ...query };
+  if (request.isMultipart()) {
+    const part = await request.file();
+    if (!part) throw new DomainError('bad-request', 'the multipart body has no file field');
+    const field = (name: string): string | undefined => {
+      const value = part.fields[name];
+      return value && !Array.isArray(value) && value.type === 'field'
+        ? String(value.value).trim() || undefined
+        : undefined;
+    };
+    input.platform ??= field('platform');
+    input.version ??= field('version');
+    input.release ??= field('release') === 'true' || field('release') === 'on' ? true : undefined;
+    input.filename ??= part.filename;
+    return { stream: part.file, input };
+  }
+  const type = request.headers['content-type'] ?? '';
+  if (!type.startsWith('application/octet-stream')) {
+    throw new DomainError(
+      'unsupported-media-type',
+      'send the firmware as application/octet-stream or multipart/form-data (field "file")',
+    );
+  }
+  return { stream: request.body as Readable, input };
+}
+
+export function uploadResultJson(result: UploadResult) {
+  return {
+    image: imageJson(result.image, result.platform),
+    platform: platformJson(result.platform),
+    released: result.released,
+    analysis: result.analysis,
+    identity: result.identity,
+  };
+}
+
+export function registerFirmwareRoutes(
+  server: FastifyInstance,
+  firmware: FirmwareService,
+  platforms: PlatformService,
+  uploadLimit: number,
+): void {
+  const app = server.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['firmware'];
+  const upload = async (request: FastifyRequest, reply: FastifyReply, query: Static<typeof UploadQuery>) => {
+    const declared = Number(request.headers['content-length']);
+    if (declared > uploadLimit + 64 * 1024) {
+      reply.header('connection', 'close');
+      throw new DomainError('upload-too-large', `the file is larger than the upload limit (${uploadLimit} bytes)`);
+    }
+    const { stream, input } = await uploadSource(request, query);
+    const result = await firmware.upload(stream, input);
+    return reply.code(201).send(uploadResultJson(result));
+  };
+
+  app.post(
+    '/api/v1/firmware',
+    {
+      schema: {
+        tags,
+        summary: 'Upload firmware; platform and version are read from the image unless given',
+        querystring: UploadQuery,
+      },
+    },
+    (request, reply) => upload(request, reply, request.query),
+  );
+  app.post(
+    '/api/v1/platforms/:name/firmware',
+    { schema: { tags, summary: 'Upload firmware to a platform', params: NameParams, querystring: UploadQuery } },
+    (request, reply) => upload(request, reply, { ...request.query, platform: request.params.name }),
+  );
+  app.get(
+    '/api/v1/platforms/:name/firmware',
+    { schema: { tags, summary: 'List a platform’s images, newest upload first', params: NameParams } },
+    async (request) => {
+      const { platform, images } = await firmware.list(request.params.name);
+      return { platform: platformJson(platform), images: images.map((i) => imageJson(i, platform)) };
+    },
+  );
+  app.get(
+    '/api/v1/firmware/:id',
+    { schema: { tags, summary: 'An image with its analysis', params: IdParams } },
+    async (request) => {
+      const image = await firmware.get(request.params.id);
+      const platform = (await platforms.list()).find((p) => p.id === image.platform_id);
+      return { ...imageJson(image, platform), analysis: JSON.parse(image.analysis) as unknown };
+    },
+  );
+  app.get(
+    '/api/v1/firmware/:id/download',
+    { schema: { tags, summary: 'Download an image', params: IdParams } },
+    async (request, reply) => {
+      const image = await firmware.get(request.params.id);
+      const safe = `${image.version}`.replace(/[^A-Za-z0-9._-]+/g, '_');
+      return reply
+        .header('content-type', 'application/octet-stream')
+        .header('content-disposition', `attachment; filename="firmware-${safe}.bin"`)
+        .header('x-MD5', image.md5)
+        .send(await firmware.bytes(image));
+    },
+  );
+  app.post(
+    '/api/v1/firmware/:id/release',
+    { schema: { tags, summary: 'Release (or roll back to) this image', params: IdParams } },
+    async (request) => platformJson(await firmware.release(request.params.id)),
+  );
+  app.delete(
+    '/api/v1/firmware/:id',
+    { schema: { tags, summary: 'Delete a kept image (not the released one)', params: IdParams } },
+    async (request, reply) => {
+      await firmware.delete(request.params.id);
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,314 @@
+import type { Readable } from 'node:stream';
+import { BlobTooLargeError, type BlobStore, type StagedBlob } from '../../blobs/blob-store.js';
+import type { Catalogue, Stores } from '../../db/stores.js';
+import type { ImageRow, PlatformRow } from '../../db/tables.js';
+import { analyzeImage, chipDisplayName, type AppImage, type ImageAnalysis } from '../../firmware-image/index.js';
+import { identify, type Identity } from '../../firmware-image/identify.js';
+import { PlatformNameIndex } from '../../firmware-image/platform-names.js';
+import { sketchMd5Variants } from '../../firmware-image/sketch-digests.js';
+import type { Clock } from '../../lib/clock.js';
+import { DomainError } from '../../lib/domain-error.js';
+import { compareVersions, isValidVersionText, versionKey } from '../../lib/version.js';
+import { changeEvent } from '../platforms/platform-service.js';
+
+export interface UploadInput {
+  platform?: string | undefined;
+  version?: string | undefined;
+  /** Release the new image now (pinning it), whatever its version. */
+  release?: boolean | undefined;
+  /** `app` or `filesystem`, when the uploader says which slot this is for. */
+  kind?: ImageRow['kind'] | undefined;
+  filename?: string | undefined;
+  actor?: string | undefined;
+}
+
+export interface UploadResult {
+  image: ImageRow;
+  platform: PlatformRow;
+  analysis: ImageAnalysis;
+  identity: Identity;
+  released: boolean;
+}
+
+/** Uploads, history, release and deletion of firmware images. */
+export class FirmwareService {
+  private nameIndex: { key: string; index: PlatformNameIndex } | undefined;
+
+  constructor(
+    private readonly catalogue: Catalogue,
+    private readonly blobs: BlobStore,
+    private readonly clock: Clock,
+    private readonly uploadLimit: number,
+    private readonly onChange: () => void,
+  ) {}
+
+  /**
+   * Stage → analyse → check the rules → commit the blob → commit the row. A failure at any step leaves the
+   * catalogue as it was; a blob committed without its row is removed by the collector.
+   */
+  async upload(source: Readable, input: UploadInput = {}): Promise<UploadResult> {
+    let staged: StagedBlob;
+    try {
+      staged = await this.blobs.stage(source, this.uploadLimit);
+    } catch (error) {
+      if (error instanceof BlobTooLargeError) {
+        throw new DomainError(
+          'upload-too-large',
+          `the file is larger than the upload limit (${this.uploadLimit} bytes)`,
+        );
+      }
+      throw error;
+    }
+    try {
+      return await this.accept(staged, input);
+    } finally {
+      await staged.discard();
+    }
+  }
+
+  private async accept(staged: StagedBlob, input: UploadInput): Promise<UploadResult> {
+    const bytes = await staged.read();
+    const analysis = analyzeImage(bytes);
+    if (analysis.kind === 'rejected') {
+      throw new DomainError('firmware-rejected', analysis.reason, { analysis });
+    }
+    const kind: ImageRow['kind'] = analysis.kind === 'app' ? 'app' : 'filesystem';
+    if (input.kind && input.kind !== kind) {
+      throw new DomainError(
+        'wrong-kind',
+        kind === 'app'
+          ? 'this is an application image, but a filesystem image was expected'
+          : `this is a ${analysis.kind === 'filesystem' ? analysis.fsType : ''} filesystem image, but an application image was expected`,
+        { analysis },
+      );
+    }
+    const platforms = await this.catalogue.stores.platforms.list();
+    const identity = identify(bytes, analysis, {
+      platforms: this.platformIndex(platforms),
+      explicit: { platform: input.platform, version: input.version },
+    });
+    const platform = this.resolvePlatform(platforms, identity, analysis);
+    const version = this.resolveVersion(identity, analysis);
+    if (analysis.kind === 'app' && platform.chip && platform.chip !== analysis.chip) {
+      throw new DomainError(
+        'wrong-chip',
+        `this image is built for ${chipDisplayName(analysis.chip)}, but platform "${platform.name}" is for ${platform.chip}`,
+        { analysis, identity },
+      );
+    }
+    const key = versionKey(version);
+    await this.refuseExistingVersion(this.catalogue.stores, platform, kind, key, version);
+
+    const app: AppImage | undefined = analysis.kind === 'app' ? analysis : undefined;
+    const variants = app ? sketchMd5Variants(bytes, app) : [];
+    await staged.commit();
+    const now = this.clock.now();
+    const {
+      image,
+      released,
+      platform: updated,
+    } = await this.catalogue.transact(async (stores) => {
+      const current = await stores.platforms.findById(platform.id);
+      if (!current) throw new DomainError('unknown-platform', `platform "${platform.name}" was deleted meanwhile`);
+      await this.refuseExistingVersion(stores, current, kind, key, version);
+      const image = await stores.images.insert({
+        platform_id: current.id,
+        kind,
+        version,
+        version_key: key,
+        chip: app?.chip ?? null,
+        size: staged.size,
+        md5: staged.md5,
+        sha256: staged.sha256,
+        appended_digest: app?.family === 'esp32' ? (app.appendedDigest ?? null) : null,
+        md5_variants: variants.length ? JSON.stringify(variants) : null,
+        analysis: JSON.stringify(analysis),
+        identity_source: identity.version.source ?? null,
+        filename: input.filename?.slice(0, 255) ?? null,
+        uploaded_at: now,
+      });
+      const released = await this.releaseOnUpload(stores, current, image, input.release === true, now);
+      await stores.events.append([
+        {
+          ...changeEvent(now, 'upload', current.name, input.actor ?? 'api', input.filename ?? undefined),
+          to_version: version,
+          decision: released ? 'released' : 'kept',
+        },
+      ]);
+      return { image, released, platform: (await stores.platforms.findById(current.id))! };
+    });
+    this.onChange();
+    return { image, platform: updated, analysis, identity, released };
+  }
+
+  private platformIndex(platforms: PlatformRow[]): PlatformNameIndex {
+    const key = platforms.map((p) => p.name).join('\n');
+    if (this.nameIndex?.key !== key)
+      this.nameIndex = { key, index: new PlatformNameIndex(platforms.map((p) => p.name)) };
+    return this.nameIndex.index;
+  }
+
+  private resolvePlatform(platforms: PlatformRow[], identity: Identity, analysis: ImageAnalysis): PlatformRow {
+    const name = identity.platform.value;
+    if (!name) {
+      throw new DomainError(
+        'identity-needed',
+        identity.platform.status === 'ambiguous'
+          ? 'the image names several platforms: say which one it is for'
+          : 'the image does not say which platform it is for: say which one',
+        { analysis, identity, needs: ['platform'] },
+      );
+    }
+    const platform = platforms.find((p) => p.name_key === name.trim().toLowerCase());
+    if (!platform) {
+      throw new DomainError(
+        'unknown-platform',
+        `there is no platform named "${name}" (${identity.platform.evidence}); create it first`,
+        {
+          analysis,
+          identity,
+          detectedPlatform: name,
+        },
+      );
+    }
+    return platform;
+  }
+
+  private resolveVersion(identity: Identity, analysis: ImageAnalysis): string {
+    const version = identity.version.value;
+    if (!version) {
+      const message =
+        analysis.kind === 'filesystem'
+          ? 'a filesystem image states no version: give one'
+          : identity.version.status === 'ambiguous'
+            ? `the image holds several possible versions (${identity.version.candidates
+                .map((c) => c.value)
+                .slice(0, 5)
+                .join(', ')}): say which one it is`
+            : 'the image states no version: give one';
+      throw new DomainError('identity-needed', message, { analysis, identity, needs: ['version'] });
+    }
+    if (!isValidVersionText(version)) {
+      throw new DomainError(
+        'invalid-version',
+        'a version is 1–64 printable characters without leading or trailing spaces',
+      );
+    }
+    return version;
+  }
+
+  private async refuseExistingVersion(
+    stores: Stores,
+    platform: PlatformRow,
+    kind: ImageRow['kind'],
+    key: string,
+    version: string,
+  ): Promise<void> {
+    const existing = await stores.images.findByVersion(platform.id, kind, key);
+    if (existing) {
+      throw new DomainError(
+        'version-exists',
+        `platform "${platform.name}" already has ${kind === 'app' ? 'an application' : 'a filesystem'} image version ${existing.version} (uploaded ${new Date(existing.uploaded_at).toISOString()}); delete it first to replace it`,
+        { existingImageId: existing.id, version },
+      );
+    }
+  }
+
+  /**
+   * Releases the new image when asked to, when nothing is released yet, or when it is newer than the released one
+   * and no person pinned the release. Where versions cannot be ordered, the later upload wins.
+   */
+  private async releaseOnUpload(
+    stores: Stores,
+    platform: PlatformRow,
+    image: ImageRow,
+    explicit: boolean,
+    now: number,
+  ): Promise<boolean> {
+    const isApp = image.kind === 'app';
+    const releasedId = isApp ? platform.released_app_id : platform.released_fs_id;
+    let release = explicit || releasedId === null;
+    if (!release && !(isApp && platform.app_release_pinned)) {
+      const released = await stores.images.findById(releasedId!);
+      const order = released ? compareVersions(image.version, released.version) : undefined;
+      release = !released || order === 1 || order === undefined;
+    }
+    if (!release) return false;
+    await stores.platforms.update(platform.id, {
+      ...(isApp ? { released_app_id: image.id, app_release_pinned: explicit ? 1 : 0 } : { released_fs_id: image.id }),
+      ...(isApp && !platform.chip ? { chip: image.chip } : {}),
+      updated_at: now,
+    });
+    return true;
+  }
+
+  async list(platformName: string): Promise<{ platform: PlatformRow; images: ImageRow[] }> {
+    const platform = await this.platform(platformName);
+    return { platform, images: await this.catalogue.stores.images.listForPlatform(platform.id) };
+  }
+
+  async get(id: number): Promise<ImageRow> {
+    const image = await this.catalogue.stores.images.findById(id);
+    if (!image) throw new DomainError('unknown-image', `there is no firmware image with id ${id}`);
+    return image;
+  }
+
+  async bytes(image: ImageRow): Promise<Buffer> {
+    return this.blobs.read(image.sha256);
+  }
+
+  /** Moves the release pointer to a kept image: release, or roll back. A person chose it, so uploads will not move it. */
+  async release(id: number, actor = 'api'): Promise<PlatformRow> {
+    const now = this.clock.now();
+    const platform = await this.catalogue.transact(async (stores) => {
+      const image = await stores.images.findById(id);
+      if (!image) throw new DomainError('unknown-image', `there is no firmware image with id ${id}`);
+      const platform = (await stores.platforms.findById(image.platform_id))!;
+      const previousId = image.kind === 'app' ? platform.released_app_id : platform.released_fs_id;
+      const previous = previousId !== null ? await stores.images.findById(previousId) : undefined;
+      await stores.platforms.update(platform.id, {
+        ...(image.kind === 'app' ? { released_app_id: image.id, app_release_pinned: 1 } : { released_fs_id: image.id }),
+        updated_at: now,
+      });
+      await stores.events.append([
+        {
+          ...changeEvent(now, 'release', platform.name, actor),
+          from_version: previous?.version ?? null,
+          to_version: image.version,
+          decision: image.kind,
+        },
+      ]);
+      return (await stores.platforms.findById(platform.id))!;
+    });
+    this.onChange();
+    return platform;
+  }
+
+  /** Deletes a kept image. The released image cannot be deleted: release another one first. */
+  async delete(id: number, actor = 'api'): Promise<void> {
+    const now = this.clock.now();
+    await this.catalogue.transact(async (stores) => {
+      const image = await stores.images.findById(id);
+      if (!image) throw new DomainError('unknown-image', `there is no firmware image with id ${id}`);
+      const platform = (await stores.platforms.findById(image.platform_id))!;
+      if (platform.released_app_id === id || platform.released_fs_id === id) {
+        throw new DomainError(
+          'image-released',
+          `version ${image.version} is released on "${platform.name}": release another image before deleting it`,
+        );
+      }
+      await stores.images.delete(id);
+      await stores.events.append([
+        { ...changeEvent(now, 'image-deleted', platform.name, actor), from_version: image.version },
+      ]);
+    });
+    // The blob goes when the collector finds nothing pointing at it.
+    this.onChange();
+  }
+
+  private async platform(name: string): Promise<PlatformRow> {
+    const platform = await this.catalogue.stores.platforms.findByName(name);
+    if (!platform) throw new DomainError('unknown-platform', `there is no platform named "${name}"`);
+    return platform;
+  }
+}

@@ -1,0 +1,94 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { allowlistJson, platformJson } from '../api-views.js';
+import type { PlatformService } from './platform-service.js';
+
+const NameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) });
+const AccessMode = Type.Union([Type.Literal('allowlist'), Type.Literal('open')]);
+const PlatformBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 64 }),
+    chip: Type.Optional(Type.Union([Type.String({ maxLength: 16 }), Type.Null()])),
+    accessMode: Type.Optional(AccessMode),
+    fsPartitionSize: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+const PlatformPatch = Type.Partial(PlatformBody, { additionalProperties: false });
+const AllowBody = Type.Object(
+  {
+    mac: Type.String({ maxLength: 32 }),
+    label: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+
+export function registerPlatformRoutes(server: FastifyInstance, platforms: PlatformService): void {
+  const app = server.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['platforms'];
+  app.get('/api/v1/platforms', { schema: { tags, summary: 'List platforms' } }, async () => ({
+    platforms: (await platforms.list()).map(platformJson),
+  }));
+
+  app.post(
+    '/api/v1/platforms',
+    { schema: { tags, summary: 'Create a platform', body: PlatformBody } },
+    async (request, reply) => {
+      const platform = await platforms.create(request.body);
+      return reply.code(201).send(platformJson(platform));
+    },
+  );
+
+  app.get(
+    '/api/v1/platforms/:name',
+    { schema: { tags, summary: 'Get a platform', params: NameParams } },
+    async (request) => platformJson(await platforms.get(request.params.name)),
+  );
+
+  app.patch(
+    '/api/v1/platforms/:name',
+    { schema: { tags, summary: 'Change a platform', params: NameParams, body: PlatformPatch } },
+    async (request) => platformJson(await platforms.update(request.params.name, request.body)),
+  );
+
+  app.delete(
+    '/api/v1/platforms/:name',
+    { schema: { tags, summary: 'Delete a platform, its images and allowlist', params: NameParams } },
+    async (request, reply) => {
+      await platforms.delete(request.params.name);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    '/api/v1/platforms/:name/allowlist',
+    { schema: { tags, summary: 'List allowed devices', params: NameParams } },
+    async (request) => ({
+      devices: (await platforms.listAllowed(request.params.name)).map(allowlistJson),
+    }),
+  );
+
+  app.post(
+    '/api/v1/platforms/:name/allowlist',
+    { schema: { tags, summary: 'Allow a device (MAC in any common format)', params: NameParams, body: AllowBody } },
+    async (request, reply) => {
+      const body = request.body;
+      const entry = await platforms.allow(request.params.name, body.mac, body.label);
+      return reply.code(201).send(allowlistJson(entry));
+    },
+  );
+
+  const MacParams = Type.Object({
+    name: Type.String({ minLength: 1, maxLength: 64 }),
+    mac: Type.String({ maxLength: 32 }),
+  });
+  app.delete(
+    '/api/v1/platforms/:name/allowlist/:mac',
+    { schema: { tags, summary: 'Remove a device from the allowlist', params: MacParams } },
+    async (request, reply) => {
+      const params = request.params;
+      await platforms.disallow(params.name, params.mac);
+      return reply.code(204).send();
+    },
+  );
+}

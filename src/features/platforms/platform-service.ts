@@ -1,0 +1,179 @@
+import type { Catalogue } from '../../db/stores.js';
+import type { AllowlistRow, PlatformRow } from '../../db/tables.js';
+import { isChipName } from '../../firmware-image/index.js';
+import type { Clock } from '../../lib/clock.js';
+import { DomainError } from '../../lib/domain-error.js';
+import { normalizeMac } from '../../lib/mac.js';
+import { nameKey } from './platform-store.js';
+
+export type AccessMode = 'allowlist' | 'open';
+
+export interface PlatformInput {
+  name: string;
+  chip?: string | null | undefined;
+  accessMode?: AccessMode | undefined;
+  fsPartitionSize?: number | null | undefined;
+}
+
+export interface PlatformChanges {
+  name?: string | undefined;
+  chip?: string | null | undefined;
+  accessMode?: AccessMode | undefined;
+  fsPartitionSize?: number | null | undefined;
+}
+
+/** Names are shown and typed by people and sent by devices in `dev=`; they are data, never paths or patterns. */
+const MAX_NAME = 64;
+
+export function validatePlatformName(name: unknown): string {
+  const trimmed = typeof name === 'string' ? name.trim() : '';
+  // eslint-disable-next-line no-control-regex
+  if (trimmed.length === 0 || trimmed.length > MAX_NAME || /[\u0000-\u001f\u007f/\\]/.test(trimmed)) {
+    throw new DomainError(
+      'invalid-name',
+      `a platform name is 1–${MAX_NAME} characters without slashes or control characters`,
+    );
+  }
+  return trimmed;
+}
+
+function validateChip(chip: string | null | undefined): string | null | undefined {
+  if (chip === undefined || chip === null || chip === '') return chip === '' ? null : chip;
+  const lower = chip.trim().toLowerCase().replace(/-/g, '');
+  if (!isChipName(lower))
+    throw new DomainError('bad-request', `unknown chip "${chip}" (e.g. esp8266, esp32, esp32s3, esp32c3)`);
+  return lower;
+}
+
+/** Platforms and their allowlists: the rules side of the catalogue. */
+export class PlatformService {
+  constructor(
+    private readonly catalogue: Catalogue,
+    private readonly clock: Clock,
+    private readonly onChange: () => void,
+  ) {}
+
+  list(): Promise<PlatformRow[]> {
+    return this.catalogue.stores.platforms.list();
+  }
+
+  async get(name: string): Promise<PlatformRow> {
+    const platform = await this.catalogue.stores.platforms.findByName(name);
+    if (!platform) throw new DomainError('unknown-platform', `there is no platform named "${name}"`);
+    return platform;
+  }
+
+  async create(input: PlatformInput, actor = 'api'): Promise<PlatformRow> {
+    const name = validatePlatformName(input.name);
+    const chip = validateChip(input.chip) ?? null;
+    const now = this.clock.now();
+    const created = await this.catalogue.transact(async (stores) => {
+      if (await stores.platforms.findByName(name)) {
+        throw new DomainError('platform-exists', `a platform named "${name}" already exists`);
+      }
+      const row = await stores.platforms.insert({
+        name,
+        name_key: nameKey(name),
+        chip,
+        access_mode: input.accessMode ?? 'allowlist',
+        released_app_id: null,
+        released_fs_id: null,
+        app_release_pinned: 0,
+        fs_partition_size: input.fsPartitionSize ?? null,
+        created_at: now,
+        updated_at: now,
+      });
+      await stores.events.append([changeEvent(now, 'platform-created', name, actor)]);
+      return row;
+    });
+    this.onChange();
+    return created;
+  }
+
+  async update(name: string, changes: PlatformChanges, actor = 'api'): Promise<PlatformRow> {
+    const now = this.clock.now();
+    const updated = await this.catalogue.transact(async (stores) => {
+      const platform = await stores.platforms.findByName(name);
+      if (!platform) throw new DomainError('unknown-platform', `there is no platform named "${name}"`);
+      const newName = changes.name !== undefined ? validatePlatformName(changes.name) : platform.name;
+      if (nameKey(newName) !== platform.name_key && (await stores.platforms.findByName(newName))) {
+        throw new DomainError('platform-exists', `a platform named "${newName}" already exists`);
+      }
+      const chip = changes.chip !== undefined ? validateChip(changes.chip) : platform.chip;
+      await stores.platforms.update(platform.id, {
+        name: newName,
+        name_key: nameKey(newName),
+        chip: chip ?? null,
+        access_mode: changes.accessMode ?? platform.access_mode,
+        fs_partition_size: changes.fsPartitionSize !== undefined ? changes.fsPartitionSize : platform.fs_partition_size,
+        updated_at: now,
+      });
+      await stores.events.append([changeEvent(now, 'platform-updated', newName, actor, JSON.stringify(changes))]);
+      return (await stores.platforms.findById(platform.id))!;
+    });
+    this.onChange();
+    return updated;
+  }
+
+  async delete(name: string, actor = 'api'): Promise<void> {
+    const now = this.clock.now();
+    await this.catalogue.transact(async (stores) => {
+      const platform = await stores.platforms.findByName(name);
+      if (!platform) throw new DomainError('unknown-platform', `there is no platform named "${name}"`);
+      await stores.platforms.delete(platform.id);
+      await stores.events.append([changeEvent(now, 'platform-deleted', platform.name, actor)]);
+    });
+    // Its images' blobs are now unreferenced; the collector removes them after the grace period.
+    this.onChange();
+  }
+
+  async listAllowed(name: string): Promise<AllowlistRow[]> {
+    const platform = await this.get(name);
+    return this.catalogue.stores.allowlist.list(platform.id);
+  }
+
+  async allow(name: string, macInput: string, label?: string | null, actor = 'api'): Promise<AllowlistRow> {
+    const mac = normalizeMac(macInput);
+    if (!mac) throw new DomainError('invalid-mac', `"${macInput}" is not a MAC address (e.g. 5C:CF:7F:12:34:56)`);
+    const now = this.clock.now();
+    const entry = await this.catalogue.transact(async (stores) => {
+      const platform = await stores.platforms.findByName(name);
+      if (!platform) throw new DomainError('unknown-platform', `there is no platform named "${name}"`);
+      const row: AllowlistRow = { platform_id: platform.id, mac, label: label?.trim() || null, created_at: now };
+      await stores.allowlist.upsert(row);
+      await stores.events.append([{ ...changeEvent(now, 'device-allowed', platform.name, actor), mac }]);
+      return row;
+    });
+    this.onChange();
+    return entry;
+  }
+
+  async disallow(name: string, macInput: string, actor = 'api'): Promise<void> {
+    const mac = normalizeMac(macInput);
+    if (!mac) throw new DomainError('invalid-mac', `"${macInput}" is not a MAC address (e.g. 5C:CF:7F:12:34:56)`);
+    const now = this.clock.now();
+    await this.catalogue.transact(async (stores) => {
+      const platform = await stores.platforms.findByName(name);
+      if (!platform) throw new DomainError('unknown-platform', `there is no platform named "${name}"`);
+      if (!(await stores.allowlist.remove(platform.id, mac))) {
+        throw new DomainError('unknown-device', `${mac} is not on the allowlist of "${platform.name}"`);
+      }
+      await stores.events.append([{ ...changeEvent(now, 'device-disallowed', platform.name, actor), mac }]);
+    });
+    this.onChange();
+  }
+}
+
+export function changeEvent(at: number, type: string, platform: string, actor: string, detail?: string) {
+  return {
+    at,
+    type,
+    platform_name: platform,
+    mac: null,
+    from_version: null,
+    to_version: null,
+    decision: null,
+    reason: actor,
+    detail: detail ?? null,
+  };
+}

@@ -1,0 +1,55 @@
+import type { ImageRow, PlatformRow } from '../../db/tables.js';
+import type { ChipFamily, ImageAnalysis } from '../../firmware-image/index.js';
+import { familyOf, isChipName } from '../../firmware-image/index.js';
+
+/** What a device check needs to know about a released image, without touching the database. */
+export interface ReleasedImage {
+  id: number;
+  kind: ImageRow['kind'];
+  version: string;
+  size: number;
+  md5: string;
+  sha256: string;
+  /** Digests a device running this image reports: its MD5 (and ESP8266 variants), the ESP32 appended digest. */
+  runningDigests: ReadonlySet<string>;
+  family: ChipFamily | undefined;
+  /** Flash size the ESP8266 header demands; the client refuses (−107) a chip smaller than this. */
+  flashSizeBytes: number | undefined;
+}
+
+export interface PlatformView {
+  id: number;
+  name: string;
+  accessMode: PlatformRow['access_mode'];
+  allowlist: ReadonlySet<string>;
+  app: ReleasedImage | undefined;
+  filesystem: ReleasedImage | undefined;
+  /** A person chose the released app: a device on a newer version is offered this older one (rollback). */
+  appPinned: boolean;
+  fsPartitionSize: number | undefined;
+  /** Version of any kept image, by the digests a device running it reports: tells what a silent device runs. */
+  versionByDigest: ReadonlyMap<string, string>;
+}
+
+export function toReleasedImage(row: ImageRow): ReleasedImage {
+  const analysis = JSON.parse(row.analysis) as ImageAnalysis;
+  const chip = row.chip && isChipName(row.chip) ? row.chip : undefined;
+  return {
+    id: row.id,
+    kind: row.kind,
+    version: row.version,
+    size: row.size,
+    md5: row.md5,
+    sha256: row.sha256,
+    runningDigests: new Set(runningDigests(row)),
+    family: chip ? familyOf(chip) : undefined,
+    flashSizeBytes: analysis.kind === 'app' && analysis.family === 'esp8266' ? analysis.flash.sizeBytes : undefined,
+  };
+}
+
+export function runningDigests(row: ImageRow): string[] {
+  const digests = [row.md5];
+  if (row.appended_digest) digests.push(row.appended_digest);
+  if (row.md5_variants) digests.push(...(JSON.parse(row.md5_variants) as string[]));
+  return digests;
+}

@@ -1,0 +1,111 @@
+import type { BlobStore } from '../../blobs/blob-store.js';
+import type { Catalogue } from '../../db/stores.js';
+import type { Clock } from '../../lib/clock.js';
+import { type PlatformView, type ReleasedImage, runningDigests, toReleasedImage } from './catalogue-snapshot.js';
+
+export interface CatalogueViewOptions {
+  /** How old a snapshot may get before the next check reloads it (other instances may have written). */
+  refreshMs: number;
+  /** Bytes of released images held in memory; devices are served from here with one write per response. */
+  cacheBytes: number;
+}
+
+/**
+ * The hot path's read model: platforms, allowlists and released images in memory, reloaded when this process
+ * writes (invalidate) or when the snapshot is older than `refreshMs`. Image bytes are cached by SHA-256 up to a
+ * byte budget, least recently used first out.
+ */
+export class CatalogueView {
+  private snapshot: { loadedAt: number; platforms: Map<string, PlatformView> } | undefined;
+  private loading: Promise<Map<string, PlatformView>> | undefined;
+  private generation = 0;
+  private readonly bytes = new Map<string, Buffer>();
+  private cachedBytes = 0;
+
+  constructor(
+    private readonly catalogue: Catalogue,
+    private readonly blobs: BlobStore,
+    private readonly clock: Clock,
+    private readonly options: CatalogueViewOptions,
+  ) {}
+
+  invalidate(): void {
+    this.generation++;
+    this.snapshot = undefined;
+  }
+
+  async platform(name: string): Promise<PlatformView | undefined> {
+    const snapshot = this.snapshot;
+    if (snapshot && this.clock.now() - snapshot.loadedAt < this.options.refreshMs) {
+      return snapshot.platforms.get(name.trim().toLowerCase());
+    }
+    return (await this.reload()).get(name.trim().toLowerCase());
+  }
+
+  private reload(): Promise<Map<string, PlatformView>> {
+    if (this.loading) return this.loading;
+    const generation = this.generation;
+    const startedAt = this.clock.now();
+    this.loading = this.load()
+      .then((platforms) => {
+        // A write during the load may not be in it; keep it only if nothing was invalidated meanwhile.
+        if (generation === this.generation) this.snapshot = { loadedAt: startedAt, platforms };
+        return platforms;
+      })
+      .finally(() => (this.loading = undefined));
+    return this.loading;
+  }
+
+  private async load(): Promise<Map<string, PlatformView>> {
+    const { stores } = this.catalogue;
+    const [platforms, allowlist, images] = await Promise.all([
+      stores.platforms.list(),
+      stores.allowlist.listAll(),
+      stores.images.listAll(),
+    ]);
+    const views = new Map<string, PlatformView>();
+    for (const p of platforms) {
+      const own = images.filter((i) => i.platform_id === p.id);
+      const versionByDigest = new Map<string, string>();
+      for (const image of own)
+        if (image.kind === 'app') for (const d of runningDigests(image)) versionByDigest.set(d, image.version);
+      const released = (id: number | null): ReleasedImage | undefined => {
+        const row = id === null ? undefined : own.find((i) => i.id === id);
+        return row ? toReleasedImage(row) : undefined;
+      };
+      views.set(p.name_key, {
+        id: p.id,
+        name: p.name,
+        accessMode: p.access_mode,
+        allowlist: new Set(allowlist.filter((a) => a.platform_id === p.id).map((a) => a.mac)),
+        app: released(p.released_app_id),
+        filesystem: released(p.released_fs_id),
+        appPinned: p.app_release_pinned === 1,
+        fsPartitionSize: p.fs_partition_size ?? undefined,
+        versionByDigest,
+      });
+    }
+    return views;
+  }
+
+  /** The image's bytes, from memory when cached. Blobs are immutable, so a cached copy never goes stale. */
+  async imageBytes(image: ReleasedImage): Promise<Buffer> {
+    const cached = this.bytes.get(image.sha256);
+    if (cached) {
+      this.bytes.delete(image.sha256);
+      this.bytes.set(image.sha256, cached); // most recently used goes last
+      return cached;
+    }
+    const data = await this.blobs.read(image.sha256);
+    if (data.length <= this.options.cacheBytes) {
+      this.bytes.set(image.sha256, data);
+      this.cachedBytes += data.length;
+      for (const [key, value] of this.bytes) {
+        if (this.cachedBytes <= this.options.cacheBytes) break;
+        this.bytes.delete(key);
+        this.cachedBytes -= value.length;
+      }
+    }
+    return data;
+  }
+}

@@ -1,0 +1,169 @@
+import { compareVersions } from '../../lib/version.js';
+import type { PlatformView, ReleasedImage } from './catalogue-snapshot.js';
+import { FILESYSTEM_MODES, type EspRequest } from './esp-request.js';
+
+/** Machine-readable reasons, sent as `x-ota-reason` and logged with every check. */
+export type DecisionReason =
+  | 'newer-version'
+  | 'different-version'
+  | 'rollback'
+  | 'version-query'
+  | 'direct-download'
+  | 'current'
+  | 'device-newer'
+  | 'nothing-released'
+  | 'unknown-platform'
+  | 'mac-required'
+  | 'not-allowed'
+  | 'wrong-chip-family'
+  | 'too-large'
+  | 'flash-too-small'
+  | 'version-unknown';
+
+export type Decision =
+  | { action: 'serve'; image: ReleasedImage; reason: DecisionReason; message: string }
+  | { action: 'announce-version'; image: ReleasedImage; reason: 'version-query'; message: string }
+  | { action: 'not-modified'; reason: DecisionReason; message: string; image: ReleasedImage | undefined }
+  | {
+      action: 'refuse';
+      status: 400 | 403 | 404;
+      reason: DecisionReason;
+      message: string;
+      image: ReleasedImage | undefined;
+    };
+
+/**
+ * The update decision (README "What a device is told"): a pure function of what the device said and the
+ * platform's released images. 304 whenever there is nothing to do, never 400/204 for "no update" (protocol.md §5).
+ */
+export function decide(request: EspRequest, platform: PlatformView | undefined): Decision {
+  if (!platform) {
+    return refuse(404, 'unknown-platform', `there is no platform named "${request.platform}"`);
+  }
+  if (platform.accessMode === 'allowlist') {
+    if (!request.mac)
+      return refuse(403, 'mac-required', 'this platform only serves listed devices, and the request names no MAC');
+    if (!platform.allowlist.has(request.mac))
+      return refuse(403, 'not-allowed', `device ${request.mac} is not on the allowlist of "${platform.name}"`);
+  }
+  const filesystemMode = FILESYSTEM_MODES.has(request.mode);
+  const image = filesystemMode ? platform.filesystem : platform.app;
+  if (!image) {
+    return notModified(
+      'nothing-released',
+      `no ${filesystemMode ? 'filesystem' : 'application'} image is released for "${platform.name}"`,
+      undefined,
+    );
+  }
+  if (request.mode === 'version') {
+    return {
+      action: 'announce-version',
+      image,
+      reason: 'version-query',
+      message: `released version is ${image.version}`,
+    };
+  }
+  if (!filesystemMode && request.family && image.family && request.family !== image.family) {
+    return refuse(
+      403,
+      'wrong-chip-family',
+      `the released image is for ${image.family}, but this device is an ${request.family}`,
+      image,
+    );
+  }
+
+  const offer: Offer =
+    request.client === 'direct'
+      ? { action: 'offer', reason: 'direct-download', message: `released version ${image.version}` }
+      : whyOffer(request, image, platform, filesystemMode);
+  if (offer.action !== 'offer') return offer.decision;
+
+  if (!filesystemMode && request.freeSpace !== undefined && image.size > request.freeSpace) {
+    return refuse(
+      403,
+      'too-large',
+      `the image (${image.size} bytes) is larger than the device's free space (${request.freeSpace} bytes)`,
+      image,
+    );
+  }
+  if (filesystemMode && platform.fsPartitionSize !== undefined && image.size > platform.fsPartitionSize) {
+    return refuse(
+      403,
+      'too-large',
+      `the filesystem image (${image.size} bytes) is larger than the partition (${platform.fsPartitionSize} bytes)`,
+      image,
+    );
+  }
+  if (
+    !filesystemMode &&
+    image.flashSizeBytes &&
+    request.chipSize !== undefined &&
+    image.flashSizeBytes > request.chipSize
+  ) {
+    return refuse(
+      403,
+      'flash-too-small',
+      `the image is built for ${image.flashSizeBytes} bytes of flash, but the device has ${request.chipSize}`,
+      image,
+    );
+  }
+  return { action: 'serve', image, reason: offer.reason, message: offer.message };
+}
+
+type Offer = { action: 'offer'; reason: DecisionReason; message: string } | { action: 'skip'; decision: Decision };
+
+function whyOffer(request: EspRequest, image: ReleasedImage, platform: PlatformView, filesystemMode: boolean): Offer {
+  // The running image's digest is the strongest evidence, and works for devices that send no version.
+  const digest = filesystemMode ? undefined : (request.sketchSha256 ?? request.sketchMd5);
+  const runsRelease =
+    !filesystemMode &&
+    ((request.sketchMd5 !== undefined && image.runningDigests.has(request.sketchMd5)) ||
+      (request.sketchSha256 !== undefined && image.runningDigests.has(request.sketchSha256)));
+  if (runsRelease) return skip(notModified('current', `the device runs the released image (${image.version})`, image));
+
+  const running = request.version ?? (digest ? platform.versionByDigest.get(digest) : undefined);
+  if (running === undefined) {
+    if (digest)
+      return {
+        action: 'offer',
+        reason: 'different-version',
+        message: `the device runs an image this server does not know; ${image.version} is released`,
+      };
+    return skip(
+      refuse(
+        400,
+        'version-unknown',
+        'the request says neither which version the device runs (ver= or x-…-version) nor its sketch MD5',
+        image,
+      ),
+    );
+  }
+  const order = compareVersions(running, image.version);
+  if (order === 0) return skip(notModified('current', `the device runs ${running}, the released version`, image));
+  if (order === -1) return { action: 'offer', reason: 'newer-version', message: `${running} → ${image.version}` };
+  if (order === 1) {
+    const pinned = filesystemMode ? false : platform.appPinned;
+    if (pinned)
+      return { action: 'offer', reason: 'rollback', message: `${running} → ${image.version} (released on purpose)` };
+    return skip(
+      notModified('device-newer', `the device runs ${running}, newer than the released ${image.version}`, image),
+    );
+  }
+  return {
+    action: 'offer',
+    reason: 'different-version',
+    message: `${running} → ${image.version} (versions not comparable)`,
+  };
+}
+
+function skip(decision: Decision): Offer {
+  return { action: 'skip', decision };
+}
+
+function refuse(status: 400 | 403 | 404, reason: DecisionReason, message: string, image?: ReleasedImage): Decision {
+  return { action: 'refuse', status, reason, message, image };
+}
+
+function notModified(reason: DecisionReason, message: string, image: ReleasedImage | undefined): Decision {
+  return { action: 'not-modified', reason, message, image };
+}

@@ -1,0 +1,109 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { normalizeMac } from '../../lib/mac.js';
+import { isValidVersionText } from '../../lib/version.js';
+
+export type DeviceFamily = 'esp8266' | 'esp32';
+export type UpdateMode = 'sketch' | 'spiffs' | 'littlefs' | 'fatfs' | 'flashfs' | 'version';
+export const FILESYSTEM_MODES: ReadonlySet<UpdateMode> = new Set(['spiffs', 'littlefs', 'fatfs', 'flashfs']);
+
+/** What a device told us about itself, from the query and its `x-ESP8266-*` / `x-ESP32-*` headers (protocol.md §1). */
+export interface EspRequest {
+  /** `arduino`: the /update protocol, which needs the running version; `direct`: a stable URL that always serves. */
+  client: 'arduino' | 'direct';
+  platform: string;
+  mac: string | undefined;
+  family: DeviceFamily | undefined;
+  mode: UpdateMode;
+  version: string | undefined;
+  freeSpace: number | undefined;
+  chipSize: number | undefined;
+  sketchSize: number | undefined;
+  sketchMd5: string | undefined;
+  sketchSha256: string | undefined;
+  sdkVersion: string | undefined;
+}
+
+export class MalformedRequestError extends Error {}
+
+type Query = Record<string, string | string[] | undefined>;
+const MODES = new Set<string>(['sketch', 'spiffs', 'littlefs', 'fatfs', 'flashfs', 'version']);
+
+/** Turns an update request into typed facts, or a `MalformedRequestError` that says what is wrong (→ 400). */
+export function parseEspRequest(query: Query, headers: IncomingHttpHeaders): EspRequest {
+  const family = detectFamily(headers);
+  const prefix = family ? `x-${family}-` : undefined;
+  const header = (name: string): string | undefined => {
+    if (!prefix) return undefined;
+    const value = headers[prefix + name];
+    if (Array.isArray(value)) throw new MalformedRequestError(`header ${prefix}${name} was sent more than once`);
+    const trimmed = value?.trim();
+    return trimmed ? trimmed : undefined;
+  };
+
+  const platform = single(query, 'dev');
+  if (!platform) throw new MalformedRequestError('the platform is missing: send ?dev=<platform name>');
+  if (platform.length > 64) throw new MalformedRequestError('the platform name in dev= is longer than 64 characters');
+
+  const mode = (header('mode') ?? single(query, 'mode') ?? 'sketch').toLowerCase();
+  if (!MODES.has(mode)) throw new MalformedRequestError(`unknown update mode "${mode}"`);
+
+  const version = header('version') ?? single(query, 'ver');
+  if (version !== undefined && !isValidVersionText(version)) {
+    throw new MalformedRequestError('the version must be 1–64 printable characters');
+  }
+
+  // STA first; BASE (newer ESP32 cores) or AP when STA is missing or empty, e.g. on Ethernet-only boards.
+  const macText = header('sta-mac') ?? header('base-mac') ?? header('ap-mac') ?? single(query, 'mac');
+  let mac: string | undefined;
+  if (macText !== undefined) {
+    mac = normalizeMac(macText);
+    if (!mac) throw new MalformedRequestError(`"${macText.slice(0, 40)}" is not a MAC address`);
+  }
+
+  return {
+    client: 'arduino',
+    platform,
+    mac,
+    family,
+    mode: mode as UpdateMode,
+    version,
+    freeSpace: decimal(header('free-space'), 'free-space'),
+    chipSize: decimal(header('chip-size'), 'chip-size'),
+    sketchSize: decimal(header('sketch-size'), 'sketch-size'),
+    sketchMd5: hexDigest(header('sketch-md5'), 32, 'sketch-md5')?.toLowerCase(),
+    sketchSha256: hexDigest(header('sketch-sha256'), 64, 'sketch-sha256')?.toUpperCase(),
+    sdkVersion: header('sdk-version')?.slice(0, 64),
+  };
+}
+
+function detectFamily(headers: IncomingHttpHeaders): DeviceFamily | undefined {
+  for (const name of Object.keys(headers)) {
+    if (name.startsWith('x-esp8266-')) return 'esp8266';
+    if (name.startsWith('x-esp32-')) return 'esp32';
+  }
+  const agent = headers['user-agent'] ?? '';
+  if (agent.startsWith('ESP8266-http-Update')) return 'esp8266';
+  if (agent.startsWith('ESP32-http-Update') || agent.startsWith('ESP32 HTTP Client')) return 'esp32';
+  return undefined;
+}
+
+function single(query: Query, name: string): string | undefined {
+  const value = query[name];
+  if (Array.isArray(value)) throw new MalformedRequestError(`${name}= was given more than once`);
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+function decimal(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(value)) throw new MalformedRequestError(`${name} must be a decimal number`);
+  return Number(value);
+}
+
+function hexDigest(value: string | undefined, length: number, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.length !== length || !/^[0-9a-f]+$/i.test(value)) {
+    throw new MalformedRequestError(`${name} must be ${length} hex digits`);
+  }
+  return value;
+}

@@ -1,0 +1,73 @@
+import type { Clock } from '../../lib/clock.js';
+import type { ActivityRecorder } from './activity-recorder.js';
+import type { CatalogueView } from './catalogue-view.js';
+import { decide, type Decision } from './decide.js';
+import type { EspRequest } from './esp-request.js';
+
+interface Logger {
+  info(object: unknown, message: string): void;
+}
+
+/** A device check: look the platform up in memory, decide, and queue the device row and event. */
+export class UpdateCheckService {
+  constructor(
+    private readonly view: CatalogueView,
+    private readonly recorder: ActivityRecorder,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {}
+
+  async check(request: EspRequest, ip: string | undefined): Promise<Decision> {
+    const platform = await this.view.platform(request.platform);
+    const decision = decide(request, platform);
+    const now = this.clock.now();
+    const served = decision.action === 'serve';
+    const offered = decision.image?.version ?? null;
+    this.log.info(
+      {
+        platform: request.platform,
+        mac: request.mac,
+        from: request.version,
+        to: offered,
+        decision: decision.action,
+        reason: decision.reason,
+      },
+      'device check',
+    );
+    this.recorder.record(
+      request.mac
+        ? {
+            mac: request.mac,
+            platform_id: platform?.id ?? null,
+            platform_name: platform?.name ?? request.platform,
+            family: request.family ?? null,
+            ip: ip ?? null,
+            reported_version: request.version ?? null,
+            sdk_version: request.sdkVersion ?? null,
+            free_space: request.freeSpace ?? null,
+            chip_size: request.chipSize ?? null,
+            sketch_md5: request.sketchMd5 ?? null,
+            last_seen_at: now,
+            last_decision: decision.action,
+            last_reason: decision.reason,
+            checks: 1,
+            downloads: served ? 1 : 0,
+          }
+        : undefined,
+      {
+        at: now,
+        type: served ? 'download' : 'check',
+        platform_name: platform?.name ?? request.platform,
+        mac: request.mac ?? null,
+        from_version: request.version ?? null,
+        to_version: offered,
+        decision: decision.action,
+        reason: decision.reason,
+        detail: decision.message,
+      },
+    );
+    return decision;
+  }
+
+  imageBytes = (image: Parameters<CatalogueView['imageBytes']>[0]) => this.view.imageBytes(image);
+}

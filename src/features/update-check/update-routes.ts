@@ -1,0 +1,98 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { parseRange } from '../../http/byte-range.js';
+import { sendError } from '../../http/error-handler.js';
+import type { ReleasedImage } from './catalogue-snapshot.js';
+import { MalformedRequestError, parseEspRequest, type EspRequest } from './esp-request.js';
+import type { UpdateCheckService } from './update-check-service.js';
+
+/**
+ * The device protocol (protocol.md §5). `/update` is the original server's URL, used unchanged by existing
+ * devices; `/ota/<platform>/app.bin` and `/ota/<platform>/filesystem.bin` are stable URLs for esp_https_ota and
+ * custom clients, which send no device headers (an optional `?mac=` identifies them for allowlists).
+ */
+export function registerUpdateRoutes(app: FastifyInstance, service: UpdateCheckService): void {
+  const handle = async (request: FastifyRequest, reply: FastifyReply, overrides: Partial<EspRequest> = {}) => {
+    let espRequest: EspRequest;
+    try {
+      espRequest = { ...parseEspRequest(request.query as Record<string, string>, request.headers), ...overrides };
+    } catch (error) {
+      if (error instanceof MalformedRequestError) return sendError(request, reply, 400, 'bad-request', error.message);
+      throw error;
+    }
+    const decision = await service.check(espRequest, request.ip);
+    switch (decision.action) {
+      case 'serve':
+        return sendImage(
+          request,
+          reply,
+          decision.image,
+          decision.reason,
+          await service.imageBytes(decision.image),
+          espRequest.platform,
+        );
+      case 'announce-version':
+        return reply
+          .code(200)
+          .header('x-version', decision.image.version)
+          .header('x-ota-reason', decision.reason)
+          .send('');
+      case 'not-modified':
+        return reply.code(304).header('x-ota-reason', decision.reason).send();
+      case 'refuse':
+        return sendError(request, reply, decision.status, decision.reason, decision.message);
+    }
+  };
+
+  const querystring = { type: 'object', additionalProperties: true } as const;
+  for (const method of ['GET', 'POST'] as const) {
+    app.route({
+      method,
+      url: '/update',
+      schema: { querystring, hide: true },
+      handler: (req, reply) => handle(req, reply),
+    });
+  }
+  // esp_https_ota clients name no version: they compare the descriptor themselves, so they always get the image
+  // (or 304 when they send back its ETag).
+  const otaHandler =
+    (mode: 'sketch' | 'littlefs') => (request: FastifyRequest<{ Params: { platform: string } }>, reply: FastifyReply) =>
+      handle(request, reply, { client: 'direct', platform: request.params.platform, mode });
+  app.get('/ota/:platform/app.bin', { schema: { hide: true } }, otaHandler('sketch'));
+  app.get('/ota/:platform/filesystem.bin', { schema: { hide: true } }, otaHandler('littlefs'));
+}
+
+function sendImage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  image: ReleasedImage,
+  reason: string,
+  bytes: Buffer,
+  platform: string,
+) {
+  const etag = `"${image.sha256}"`;
+  if (request.headers['if-none-match'] === etag) {
+    return reply.code(304).header('etag', etag).header('x-ota-reason', 'current').send();
+  }
+  const safeName = `${platform}-${image.version}`.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 100);
+  reply
+    .header('content-type', 'application/octet-stream')
+    .header('x-MD5', image.md5)
+    .header('x-SHA256', image.sha256)
+    .header('x-version', image.version)
+    .header('x-ota-reason', reason)
+    .header('content-disposition', `attachment; filename="${safeName}.bin"`)
+    .header('etag', etag)
+    .header('accept-ranges', 'bytes')
+    .header('cache-control', 'no-store');
+  const range = parseRange(request.headers.range, bytes.length);
+  if (range.kind === 'unsatisfiable') {
+    return reply.code(416).header('content-range', `bytes */${bytes.length}`).send('');
+  }
+  if (range.kind === 'range') {
+    return reply
+      .code(206)
+      .header('content-range', `bytes ${range.start}-${range.end}/${bytes.length}`)
+      .send(bytes.subarray(range.start, range.end + 1));
+  }
+  return reply.code(200).send(bytes);
+}

@@ -1,0 +1,45 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError } from '../lib/domain-error.js';
+
+/** Device routes get a short plain-text reason (the Arduino clients only read the status); the API gets JSON. */
+function isDeviceRoute(request: FastifyRequest): boolean {
+  const path = request.url.split('?', 1)[0] ?? '';
+  return path === '/update' || path.startsWith('/ota/');
+}
+
+export function sendError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  message: string,
+  details?: unknown,
+) {
+  reply.code(status).header('x-ota-reason', code);
+  if (isDeviceRoute(request)) {
+    return reply.type('text/plain; charset=utf-8').send(`${message}\n`);
+  }
+  return reply.send({ error: code, message, ...(details !== undefined ? { details } : {}) });
+}
+
+/**
+ * One mapping from errors to answers: domain errors carry their status; framework errors for bad input (schema,
+ * JSON, media type, body size) are 4xx with their own message; anything else is a 500 without internals.
+ */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof DomainError)
+      return sendError(request, reply, error.status, error.code, error.message, error.details);
+    if (error.validation) return sendError(request, reply, 400, 'bad-request', error.message);
+    const status = error.statusCode ?? 500;
+    if (status === 413)
+      return sendError(request, reply, 413, 'upload-too-large', 'the request body is larger than allowed');
+    if (status === 415) return sendError(request, reply, 415, 'unsupported-media-type', error.message);
+    if (status >= 400 && status < 500) return sendError(request, reply, status, 'bad-request', error.message);
+    request.log.error({ err: error }, 'request failed');
+    return sendError(request, reply, 500, 'internal', 'the server failed to handle this request; see its log');
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendError(request, reply, 404, 'not-found', `no route for ${request.method} ${request.url.split('?', 1)[0]}`),
+  );
+}

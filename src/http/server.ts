@@ -1,0 +1,48 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Logger } from 'pino';
+import { registerErrorHandling } from './error-handler.js';
+
+export interface ServerOptions {
+  logger: Logger;
+  uploadLimit: number;
+  /** Seconds a client may take to send its request headers; slow clients are cut off. */
+  requestTimeoutMs?: number;
+  trustProxy?: boolean;
+}
+
+/** Fastify with what every route relies on: errors, raw and multipart uploads, OpenAPI docs at /api/docs. */
+export async function createHttpServer(options: ServerOptions): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    // The device route logs one line per decision; per-request lines would double it.
+    logController: new LogController({ disableRequestLogging: true }),
+    requestTimeout: options.requestTimeoutMs ?? 120_000,
+    trustProxy: options.trustProxy ?? false,
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: false,
+  });
+  registerErrorHandling(app);
+  // Raw uploads reach the handler as a stream, so they are never held in memory; the blob store enforces the limit.
+  app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
+  await app.register(multipart, {
+    // One byte over the limit lets the blob store see the overflow and refuse it (busboy would silently truncate).
+    limits: { fileSize: options.uploadLimit + 1, files: 1, fields: 10, fieldSize: 1024 },
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'esp-ota-server API', version: '1' },
+      tags: [
+        { name: 'platforms', description: 'Firmware lines, their rules and allowlists' },
+        { name: 'firmware', description: 'Upload, list, release and delete images' },
+        { name: 'devices', description: 'The device inventory' },
+        { name: 'events', description: 'Checks, downloads and changes' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  return app;
+}

@@ -1,0 +1,39 @@
+/**
+ * The catalogue of errors the services raise. Each has a stable `code` (for machines and the `x-reason` header), an
+ * HTTP status, and a message for people. One handler maps them to JSON (API), HTML (UI) or plain text (devices).
+ */
+export const ERROR_STATUS = {
+  'bad-request': 400,
+  'invalid-name': 400,
+  'invalid-mac': 400,
+  'invalid-version': 400,
+  'unknown-platform': 404,
+  'unknown-image': 404,
+  'unknown-device': 404,
+  'platform-exists': 409,
+  'version-exists': 409,
+  'image-released': 409,
+  'upload-too-large': 413,
+  'unsupported-media-type': 415,
+  'firmware-rejected': 422,
+  'identity-needed': 422,
+  'wrong-chip': 422,
+  'wrong-kind': 422,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class DomainError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** Extra facts for API clients (e.g. identity candidates), serialised as `details`. */
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+    this.status = ERROR_STATUS[code];
+  }
+}
