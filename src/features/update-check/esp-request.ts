@@ -29,7 +29,7 @@ type Query = Record<string, string | string[] | undefined>;
 const MODES = new Set<string>(['sketch', 'spiffs', 'littlefs', 'fatfs', 'flashfs', 'version']);
 
 /** Turns an update request into typed facts, or a `MalformedRequestError` that says what is wrong (→ 400). */
-export function parseEspRequest(query: Query, headers: IncomingHttpHeaders): EspRequest {
+export function parseEspRequest(query: Query, headers: IncomingHttpHeaders, pathPlatform?: string): EspRequest {
   const family = detectFamily(headers);
   const prefix = family ? `x-${family}-` : undefined;
   const header = (name: string): string | undefined => {
@@ -40,7 +40,7 @@ export function parseEspRequest(query: Query, headers: IncomingHttpHeaders): Esp
     return trimmed ? trimmed : undefined;
   };
 
-  const platform = single(query, 'dev');
+  const platform = pathPlatform ?? single(query, 'dev');
   if (!platform) throw new MalformedRequestError('the platform is missing: send ?dev=<platform name>');
   if (platform.length > 64) throw new MalformedRequestError('the platform name in dev= is longer than 64 characters');
 

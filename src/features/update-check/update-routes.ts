@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseRange } from '../../http/byte-range.js';
 import { sendError } from '../../http/error-handler.js';
 import type { ReleasedImage } from './catalogue-snapshot.js';
-import { MalformedRequestError, parseEspRequest, type EspRequest } from './esp-request.js';
+import { MalformedRequestError, parseEspRequest, type EspRequest, type UpdateMode } from './esp-request.js';
 import type { UpdateCheckService } from './update-check-service.js';
 
 /**
@@ -11,10 +11,15 @@ import type { UpdateCheckService } from './update-check-service.js';
  * custom clients, which send no device headers (an optional `?mac=` identifies them for allowlists).
  */
 export function registerUpdateRoutes(app: FastifyInstance, service: UpdateCheckService): void {
-  const handle = async (request: FastifyRequest, reply: FastifyReply, overrides: Partial<EspRequest> = {}) => {
+  const handle = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    direct?: { platform: string; mode: UpdateMode },
+  ) => {
     let espRequest: EspRequest;
     try {
-      espRequest = { ...parseEspRequest(request.query as Record<string, string>, request.headers), ...overrides };
+      const parsed = parseEspRequest(request.query as Record<string, string>, request.headers, direct?.platform);
+      espRequest = direct ? { ...parsed, client: 'direct', mode: direct.mode } : parsed;
     } catch (error) {
       if (error instanceof MalformedRequestError) return sendError(request, reply, 400, 'bad-request', error.message);
       throw error;
@@ -56,7 +61,7 @@ export function registerUpdateRoutes(app: FastifyInstance, service: UpdateCheckS
   // (or 304 when they send back its ETag).
   const otaHandler =
     (mode: 'sketch' | 'littlefs') => (request: FastifyRequest<{ Params: { platform: string } }>, reply: FastifyReply) =>
-      handle(request, reply, { client: 'direct', platform: request.params.platform, mode });
+      handle(request, reply, { platform: request.params.platform, mode });
   app.get('/ota/:platform/app.bin', { schema: { hide: true } }, otaHandler('sketch'));
   app.get('/ota/:platform/filesystem.bin', { schema: { hide: true } }, otaHandler('littlefs'));
 }

@@ -1,0 +1,81 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { pino } from 'pino';
+import { describe } from 'vitest';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createApp, type App } from '../../src/compose.js';
+
+/** PostgreSQL tests run when this names a server (CI sets it); each test app gets a database of its own. */
+export const PG_URL = process.env.ESP_OTA_TEST_PG_URL;
+if (!PG_URL && process.env.CI) {
+  throw new Error('ESP_OTA_TEST_PG_URL is not set: CI must run the PostgreSQL tests, not skip them');
+}
+export const PG_SKIP_REASON =
+  'PostgreSQL tests skipped: set ESP_OTA_TEST_PG_URL (e.g. postgres://postgres@127.0.0.1:5432/test)';
+
+export type StoreKind = 'sqlite' | 'postgres';
+
+export interface TestApp {
+  app: App;
+  url: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+let databases = 0;
+
+async function createPgDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `esp_ota_test_${process.pid}_${Date.now()}_${databases++}`;
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(PG_URL!);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: PG_URL });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+/** A real server on a real socket (127.0.0.1, random port) over a fresh data folder and database. */
+export async function startTestApp(store: StoreKind, overrides: Partial<Config> = {}): Promise<TestApp> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'esp-ota-test-'));
+  const pgDb = store === 'postgres' ? await createPgDatabase() : undefined;
+  const config: Config = {
+    ...loadConfig({ env: {} }),
+    port: 0,
+    host: '127.0.0.1',
+    data: dataDir,
+    databaseUrl: pgDb?.url ?? '',
+    eventFlushMs: 50,
+    catalogueRefreshMs: 60_000,
+    ...overrides,
+  };
+  const app = await createApp(config, { logger: pino({ level: 'silent' }) });
+  const url = await app.listen();
+  return {
+    app,
+    url,
+    dataDir,
+    stop: async () => {
+      await app.close();
+      await pgDb?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs a suite against SQLite, and against PostgreSQL when a server is configured (otherwise it says why not). */
+export function describeEachStore(name: string, suite: (store: StoreKind) => void): void {
+  describe(`${name} [sqlite]`, () => suite('sqlite'));
+  if (PG_URL) describe(`${name} [postgres]`, () => suite('postgres'));
+  else describe.skip(`${name} [postgres] — ${PG_SKIP_REASON}`, () => suite('postgres'));
+}
