@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import type { AppDescriptor, ImageAnalysis } from './analysis.js';
 import { isArduinoCoreDescriptor } from './app-descriptor.js';
 import { findIdentityMarkers } from './identity-markers.js';
@@ -65,7 +66,9 @@ export function identify(bytes: Uint8Array, analysis: ImageAnalysis, options: Id
   if (descriptor && !isArduinoCoreDescriptor(descriptor)) {
     detected = fromDescriptor(descriptor, index);
   } else {
-    detected = fromBinary(bytes, index, descriptor);
+    // A gzip-compressed sketch is searched as the device will run it: inflated (the analyser has bounded its size).
+    const content = analysis.family === 'esp8266' && analysis.compression === 'gzip' ? gunzipSync(bytes) : bytes;
+    detected = fromBinary(content, index, descriptor);
   }
   return withExplicit(detected, explicit);
 }

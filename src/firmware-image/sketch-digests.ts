@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import type { AppImage } from './analysis.js';
 
 /**
@@ -7,8 +8,10 @@ import type { AppImage } from './analysis.js';
  * four so a device running this image is recognised whatever its flash mode.
  */
 export function sketchMd5Variants(bytes: Uint8Array, app: AppImage): string[] {
-  if (app.family !== 'esp8266' || app.compression) return [];
-  const sketch = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(app.imageLength, bytes.length));
+  if (app.family !== 'esp8266') return [];
+  // eboot inflates a gzip upload before it runs, so the device reports digests of the inflated image.
+  const content = app.compression === 'gzip' ? gunzipSync(bytes) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const sketch = content.subarray(0, Math.min(app.imageLength, content.length));
   const head = Buffer.from(sketch.subarray(0, 16));
   const rest = sketch.subarray(16);
   return [0, 1, 2, 3].map((mode) => {

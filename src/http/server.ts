@@ -23,6 +23,8 @@ export async function createHttpServer(options: ServerOptions): Promise<FastifyI
     trustProxy: options.trustProxy ?? false,
     bodyLimit: 1024 * 1024,
     return503OnClosing: false,
+    // Unknown properties are an error people should see, not something silently dropped.
+    ajv: { customOptions: { removeAdditional: false } },
   });
   registerErrorHandling(app);
   // Raw uploads reach the handler as a stream, so they are never held in memory; the blob store enforces the limit.
