@@ -77,7 +77,7 @@ describeEachStore('REST API', (store) => {
 
     const form = new FormData();
     form.append('platform', 'Porch');
-    form.append('file', new Blob([v1]), 'porch-1.5.0.bin');
+    form.append('file', new Blob([new Uint8Array(v1)]), 'porch-1.5.0.bin');
     const second = await fetch(`${t.url}/api/v1/firmware`, { method: 'POST', body: form });
     expect(second.status).toBe(201);
     expect(await second.json()).toMatchObject({ released: false, image: { version: '1.5.0', filename: 'porch-1.5.0.bin' } });
@@ -143,7 +143,7 @@ describeEachStore('REST API', (store) => {
     const raw = await api<{ error: string }>(t.url, 'POST', '/api/v1/platforms/Porch/firmware', huge);
     expect(raw).toMatchObject({ status: 413, json: { error: 'upload-too-large' } });
     const form = new FormData();
-    form.append('file', new Blob([huge]), 'huge.bin');
+    form.append('file', new Blob([new Uint8Array(huge)]), 'huge.bin');
     const multipart = await fetch(`${t.url}/api/v1/platforms/Porch/firmware`, { method: 'POST', body: form });
     expect(multipart.status).toBe(413);
     expect(blobFiles().length).toBe(before);
