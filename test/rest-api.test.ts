@@ -27,10 +27,15 @@ describeEachStore('REST API', (store) => {
 
   it('creates, lists, renames and deletes platforms; names are case-insensitively unique', async () => {
     const created = await api(t.url, 'POST', '/api/v1/platforms', { name: 'Kitchen Lamp', chip: 'ESP32-C3' });
-    expect(created).toMatchObject({ status: 201, json: { name: 'Kitchen Lamp', chip: 'esp32c3', accessMode: 'allowlist' } });
+    expect(created).toMatchObject({
+      status: 201,
+      json: { name: 'Kitchen Lamp', chip: 'esp32c3', accessMode: 'allowlist' },
+    });
     expect((await api(t.url, 'POST', '/api/v1/platforms', { name: 'kitchen lamp' })).status).toBe(409);
     expect((await api(t.url, 'GET', '/api/v1/platforms/KITCHEN%20LAMP')).json).toMatchObject({ name: 'Kitchen Lamp' });
-    expect((await api(t.url, 'PATCH', '/api/v1/platforms/kitchen%20lamp', { name: 'Lamp' })).json).toMatchObject({ name: 'Lamp' });
+    expect((await api(t.url, 'PATCH', '/api/v1/platforms/kitchen%20lamp', { name: 'Lamp' })).json).toMatchObject({
+      name: 'Lamp',
+    });
     expect((await api(t.url, 'DELETE', '/api/v1/platforms/Lamp')).status).toBe(204);
     expect((await api(t.url, 'GET', '/api/v1/platforms/Lamp')).status).toBe(404);
   });
@@ -50,9 +55,17 @@ describeEachStore('REST API', (store) => {
   });
 
   it('refuses malformed JSON and unsupported bodies with 4xx, not 500', async () => {
-    const bad = await fetch(`${t.url}/api/v1/platforms`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":' });
+    const bad = await fetch(`${t.url}/api/v1/platforms`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"name":',
+    });
     expect(bad.status).toBe(400);
-    const text = await fetch(`${t.url}/api/v1/firmware`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+    const text = await fetch(`${t.url}/api/v1/firmware`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'hello',
+    });
     expect(text.status).toBe(415);
   });
 
@@ -60,7 +73,11 @@ describeEachStore('REST API', (store) => {
     await api(t.url, 'POST', '/api/v1/platforms', { name: 'Sensors' });
     await api(t.url, 'POST', '/api/v1/platforms/Sensors/allowlist', { mac: '5c-cf-7f-12-34-56', label: 'porch' });
     await api(t.url, 'POST', '/api/v1/platforms/Sensors/allowlist', { mac: '5CCF7F123456', label: 'front porch' });
-    const list = await api<{ devices: { mac: string; label: string }[] }>(t.url, 'GET', '/api/v1/platforms/Sensors/allowlist');
+    const list = await api<{ devices: { mac: string; label: string }[] }>(
+      t.url,
+      'GET',
+      '/api/v1/platforms/Sensors/allowlist',
+    );
     expect(list.json.devices).toEqual([expect.objectContaining({ mac: '5C:CF:7F:12:34:56', label: 'front porch' })]);
     expect((await api(t.url, 'POST', '/api/v1/platforms/Sensors/allowlist', { mac: 'nonsense' })).status).toBe(400);
     expect((await api(t.url, 'DELETE', '/api/v1/platforms/Sensors/allowlist/5C:CF:7F:12:34:56')).status).toBe(204);
@@ -71,18 +88,34 @@ describeEachStore('REST API', (store) => {
     await api(t.url, 'POST', '/api/v1/platforms', { name: 'Porch' });
     const v2 = buildEsp8266App({ strings: ['ESP-OTA:platform=Porch;version=2.0.0'] });
     const v1 = buildEsp8266App({ strings: ['ESP-OTA:platform=Porch;version=1.5.0'] });
-    const first = await api<{ released: boolean; image: ImageJson; identity: { version: { source: string } } }>(t.url, 'POST', '/api/v1/firmware', v2);
+    const first = await api<{ released: boolean; image: ImageJson; identity: { version: { source: string } } }>(
+      t.url,
+      'POST',
+      '/api/v1/firmware',
+      v2,
+    );
     expect(first.status).toBe(201);
-    expect(first.json).toMatchObject({ released: true, image: { version: '2.0.0' }, identity: { version: { source: 'marker' } } });
+    expect(first.json).toMatchObject({
+      released: true,
+      image: { version: '2.0.0' },
+      identity: { version: { source: 'marker' } },
+    });
 
     const form = new FormData();
     form.append('platform', 'Porch');
     form.append('file', new Blob([new Uint8Array(v1)]), 'porch-1.5.0.bin');
     const second = await fetch(`${t.url}/api/v1/firmware`, { method: 'POST', body: form });
     expect(second.status).toBe(201);
-    expect(await second.json()).toMatchObject({ released: false, image: { version: '1.5.0', filename: 'porch-1.5.0.bin' } });
+    expect(await second.json()).toMatchObject({
+      released: false,
+      image: { version: '1.5.0', filename: 'porch-1.5.0.bin' },
+    });
 
-    const list = await api<{ platform: { chip: string }; images: ImageJson[] }>(t.url, 'GET', '/api/v1/platforms/Porch/firmware');
+    const list = await api<{ platform: { chip: string }; images: ImageJson[] }>(
+      t.url,
+      'GET',
+      '/api/v1/platforms/Porch/firmware',
+    );
     expect(list.json.platform.chip).toBe('esp8266');
     expect(list.json.images.map((i) => [i.version, i.released])).toEqual([
       ['1.5.0', false],
@@ -99,8 +132,17 @@ describeEachStore('REST API', (store) => {
 
   it('refuses non-firmware with the analyser’s reason and keeps nothing', async () => {
     const before = blobFiles().length;
-    for (const body of [Buffer.from('<html>404</html>'), Buffer.alloc(0), Buffer.from('version https://git-lfs.github.com/spec/v1\n')]) {
-      const response = await api<{ error: string; message: string }>(t.url, 'POST', '/api/v1/platforms/Porch/firmware', body);
+    for (const body of [
+      Buffer.from('<html>404</html>'),
+      Buffer.alloc(0),
+      Buffer.from('version https://git-lfs.github.com/spec/v1\n'),
+    ]) {
+      const response = await api<{ error: string; message: string }>(
+        t.url,
+        'POST',
+        '/api/v1/platforms/Porch/firmware',
+        body,
+      );
       expect(response.status).toBe(422);
       expect(response.json.error).toBe('firmware-rejected');
       expect(response.json.message.length).toBeGreaterThan(10);
@@ -111,14 +153,20 @@ describeEachStore('REST API', (store) => {
 
   it('asks for the version when the image does not state one, and takes it when given', async () => {
     const image = buildEsp8266App({ strings: ['Porch firmware', 'lib 3.3.3', 'other 4.4.4'] });
-    const ask = await api<{ error: string; details: { needs: string[]; identity: { version: { candidates: { value: string }[] } } } }>(
-      t.url, 'POST', '/api/v1/platforms/Porch/firmware', image,
-    );
+    const ask = await api<{
+      error: string;
+      details: { needs: string[]; identity: { version: { candidates: { value: string }[] } } };
+    }>(t.url, 'POST', '/api/v1/platforms/Porch/firmware', image);
     expect(ask.status).toBe(422);
     expect(ask.json.error).toBe('identity-needed');
     expect(ask.json.details.needs).toEqual(['version']);
     expect(ask.json.details.identity.version.candidates.map((c) => c.value).sort()).toEqual(['3.3.3', '4.4.4']);
-    const given = await api<{ image: ImageJson }>(t.url, 'POST', '/api/v1/platforms/Porch/firmware?version=2.1.0', image);
+    const given = await api<{ image: ImageJson }>(
+      t.url,
+      'POST',
+      '/api/v1/platforms/Porch/firmware?version=2.1.0',
+      image,
+    );
     expect(given.status).toBe(201);
     expect(given.json.image.version).toBe('2.1.0');
   });
@@ -133,8 +181,16 @@ describeEachStore('REST API', (store) => {
 
   it('says which platform to create when the detected one does not exist', async () => {
     const app = buildEsp32App({ descriptor: { projectName: 'brand_new', version: '0.1.0' } });
-    const response = await api<{ error: string; details: { detectedPlatform: string } }>(t.url, 'POST', '/api/v1/firmware', app);
-    expect(response).toMatchObject({ status: 404, json: { error: 'unknown-platform', details: { detectedPlatform: 'brand_new' } } });
+    const response = await api<{ error: string; details: { detectedPlatform: string } }>(
+      t.url,
+      'POST',
+      '/api/v1/firmware',
+      app,
+    );
+    expect(response).toMatchObject({
+      status: 404,
+      json: { error: 'unknown-platform', details: { detectedPlatform: 'brand_new' } },
+    });
   });
 
   it('refuses an upload over the limit without keeping any of it', async () => {
@@ -155,9 +211,19 @@ describeEachStore('REST API', (store) => {
     expect((await api(t.url, 'POST', '/api/v1/firmware', gz)).status).toBe(201);
     const fs = Buffer.alloc(16 * 1024, 0xff);
     fs.write('littlefs', 8, 'latin1');
-    const missing = await api<{ error: string; message: string }>(t.url, 'POST', '/api/v1/platforms/Porch/firmware', fs);
+    const missing = await api<{ error: string; message: string }>(
+      t.url,
+      'POST',
+      '/api/v1/platforms/Porch/firmware',
+      fs,
+    );
     expect(missing.json.message).toContain('filesystem image states no version');
-    const ok = await api<{ image: ImageJson; released: boolean }>(t.url, 'POST', '/api/v1/platforms/Porch/firmware?version=fs-1', fs);
+    const ok = await api<{ image: ImageJson; released: boolean }>(
+      t.url,
+      'POST',
+      '/api/v1/platforms/Porch/firmware?version=fs-1',
+      fs,
+    );
     expect(ok.json).toMatchObject({ released: true, image: { kind: 'filesystem', version: 'fs-1' } });
   });
 
@@ -165,7 +231,9 @@ describeEachStore('REST API', (store) => {
     const list = await api<{ images: ImageJson[] }>(t.url, 'GET', '/api/v1/platforms/Porch/firmware');
     const released = list.json.images.find((i) => i.released && i.kind === 'app')!;
     const old = list.json.images.find((i) => i.version === '1.5.0')!;
-    expect((await api<{ error: string }>(t.url, 'DELETE', `/api/v1/firmware/${released.id}`)).json.error).toBe('image-released');
+    expect((await api<{ error: string }>(t.url, 'DELETE', `/api/v1/firmware/${released.id}`)).json.error).toBe(
+      'image-released',
+    );
     expect((await api(t.url, 'DELETE', `/api/v1/firmware/${old.id}`)).status).toBe(204);
     expect((await api(t.url, 'GET', `/api/v1/firmware/${old.id}`)).status).toBe(404);
     expect((await api(t.url, 'DELETE', `/api/v1/firmware/${old.id}`)).status).toBe(404);
@@ -173,15 +241,25 @@ describeEachStore('REST API', (store) => {
   });
 
   it('lists events newest first with paging', async () => {
-    const page1 = await api<{ events: { id: number; type: string }[]; next: number }>(t.url, 'GET', '/api/v1/events?platform=Porch&limit=2');
+    const page1 = await api<{ events: { id: number; type: string }[]; next: number }>(
+      t.url,
+      'GET',
+      '/api/v1/events?platform=Porch&limit=2',
+    );
     expect(page1.json.events).toHaveLength(2);
-    const page2 = await api<{ events: { id: number }[] }>(t.url, 'GET', `/api/v1/events?platform=Porch&limit=2&before=${page1.json.next}`);
+    const page2 = await api<{ events: { id: number }[] }>(
+      t.url,
+      'GET',
+      `/api/v1/events?platform=Porch&limit=2&before=${page1.json.next}`,
+    );
     expect(page2.json.events[0]!.id).toBeLessThan(page1.json.events[1]!.id);
     expect((await api(t.url, 'GET', '/api/v1/events?limit=0')).status).toBe(400);
   });
 
   it('serves the OpenAPI description', async () => {
     const spec = await api<{ paths: Record<string, unknown> }>(t.url, 'GET', '/api/docs/json');
-    expect(Object.keys(spec.json.paths)).toEqual(expect.arrayContaining(['/api/v1/platforms', '/api/v1/firmware', '/api/v1/devices', '/api/v1/events']));
+    expect(Object.keys(spec.json.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/platforms', '/api/v1/firmware', '/api/v1/devices', '/api/v1/events']),
+    );
   });
 });

@@ -10,7 +10,8 @@ import type { AppImage } from './analysis.js';
 export function sketchMd5Variants(bytes: Uint8Array, app: AppImage): string[] {
   if (app.family !== 'esp8266') return [];
   // eboot inflates a gzip upload before it runs, so the device reports digests of the inflated image.
-  const content = app.compression === 'gzip' ? gunzipSync(bytes) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const content =
+    app.compression === 'gzip' ? gunzipSync(bytes) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const sketch = content.subarray(0, Math.min(app.imageLength, content.length));
   const head = Buffer.from(sketch.subarray(0, 16));
   const rest = sketch.subarray(16);

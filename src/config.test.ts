@@ -1,0 +1,62 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'esp-ota-config-'));
+const file = (name: string, text: string) => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+
+function problems(run: () => unknown): string[] {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('configuration', () => {
+  it('has working defaults', () => {
+    const config = loadConfig({ env: {} });
+    expect(config).toMatchObject({ port: 8080, host: '0.0.0.0', uploadLimit: 16 * 1024 * 1024, databaseUrl: '' });
+    expect(config.data).toMatch(/\/data$/);
+  });
+
+  it('layers YAML ← environment ← flags', () => {
+    const yaml = file('layers.yaml', 'port: 9000\nuploadLimit: 8MiB\nlogLevel: warn\n');
+    const config = loadConfig({
+      file: yaml,
+      env: { ESP_OTA_PORT: '9100', ESP_OTA_LOG_LEVEL: 'debug' },
+      flags: { logLevel: 'error' },
+    });
+    expect(config).toMatchObject({ port: 9100, uploadLimit: 8 * 1024 * 1024, logLevel: 'error' });
+  });
+
+  it('lists every problem at once, saying where each came from', () => {
+    const yaml = file('bad.yaml', 'port: 99999\nimageCache: lots\nbogus: 1\n');
+    const found = problems(() =>
+      loadConfig({ file: yaml, env: { ESP_OTA_TRUST_PROXY: 'maybe', ESP_OTA_DATABASE_URL: 'mysql://x' } }),
+    );
+    expect(found).toHaveLength(5);
+    expect(found.join('\n')).toMatch(/bogus/);
+    expect(found.join('\n')).toMatch(/port: must be at most 65535/);
+    expect(found.join('\n')).toMatch(/ESP_OTA_TRUST_PROXY: must be true or false/);
+    expect(found.join('\n')).toMatch(/only postgres:\/\//);
+  });
+
+  it('reports broken YAML and a file that is not a mapping', () => {
+    expect(problems(() => loadConfig({ file: file('broken.yaml', 'port: [1, 2\n'), env: {} }))[0]).toMatch(
+      /broken\.yaml/,
+    );
+    expect(problems(() => loadConfig({ file: file('list.yaml', '- a\n- b\n'), env: {} }))[0]).toMatch(
+      /must be a YAML mapping/,
+    );
+    expect(problems(() => loadConfig({ file: join(dir, 'missing.yaml'), env: {} }))[0]).toMatch(/ENOENT|no such file/);
+  });
+});

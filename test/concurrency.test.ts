@@ -1,0 +1,99 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { buildEsp8266App } from './synthetic/image-builder.js';
+import { api } from './helpers/http.js';
+import { describeEachStore, startTestApp, type TestApp } from './helpers/test-app.js';
+
+const DEVICES = 16;
+const CHECKS_PER_DEVICE = 100;
+const UPLOADS = 6;
+const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
+const macOf = (i: number) => `AA:BB:CC:00:00:${i.toString(16).padStart(2, '0').toUpperCase()}`;
+
+/**
+ * The original server rewrote one YAML file per download and lost about a fifth of its writes with 16 concurrent
+ * clients. Here 16 devices check 100 times each while new versions are uploaded; every check must be counted,
+ * every download must match its x-MD5, and every upload must be kept.
+ */
+describeEachStore('concurrent device checks and uploads', (store) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(store);
+    await api(t.url, 'POST', '/api/v1/platforms', { name: 'Fleet', accessMode: 'open' });
+    await api(
+      t.url,
+      'POST',
+      '/api/v1/firmware',
+      buildEsp8266App({ strings: ['ESP-OTA:platform=Fleet;version=1.0.0'] }),
+    );
+  });
+  afterAll(() => t.stop());
+
+  it('loses nothing and counts exactly', async () => {
+    const errors: string[] = [];
+    let downloads = 0;
+    const expectedDownloads = new Map<string, number>();
+
+    const device = async (index: number) => {
+      const mac = macOf(index);
+      for (let n = 0; n < CHECKS_PER_DEVICE; n++) {
+        // Half the checks claim an old version (→ download), half the newest possible (→ 304).
+        const version = n % 2 === 0 ? '0.0.1' : '99.0.0';
+        const response = await fetch(`${t.url}/update?dev=Fleet&ver=${version}`, {
+          headers: { 'user-agent': 'ESP8266-http-Update', 'x-esp8266-sta-mac': mac, 'x-esp8266-version': version },
+        });
+        const body = Buffer.from(await response.arrayBuffer());
+        if (response.status === 200) {
+          downloads++;
+          expectedDownloads.set(mac, (expectedDownloads.get(mac) ?? 0) + 1);
+          if (md5(body) !== response.headers.get('x-md5')) errors.push(`${mac}: body does not match x-MD5`);
+          if (Number(response.headers.get('content-length')) !== body.length)
+            errors.push(`${mac}: wrong Content-Length`);
+        } else if (response.status !== 304) {
+          errors.push(`${mac}: unexpected ${response.status}`);
+        }
+      }
+    };
+    const uploads = async () => {
+      const acknowledged: string[] = [];
+      for (let v = 1; v <= UPLOADS; v++) {
+        const version = `1.${v}.0`;
+        const image = buildEsp8266App({ strings: [`ESP-OTA:platform=Fleet;version=${version}`, 'x'.repeat(v * 1000)] });
+        const response = await api(t.url, 'POST', '/api/v1/firmware', image);
+        if (response.status === 201) acknowledged.push(version);
+        else errors.push(`upload ${version}: ${response.status}`);
+      }
+      return acknowledged;
+    };
+
+    const [acknowledged] = await Promise.all([uploads(), ...Array.from({ length: DEVICES }, (_, i) => device(i))]);
+    expect(errors).toEqual([]);
+    expect(downloads).toBe((DEVICES * CHECKS_PER_DEVICE) / 2);
+
+    await t.app.recorder.flush();
+    const { json } = await api<{ devices: { mac: string; checks: number; downloads: number }[] }>(
+      t.url,
+      'GET',
+      '/api/v1/devices?platform=Fleet',
+    );
+    expect(json.devices).toHaveLength(DEVICES);
+    for (const d of json.devices) {
+      expect(d.checks, d.mac).toBe(CHECKS_PER_DEVICE);
+      expect(d.downloads, d.mac).toBe(expectedDownloads.get(d.mac));
+    }
+    const listed = await api<{ images: { version: string; released: boolean }[] }>(
+      t.url,
+      'GET',
+      '/api/v1/platforms/Fleet/firmware',
+    );
+    expect(listed.json.images.map((i) => i.version).sort()).toEqual(['1.0.0', ...acknowledged].sort());
+    expect(listed.json.images.find((i) => i.released)?.version).toBe(`1.${UPLOADS}.0`);
+    const events = await t.app.catalogue.stores.events.list({ platform: 'Fleet', type: 'check', limit: 100_000 });
+    const downloadEvents = await t.app.catalogue.stores.events.list({
+      platform: 'Fleet',
+      type: 'download',
+      limit: 100_000,
+    });
+    expect(events.length + downloadEvents.length).toBe(DEVICES * CHECKS_PER_DEVICE);
+  });
+});
