@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerInspectCommand } from './inspect-command.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerClientCommands } from './client-commands.js';
 
 export interface CliIo {
   out: NodeJS.WritableStream;
@@ -18,5 +19,6 @@ export function buildProgram(io: CliIo, state: CliState): Command {
     .configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) });
   registerServeCommand(program, io, state);
   registerInspectCommand(program, io, state);
+  registerClientCommands(program, io, state);
   return program;
 }

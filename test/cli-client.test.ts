@@ -1,0 +1,72 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/main.js';
+import { buildEsp8266App } from './synthetic/image-builder.js';
+import { startTestApp, type TestApp } from './helpers/test-app.js';
+
+describe('CLI against a running server', () => {
+  let t: TestApp;
+  const dir = mkdtempSync(join(tmpdir(), 'esp-ota-cli-'));
+  beforeAll(async () => {
+    t = await startTestApp('sqlite');
+  });
+  afterAll(() => t.stop());
+
+  async function cli(...args: string[]) {
+    const out = new PassThrough();
+    const err = new PassThrough();
+    let stdout = '';
+    let stderr = '';
+    out.on('data', (c) => (stdout += c));
+    err.on('data', (c) => (stderr += c));
+    const code = await main(['node', 'esp-ota', '--server', t.url, ...args], { out, err });
+    return { code, stdout, stderr };
+  }
+
+  it('manages platforms and allowlists, uploads, and lists devices and events', async () => {
+    expect((await cli('platform', 'add', 'Garage', '--chip', 'esp8266')).stdout).toContain('created platform Garage');
+    expect((await cli('platform', 'list')).stdout).toMatch(/^Garage\tesp8266\tallowlist$/m);
+    expect((await cli('allow', 'add', 'Garage', '5ccf7f123456', '--label', 'door')).stdout).toContain(
+      '5C:CF:7F:12:34:56',
+    );
+
+    const file = join(dir, 'garage.bin');
+    writeFileSync(file, buildEsp8266App({ strings: ['ESP-OTA:platform=Garage;version=1.0.0'] }));
+    const upload = await cli('upload', file);
+    expect(upload.code).toBe(0);
+    expect(upload.stdout).toMatch(/uploaded Garage 1\.0\.0 .*version from marker\), released/);
+
+    await fetch(`${t.url}/update?dev=Garage&ver=0.9.0`, { headers: { 'x-esp8266-sta-mac': '5C:CF:7F:12:34:56' } });
+    await t.app.recorder.flush();
+    expect((await cli('devices', '--platform', 'Garage')).stdout).toMatch(
+      /^5C:CF:7F:12:34:56\tGarage\t0\.9\.0\t.*newer-version$/m,
+    );
+    expect((await cli('events', '--platform', 'Garage')).stdout).toMatch(/download\tGarage/);
+    expect((await cli('allow', 'rm', 'Garage', '5C:CF:7F:12:34:56')).code).toBe(0);
+    expect((await cli('platform', 'rm', 'Garage')).stdout).toContain('deleted platform Garage');
+  });
+
+  it('explains what the server refused and exits 1', async () => {
+    await cli('platform', 'add', 'Quiet');
+    const file = join(dir, 'quiet.bin');
+    writeFileSync(file, buildEsp8266App({ strings: ['Quiet build 1.2.3', 'lib 4.5.6'] }));
+    const result = await cli('upload', file, '--platform', 'Quiet');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('several possible versions');
+    expect(result.stderr).toContain('candidate: 4.5.6');
+    expect((await cli('upload', file, '--platform', 'Quiet', '--version', '1.2.3')).code).toBe(0);
+  });
+
+  it('says clearly when no server answers', async () => {
+    const out = new PassThrough();
+    const err = new PassThrough();
+    let stderr = '';
+    err.on('data', (c) => (stderr += c));
+    const code = await main(['node', 'esp-ota', '--server', 'http://127.0.0.1:1', 'platform', 'list'], { out, err });
+    expect(code).toBe(1);
+    expect(stderr).toContain('cannot reach the server');
+  });
+});
