@@ -42,7 +42,9 @@ export interface ComposeOptions {
 
 /** The composition root: config → database → stores → blobs → services → HTTP. Nothing else builds these. */
 export async function createApp(config: Config, options: ComposeOptions = {}): Promise<App> {
-  const logger = options.logger ?? pino({ level: config.logLevel });
+  // Buffered, asynchronous log writes: a synchronous write per device check would cost a system call each.
+  const logger =
+    options.logger ?? pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: false, minLength: 4096 }));
   const clock = options.clock ?? systemClock;
   const db = createDatabase(
     config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'sqlite', file: databaseFile(config) },
@@ -101,6 +103,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
         await http.close();
         await recorder.flush();
         await db.destroy();
+        logger.flush();
       })()),
   };
 }

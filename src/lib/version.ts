@@ -50,12 +50,26 @@ export function parseVersion(raw: string): ParsedVersion | undefined {
  */
 export function compareVersions(a: string, b: string): -1 | 0 | 1 | undefined {
   if (a.trim() === b.trim()) return 0;
-  const pa = parseVersion(a);
-  const pb = parseVersion(b);
+  const pa = parseCached(a);
+  const pb = parseCached(b);
   if (!pa || !pb) return undefined;
   const bySemver = semver.compare(pa.semver, pb.semver);
   if (bySemver !== 0) return bySemver;
   return pa.commitsAfter === pb.commitsAfter ? 0 : pa.commitsAfter < pb.commitsAfter ? -1 : 1;
+}
+
+/** Device checks compare the same few version strings over and over; parsing them once is cheaper. */
+const parsedCache = new Map<string, ParsedVersion | null>();
+const PARSED_CACHE_LIMIT = 10_000;
+
+function parseCached(raw: string): ParsedVersion | undefined {
+  let parsed = parsedCache.get(raw);
+  if (parsed === undefined) {
+    parsed = parseVersion(raw) ?? null;
+    if (parsedCache.size >= PARSED_CACHE_LIMIT) parsedCache.clear();
+    parsedCache.set(raw, parsed);
+  }
+  return parsed ?? undefined;
 }
 
 export function isOrderable(version: string): boolean {

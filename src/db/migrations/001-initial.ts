@@ -67,7 +67,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('last_decision', 'text', (c) => c.notNull())
     .addColumn('last_reason', 'text', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('devices_platform').on('devices').columns(['platform_id', 'last_seen_at']).execute();
+  // platform_id alone: an index on last_seen_at would be rewritten by every device check.
+  await db.schema.createIndex('devices_platform').on('devices').column('platform_id').execute();
 
   await db.schema
     .createTable('events')
@@ -82,7 +83,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('reason', 'text')
     .addColumn('detail', 'text')
     .execute();
-  await db.schema.createIndex('events_at').on('events').column('at').execute();
+  // No index on `at`: ids grow with time, so "newest first" and retention by age use the primary key.
   await db.schema.createIndex('events_mac').on('events').columns(['mac', 'id']).execute();
   await db.schema.createIndex('events_platform').on('events').columns(['platform_name', 'id']).execute();
 }

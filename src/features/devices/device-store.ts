@@ -17,19 +17,39 @@ export interface DeviceSighting extends Omit<DeviceRow, 'first_seen_at' | 'check
 export class DeviceStore {
   constructor(private readonly db: Database) {}
 
-  /** Inserts or updates each device; counters add up, everything else takes the newest value. */
+  /**
+   * Inserts or updates each device, many per statement; counters add up, everything else takes the newest value.
+   * Each MAC must appear once per call (the recorder merges sightings).
+   */
   async record(sightings: DeviceSighting[]): Promise<void> {
-    for (const s of sightings) {
-      const { checks, downloads, ...row } = s;
+    // 16 columns × 500 rows stays under SQLite's 32,766 bound parameters.
+    for (let i = 0; i < sightings.length; i += 500) {
+      const rows = sightings.slice(i, i + 500).map(({ checks, downloads, ...row }) => ({
+        ...row,
+        first_seen_at: row.last_seen_at,
+        check_count: checks,
+        download_count: downloads,
+      }));
       await this.db
         .insertInto('devices')
-        .values({ ...row, first_seen_at: s.last_seen_at, check_count: checks, download_count: downloads })
+        .values(rows)
         .onConflict((oc) =>
-          oc.column('mac').doUpdateSet({
-            ...row,
-            check_count: sql`devices.check_count + ${checks}`,
-            download_count: sql`devices.download_count + ${downloads}`,
-          }),
+          oc.column('mac').doUpdateSet((eb) => ({
+            platform_id: eb.ref('excluded.platform_id'),
+            platform_name: eb.ref('excluded.platform_name'),
+            family: eb.ref('excluded.family'),
+            ip: eb.ref('excluded.ip'),
+            reported_version: eb.ref('excluded.reported_version'),
+            sdk_version: eb.ref('excluded.sdk_version'),
+            free_space: eb.ref('excluded.free_space'),
+            chip_size: eb.ref('excluded.chip_size'),
+            sketch_md5: eb.ref('excluded.sketch_md5'),
+            last_seen_at: eb.ref('excluded.last_seen_at'),
+            last_decision: eb.ref('excluded.last_decision'),
+            last_reason: eb.ref('excluded.last_reason'),
+            check_count: sql<number>`devices.check_count + excluded.check_count`,
+            download_count: sql<number>`devices.download_count + excluded.download_count`,
+          })),
         )
         .execute();
     }

@@ -35,11 +35,15 @@ export class CatalogueView {
   }
 
   async platform(name: string): Promise<PlatformView | undefined> {
+    const key = name.trim().toLowerCase();
     const snapshot = this.snapshot;
-    if (snapshot && this.clock.now() - snapshot.loadedAt < this.options.refreshMs) {
-      return snapshot.platforms.get(name.trim().toLowerCase());
+    if (snapshot) {
+      // Past its age the snapshot still answers while a reload runs: only other instances' writes can be missing
+      // from it, and those are allowed `refreshMs` of delay. This process's own writes invalidate it outright.
+      if (this.clock.now() - snapshot.loadedAt >= this.options.refreshMs) void this.reload().catch(() => undefined);
+      return snapshot.platforms.get(key);
     }
-    return (await this.reload()).get(name.trim().toLowerCase());
+    return (await this.reload()).get(key);
   }
 
   private reload(): Promise<Map<string, PlatformView>> {

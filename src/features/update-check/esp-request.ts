@@ -76,11 +76,13 @@ export function parseEspRequest(query: Query, headers: IncomingHttpHeaders, path
   };
 }
 
+/** Headers every client version sends (protocol.md §1); any one of them names the family. */
+const ESP8266_MARKERS = ['x-esp8266-sta-mac', 'x-esp8266-mode', 'x-esp8266-free-space', 'x-esp8266-version'];
+const ESP32_MARKERS = ['x-esp32-sta-mac', 'x-esp32-base-mac', 'x-esp32-mode', 'x-esp32-free-space', 'x-esp32-version'];
+
 function detectFamily(headers: IncomingHttpHeaders): DeviceFamily | undefined {
-  for (const name of Object.keys(headers)) {
-    if (name.startsWith('x-esp8266-')) return 'esp8266';
-    if (name.startsWith('x-esp32-')) return 'esp32';
-  }
+  if (ESP8266_MARKERS.some((name) => headers[name] !== undefined)) return 'esp8266';
+  if (ESP32_MARKERS.some((name) => headers[name] !== undefined)) return 'esp32';
   const agent = headers['user-agent'] ?? '';
   if (agent.startsWith('ESP8266-http-Update')) return 'esp8266';
   if (agent.startsWith('ESP32-http-Update') || agent.startsWith('ESP32 HTTP Client')) return 'esp32';
