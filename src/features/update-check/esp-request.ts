@@ -83,6 +83,11 @@ const ESP32_MARKERS = ['x-esp32-sta-mac', 'x-esp32-base-mac', 'x-esp32-mode', 'x
 function detectFamily(headers: IncomingHttpHeaders): DeviceFamily | undefined {
   if (ESP8266_MARKERS.some((name) => headers[name] !== undefined)) return 'esp8266';
   if (ESP32_MARKERS.some((name) => headers[name] !== undefined)) return 'esp32';
+  // Unusual clients may send other device headers only; look at every name (rare, so the cost does not matter).
+  for (const name of Object.keys(headers)) {
+    if (name.startsWith('x-esp8266-')) return 'esp8266';
+    if (name.startsWith('x-esp32-')) return 'esp32';
+  }
   const agent = headers['user-agent'] ?? '';
   if (agent.startsWith('ESP8266-http-Update')) return 'esp8266';
   if (agent.startsWith('ESP32-http-Update') || agent.startsWith('ESP32 HTTP Client')) return 'esp32';
