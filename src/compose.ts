@@ -2,7 +2,10 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { collectOrphanBlobs } from './blobs/blob-collector.js';
+import type { BlobStore } from './blobs/blob-store.js';
+import { DbBlobStore } from './blobs/db-blob-store.js';
 import { FsBlobStore } from './blobs/fs-blob-store.js';
+import { StagingArea } from './blobs/staging-area.js';
 import { databaseFile, type Config } from './config.js';
 import { createDatabase, type Database } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -28,6 +31,7 @@ export interface App {
   firmware: FirmwareService;
   recorder: ActivityRecorder;
   view: CatalogueView;
+  blobs: BlobStore;
   collectOrphans(): Promise<number>;
   /** Listens on config.host:config.port; resolves to the bound address. */
   listen(): Promise<string>;
@@ -51,7 +55,10 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   );
   await migrateToLatest(db);
   const catalogue = createCatalogue(db);
-  const blobs = new FsBlobStore(join(config.data, 'blobs'));
+  // SQLite: firmware files beside the database. PostgreSQL: bytes in the database, so instances share them.
+  const blobs = config.databaseUrl
+    ? new DbBlobStore(db, new StagingArea(join(config.data, 'staging')), clock)
+    : new FsBlobStore(join(config.data, 'blobs'));
   await blobs.init();
 
   const view = new CatalogueView(catalogue, blobs, clock, {
@@ -95,6 +102,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     firmware,
     recorder,
     view,
+    blobs,
     collectOrphans,
     listen: () => http.listen({ port: config.port, host: config.host }),
     close: () =>

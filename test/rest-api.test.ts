@@ -1,5 +1,4 @@
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildEsp32App, buildEsp8266App } from './synthetic/image-builder.js';
@@ -20,10 +19,7 @@ describeEachStore('REST API', (store) => {
   });
   afterAll(() => t.stop());
 
-  const blobFiles = () =>
-    readdirSync(join(t.dataDir, 'blobs'))
-      .filter((d) => d.length === 2)
-      .flatMap((d) => readdirSync(join(t.dataDir, 'blobs', d)));
+  const blobCount = async () => (await t.app.blobs.list()).length;
 
   it('creates, lists, renames and deletes platforms; names are case-insensitively unique', async () => {
     const created = await api(t.url, 'POST', '/api/v1/platforms', { name: 'Kitchen Lamp', chip: 'ESP32-C3' });
@@ -131,7 +127,7 @@ describeEachStore('REST API', (store) => {
   });
 
   it('refuses non-firmware with the analyser’s reason and keeps nothing', async () => {
-    const before = blobFiles().length;
+    const before = await blobCount();
     for (const body of [
       Buffer.from('<html>404</html>'),
       Buffer.alloc(0),
@@ -147,8 +143,8 @@ describeEachStore('REST API', (store) => {
       expect(response.json.error).toBe('firmware-rejected');
       expect(response.json.message.length).toBeGreaterThan(10);
     }
-    expect(blobFiles().length).toBe(before);
-    expect(readdirSync(join(t.dataDir, 'blobs', 'staging'))).toEqual([]);
+    expect(await blobCount()).toBe(before);
+    expect(readdirSync(t.stagingDir)).toEqual([]);
   });
 
   it('asks for the version when the image does not state one, and takes it when given', async () => {
@@ -194,7 +190,7 @@ describeEachStore('REST API', (store) => {
   });
 
   it('refuses an upload over the limit without keeping any of it', async () => {
-    const before = blobFiles().length;
+    const before = await blobCount();
     const huge = Buffer.alloc(300 * 1024, 0xe9);
     const raw = await api<{ error: string }>(t.url, 'POST', '/api/v1/platforms/Porch/firmware', huge);
     expect(raw).toMatchObject({ status: 413, json: { error: 'upload-too-large' } });
@@ -202,8 +198,8 @@ describeEachStore('REST API', (store) => {
     form.append('file', new Blob([new Uint8Array(huge)]), 'huge.bin');
     const multipart = await fetch(`${t.url}/api/v1/platforms/Porch/firmware`, { method: 'POST', body: form });
     expect(multipart.status).toBe(413);
-    expect(blobFiles().length).toBe(before);
-    expect(readdirSync(join(t.dataDir, 'blobs', 'staging'))).toEqual([]);
+    expect(await blobCount()).toBe(before);
+    expect(readdirSync(t.stagingDir)).toEqual([]);
   });
 
   it('accepts a gzip-compressed ESP8266 sketch and a filesystem image with its version', async () => {

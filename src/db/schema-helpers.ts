@@ -15,3 +15,8 @@ export function addIdColumn(db: Kysely<unknown>) {
 export function isPostgres(db: Kysely<unknown>): boolean {
   return db.getExecutor().adapter instanceof PostgresAdapter;
 }
+
+/** Column type for raw bytes: `blob` in SQLite, `bytea` in PostgreSQL. */
+export function binaryType(db: Kysely<unknown>): 'blob' | 'bytea' {
+  return isPostgres(db) ? 'bytea' : 'blob';
+}

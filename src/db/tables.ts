@@ -82,7 +82,15 @@ export interface EventTable {
   detail: string | null;
 }
 
+export interface BlobTable {
+  key: string;
+  data: Buffer;
+  size: number;
+  committed_at: Millis;
+}
+
 export interface Tables {
+  blobs: BlobTable;
   platforms: PlatformTable;
   allowlist: AllowlistTable;
   images: ImageTable;

@@ -21,12 +21,14 @@ export interface TestApp {
   app: App;
   url: string;
   dataDir: string;
+  /** Where uploads in progress are written (beside the blobs with SQLite, in the data folder with PostgreSQL). */
+  stagingDir: string;
   stop(): Promise<void>;
 }
 
 let databases = 0;
 
-async function createPgDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createPgDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `esp_ota_test_${process.pid}_${Date.now()}_${databases++}`;
   const admin = new pg.Client({ connectionString: PG_URL });
   await admin.connect();
@@ -65,6 +67,7 @@ export async function startTestApp(store: StoreKind, overrides: Partial<Config> 
     app,
     url,
     dataDir,
+    stagingDir: store === 'postgres' ? join(dataDir, 'staging') : join(dataDir, 'blobs', 'staging'),
     stop: async () => {
       await app.close();
       await pgDb?.drop();

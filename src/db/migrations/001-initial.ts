@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { addIdColumn } from '../schema-helpers.js';
+import { addIdColumn, binaryType } from '../schema-helpers.js';
 
 /** The first schema. Forward-only: later changes get new numbered files; this one is never edited. */
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -86,4 +86,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // No index on `at`: ids grow with time, so "newest first" and retention by age use the primary key.
   await db.schema.createIndex('events_mac').on('events').columns(['mac', 'id']).execute();
   await db.schema.createIndex('events_platform').on('events').columns(['platform_name', 'id']).execute();
+
+  // Firmware bytes in the database, used with PostgreSQL so that every instance sees every image.
+  await db.schema
+    .createTable('blobs')
+    .addColumn('key', 'text', (c) => c.primaryKey())
+    .addColumn('data', binaryType(db), (c) => c.notNull())
+    .addColumn('size', 'bigint', (c) => c.notNull())
+    .addColumn('committed_at', 'bigint', (c) => c.notNull())
+    .execute();
 }
