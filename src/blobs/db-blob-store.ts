@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { Database } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
 import type { BlobStore, StagedBlob } from './blob-store.js';
-import { StagingArea } from './staging-area.js';
+import type { StagingArea } from './staging-area.js';
 
 /**
  * Blobs as rows of the `blobs` table: with PostgreSQL this makes every instance see every image, so instances keep
