@@ -52,6 +52,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   const clock = options.clock ?? systemClock;
   const db = createDatabase(
     config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'sqlite', file: databaseFile(config) },
+    (err) => logger.warn({ err }, 'an idle database connection failed; it will be replaced'),
   );
   await migrateToLatest(db);
   const catalogue = createCatalogue(db);

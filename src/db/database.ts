@@ -12,11 +12,16 @@ export type Database = Kysely<Tables>;
 // PostgreSQL returns bigint (int8) columns as strings; our bigints are times and sizes, well within 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
-export function createDatabase(config: DatabaseConfig): Database {
+export function createDatabase(
+  config: DatabaseConfig,
+  onIdleError: (error: Error) => void = () => undefined,
+): Database {
   if (config.kind === 'postgres') {
-    return new Kysely<Tables>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: config.url, max: config.poolSize ?? 10 }) }),
-    });
+    const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize ?? 10 });
+    // An idle connection dropped by the server (restart, failover) is an 'error' event; unhandled, it would end the
+    // process. The pool replaces the connection on the next query.
+    pool.on('error', onIdleError);
+    return new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
   }
   if (config.file !== ':memory:') mkdirSync(dirname(config.file), { recursive: true });
   const sqlite = new SQLite(config.file);
