@@ -12,7 +12,8 @@ const macOf = (i: number) => `AA:BB:CC:00:00:${i.toString(16).padStart(2, '0').t
 
 /**
  * The original server rewrote one YAML file per download and lost about a fifth of its writes with 16 concurrent
- * clients. Here 16 devices check 100 times each while new versions are uploaded; every check must be counted,
+ * clients. Here 16 devices check 100 times each while new versions are uploaded and old ones deleted; every check
+ * must be counted,
  * every download must match its x-MD5, and every upload must be kept.
  */
 describeEachStore('concurrent device checks and uploads', (store) => {
@@ -62,6 +63,12 @@ describeEachStore('concurrent device checks and uploads', (store) => {
         const response = await api(t.url, 'POST', '/api/v1/firmware', image);
         if (response.status === 201) acknowledged.push(version);
         else errors.push(`upload ${version}: ${response.status}`);
+        // A throw-away image, uploaded and deleted while devices download the released ones.
+        const scratch = buildEsp8266App({ strings: [`ESP-OTA:platform=Fleet;version=0.${v}.0`] });
+        const kept = await api<{ image: { id: number } }>(t.url, 'POST', '/api/v1/firmware', scratch);
+        const deleted = await api(t.url, 'DELETE', `/api/v1/firmware/${kept.json.image.id}`);
+        if (kept.status !== 201 || deleted.status !== 204)
+          errors.push(`scratch ${v}: ${kept.status}/${deleted.status}`);
       }
       return acknowledged;
     };
