@@ -46,9 +46,10 @@ export interface ComposeOptions {
 
 /** The composition root: config → database → stores → blobs → services → HTTP. Nothing else builds these. */
 export async function createApp(config: Config, options: ComposeOptions = {}): Promise<App> {
-  // Buffered, asynchronous log writes: a synchronous write per device check would cost a system call each.
+  // Asynchronous log writes: lines queue up while a write is in flight, so a busy server does not pay one system
+  // call per device check, and an idle one still prints each line at once.
   const logger =
-    options.logger ?? pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: false, minLength: 4096 }));
+    options.logger ?? pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: false }));
   const clock = options.clock ?? systemClock;
   const db = createDatabase(
     config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'sqlite', file: databaseFile(config) },
