@@ -15,6 +15,8 @@ import { FirmwareService } from './features/firmware/firmware-service.js';
 import { registerFirmwareRoutes } from './features/firmware/firmware-routes.js';
 import { PlatformService } from './features/platforms/platform-service.js';
 import { registerPlatformRoutes } from './features/platforms/platform-routes.js';
+import { Metrics } from './features/metrics/metrics.js';
+import { registerMetricsRoutes } from './features/metrics/metrics-routes.js';
 import { ActivityRecorder } from './features/update-check/activity-recorder.js';
 import { CatalogueView } from './features/update-check/catalogue-view.js';
 import { UpdateCheckService } from './features/update-check/update-check-service.js';
@@ -48,8 +50,7 @@ export interface ComposeOptions {
 export async function createApp(config: Config, options: ComposeOptions = {}): Promise<App> {
   // Asynchronous log writes: lines queue up while a write is in flight, so a busy server does not pay one system
   // call per device check, and an idle one still prints each line at once.
-  const logger =
-    options.logger ?? pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: false }));
+  const logger = options.logger ?? pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: false }));
   const clock = options.clock ?? systemClock;
   const db = createDatabase(
     config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'sqlite', file: databaseFile(config) },
@@ -71,7 +72,12 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   const platforms = new PlatformService(catalogue, clock, onChange);
   const firmware = new FirmwareService(catalogue, blobs, clock, config.uploadLimit, onChange);
   const recorder = new ActivityRecorder(catalogue, { flushIntervalMs: config.eventFlushMs, maxBatch: 1000 }, logger);
-  const updates = new UpdateCheckService(view, recorder, clock, logger);
+  const metrics = new Metrics({
+    queuedEvents: () => recorder.queued,
+    devicesSeenSince: (since) => catalogue.stores.devices.countSeenSince(since),
+    now: () => clock.now(),
+  });
+  const updates = new UpdateCheckService(view, recorder, clock, logger, metrics);
   const collectOrphans = () =>
     collectOrphanBlobs(
       blobs,
@@ -82,9 +88,10 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     );
 
   const http = await createHttpServer({ logger, uploadLimit: config.uploadLimit, trustProxy: config.trustProxy });
+  registerMetricsRoutes(http, metrics, config.metricsToken);
   registerUpdateRoutes(http, updates);
   registerPlatformRoutes(http, platforms);
-  registerFirmwareRoutes(http, firmware, platforms, config.uploadLimit);
+  registerFirmwareRoutes(http, firmware, platforms, config.uploadLimit, metrics);
   registerActivityRoutes(http, catalogue, () => clock.now());
 
   await collectOrphans();

@@ -102,6 +102,7 @@ export interface Config {
   eventFlushMs: number;
   orphanGraceMs: number;
   trustProxy: boolean;
+  metricsToken: string;
 }
 
 export class ConfigError extends Error {

@@ -62,6 +62,15 @@ export class DeviceStore {
     return q.orderBy('last_seen_at', 'desc').limit(query.limit).execute();
   }
 
+  async countSeenSince(since: number): Promise<number> {
+    const row = await this.db
+      .selectFrom('devices')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where('last_seen_at', '>=', since)
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+
   findByMac(mac: string): Promise<DeviceRow | undefined> {
     return this.db.selectFrom('devices').selectAll().where('mac', '=', mac).executeTakeFirst();
   }

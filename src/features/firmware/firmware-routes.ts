@@ -4,6 +4,7 @@ import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Static } from 'typebox';
 import { DomainError } from '../../lib/domain-error.js';
 import { imageJson, platformJson } from '../api-views.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { PlatformService } from '../platforms/platform-service.js';
 import type { FirmwareService, UploadInput, UploadResult } from './firmware-service.js';
 
@@ -63,6 +64,7 @@ export function registerFirmwareRoutes(
   firmware: FirmwareService,
   platforms: PlatformService,
   uploadLimit: number,
+  metrics: Pick<Metrics, 'upload'>,
 ): void {
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['firmware'];
@@ -70,11 +72,18 @@ export function registerFirmwareRoutes(
     const declared = Number(request.headers['content-length']);
     if (declared > uploadLimit + 64 * 1024) {
       reply.header('connection', 'close');
+      metrics.upload('upload-too-large');
       throw new DomainError('upload-too-large', `the file is larger than the upload limit (${uploadLimit} bytes)`);
     }
-    const { stream, input } = await uploadSource(request, query);
-    const result = await firmware.upload(stream, input);
-    return reply.code(201).send(uploadResultJson(result));
+    try {
+      const { stream, input } = await uploadSource(request, query);
+      const result = await firmware.upload(stream, input);
+      metrics.upload('accepted');
+      return reply.code(201).send(uploadResultJson(result));
+    } catch (error) {
+      metrics.upload(error instanceof DomainError ? error.code : 'error');
+      throw error;
+    }
   };
 
   app.post(

@@ -1,4 +1,5 @@
 import type { Clock } from '../../lib/clock.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { ActivityRecorder } from './activity-recorder.js';
 import type { CatalogueView } from './catalogue-view.js';
 import { decide, type Decision } from './decide.js';
@@ -15,11 +16,13 @@ export class UpdateCheckService {
     private readonly recorder: ActivityRecorder,
     private readonly clock: Clock,
     private readonly log: Logger,
+    private readonly metrics: Pick<Metrics, 'deviceCheck' | 'download'>,
   ) {}
 
   async check(request: EspRequest, ip: string | undefined): Promise<Decision> {
     const platform = await this.view.platform(request.platform);
     const decision = decide(request, platform);
+    this.metrics.deviceCheck(decision.action, decision.reason);
     const now = this.clock.now();
     const served = decision.action === 'serve';
     const offered = decision.image?.version ?? null;
@@ -70,4 +73,9 @@ export class UpdateCheckService {
   }
 
   imageBytes = (image: Parameters<CatalogueView['imageBytes']>[0]) => this.view.imageBytes(image);
+
+  /** Called with the bytes actually sent (a range may be less than the image). */
+  served(bytes: number): void {
+    this.metrics.download(bytes);
+  }
 }

@@ -26,15 +26,12 @@ export function registerUpdateRoutes(app: FastifyInstance, service: UpdateCheckS
     }
     const decision = await service.check(espRequest, request.ip);
     switch (decision.action) {
-      case 'serve':
-        return sendImage(
-          request,
-          reply,
-          decision.image,
-          decision.reason,
-          await service.imageBytes(decision.image),
-          espRequest.platform,
-        );
+      case 'serve': {
+        const bytes = await service.imageBytes(decision.image);
+        const sent = sendImage(request, reply, decision.image, decision.reason, bytes, espRequest.platform);
+        if (sent.bytes > 0) service.served(sent.bytes);
+        return sent.reply;
+      }
       case 'announce-version':
         return reply
           .code(200)
@@ -73,10 +70,10 @@ function sendImage(
   reason: string,
   bytes: Buffer,
   platform: string,
-) {
+): { bytes: number; reply: FastifyReply } {
   const etag = `"${image.sha256}"`;
   if (request.headers['if-none-match'] === etag) {
-    return reply.code(304).header('etag', etag).header('x-ota-reason', 'current').send();
+    return { bytes: 0, reply: reply.code(304).header('etag', etag).header('x-ota-reason', 'current').send() };
   }
   const safeName = `${platform}-${image.version}`.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 100);
   reply
@@ -91,13 +88,13 @@ function sendImage(
     .header('cache-control', 'no-store');
   const range = parseRange(request.headers.range, bytes.length);
   if (range.kind === 'unsatisfiable') {
-    return reply.code(416).header('content-range', `bytes */${bytes.length}`).send('');
+    return { bytes: 0, reply: reply.code(416).header('content-range', `bytes */${bytes.length}`).send('') };
   }
+  const headOnly = request.method === 'HEAD';
   if (range.kind === 'range') {
-    return reply
-      .code(206)
-      .header('content-range', `bytes ${range.start}-${range.end}/${bytes.length}`)
-      .send(bytes.subarray(range.start, range.end + 1));
+    const part = bytes.subarray(range.start, range.end + 1);
+    reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${bytes.length}`);
+    return { bytes: headOnly ? 0 : part.length, reply: reply.send(part) };
   }
-  return reply.code(200).send(bytes);
+  return { bytes: headOnly ? 0 : bytes.length, reply: reply.code(200).send(bytes) };
 }

@@ -1,0 +1,82 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The Prometheus metrics this server exports, on a registry of its own (several servers can live in one process,
+ * as in the tests). Services report through the small methods here and know nothing of Prometheus.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly checks = new Counter({
+    name: 'esp_ota_device_checks_total',
+    help: 'Device update checks by decision and reason',
+    labelNames: ['decision', 'reason'] as const,
+    registers: [this.registry],
+  });
+  private readonly downloads = new Counter({
+    name: 'esp_ota_downloads_total',
+    help: 'Images served to devices (200 and 206 responses)',
+    registers: [this.registry],
+  });
+  private readonly downloadBytes = new Counter({
+    name: 'esp_ota_download_bytes_total',
+    help: 'Bytes of firmware served to devices',
+    registers: [this.registry],
+  });
+  private readonly uploads = new Counter({
+    name: 'esp_ota_uploads_total',
+    help: 'Firmware uploads by result (accepted, or the error code)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  private readonly latency = new Histogram({
+    name: 'esp_ota_http_request_duration_seconds',
+    help: 'HTTP request latency by route and status class',
+    labelNames: ['route', 'method', 'status'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [this.registry],
+  });
+
+  constructor(sources: {
+    queuedEvents: () => number;
+    devicesSeenSince: (since: number) => Promise<number>;
+    now: () => number;
+  }) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'esp_ota_' });
+    new Gauge({
+      name: 'esp_ota_event_queue_depth',
+      help: 'Device events waiting to be written',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.queuedEvents());
+      },
+    });
+    new Gauge({
+      name: 'esp_ota_devices_seen',
+      help: 'Devices that checked in within the window',
+      labelNames: ['window'] as const,
+      registers: [this.registry],
+      async collect() {
+        const now = sources.now();
+        this.set({ window: '1h' }, await sources.devicesSeenSince(now - 3_600_000));
+        this.set({ window: '24h' }, await sources.devicesSeenSince(now - 86_400_000));
+      },
+    });
+  }
+
+  deviceCheck(decision: string, reason: string): void {
+    this.checks.inc({ decision, reason });
+  }
+
+  download(bytes: number): void {
+    this.downloads.inc();
+    this.downloadBytes.inc(bytes);
+  }
+
+  upload(result: string): void {
+    this.uploads.inc({ result });
+  }
+
+  request(route: string, method: string, statusCode: number, seconds: number): void {
+    this.latency.observe({ route, method, status: `${Math.floor(statusCode / 100)}xx` }, seconds);
+  }
+}
