@@ -16,6 +16,7 @@ import { registerFirmwareRoutes } from './features/firmware/firmware-routes.js';
 import { PlatformService } from './features/platforms/platform-service.js';
 import { registerPlatformRoutes } from './features/platforms/platform-routes.js';
 import { Metrics } from './features/metrics/metrics.js';
+import { runMaintenance } from './features/maintenance/maintenance.js';
 import { registerMetricsRoutes } from './features/metrics/metrics-routes.js';
 import { ActivityRecorder } from './features/update-check/activity-recorder.js';
 import { CatalogueView } from './features/update-check/catalogue-view.js';
@@ -35,6 +36,8 @@ export interface App {
   view: CatalogueView;
   blobs: BlobStore;
   collectOrphans(): Promise<number>;
+  /** Retention, SQLite housekeeping and the orphan collector; also runs at start and every maintenanceIntervalMs. */
+  maintain(): Promise<void>;
   /** Listens on config.host:config.port; resolves to the bound address. */
   listen(): Promise<string>;
   /** Stops accepting connections, lets in-flight requests finish, flushes queued events, closes the database. */
@@ -94,10 +97,15 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   registerFirmwareRoutes(http, firmware, platforms, config.uploadLimit, metrics);
   registerActivityRoutes(http, catalogue, () => clock.now());
 
-  await collectOrphans();
+  const maintain = async () => {
+    const report = await runMaintenance(db, catalogue, config, clock.now());
+    if (report.eventsByAge || report.eventsByCount || report.devices) logger.info(report, 'pruned old activity');
+    await collectOrphans();
+  };
+  await maintain();
   const collector = setInterval(
-    () => void collectOrphans().catch((err: unknown) => logger.error({ err }, 'orphan collection failed')),
-    Math.max(config.orphanGraceMs, 60_000),
+    () => void maintain().catch((err: unknown) => logger.error({ err }, 'maintenance failed')),
+    config.maintenanceIntervalMs,
   );
   collector.unref();
 
@@ -113,6 +121,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     view,
     blobs,
     collectOrphans,
+    maintain,
     listen: () => http.listen({ port: config.port, host: config.host }),
     close: () =>
       (closed ??= (async () => {

@@ -86,24 +86,51 @@ export const OPTIONS = {
     default: false,
     description: 'take client addresses from X-Forwarded-For',
   },
+  metricsToken: {
+    env: 'ESP_OTA_METRICS_TOKEN',
+    type: 'string',
+    default: '',
+    description: 'if set, GET /metrics requires `Authorization: Bearer <token>`',
+  },
+  eventRetentionDays: {
+    env: 'ESP_OTA_EVENT_RETENTION_DAYS',
+    type: 'integer',
+    default: 90,
+    min: 1,
+    description: 'events older than this are deleted',
+  },
+  eventRetentionCount: {
+    env: 'ESP_OTA_EVENT_RETENTION_COUNT',
+    type: 'integer',
+    default: 1_000_000,
+    min: 1000,
+    description: 'at most this many events are kept (the newest)',
+  },
+  deviceRetentionDays: {
+    env: 'ESP_OTA_DEVICE_RETENTION_DAYS',
+    type: 'integer',
+    default: 365,
+    min: 1,
+    description: 'devices not seen for this long leave the inventory',
+  },
+  maintenanceIntervalMs: {
+    env: 'ESP_OTA_MAINTENANCE_INTERVAL_MS',
+    type: 'integer',
+    default: 3_600_000,
+    min: 1000,
+    description: 'how often retention, SQLite checkpoint/vacuum and the orphan-file collector run',
+  },
 } as const satisfies Record<string, OptionSpec>;
 
-export type OptionName = keyof typeof OPTIONS;
+/** The typed configuration: one field per option, so the table and the type cannot drift apart. */
+export type Config = { [K in OptionName]: OptionValue<(typeof OPTIONS)[K]> };
+type OptionValue<S> = S extends { type: 'boolean' }
+  ? boolean
+  : S extends { type: 'integer' | 'size' }
+    ? number
+    : string;
 
-export interface Config {
-  port: number;
-  host: string;
-  data: string;
-  databaseUrl: string;
-  uploadLimit: number;
-  imageCache: number;
-  logLevel: string;
-  catalogueRefreshMs: number;
-  eventFlushMs: number;
-  orphanGraceMs: number;
-  trustProxy: boolean;
-  metricsToken: string;
-}
+export type OptionName = keyof typeof OPTIONS;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

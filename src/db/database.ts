@@ -26,6 +26,8 @@ export function createDatabase(
   if (config.file !== ':memory:') mkdirSync(dirname(config.file), { recursive: true });
   const sqlite = new SQLite(config.file);
   // WAL lets device checks read while a write commits; FULL sync makes an acknowledged commit survive power loss.
+  // Set before the first table exists, so maintenance can return freed pages to the file system.
+  sqlite.pragma('auto_vacuum = INCREMENTAL');
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');

@@ -12,7 +12,7 @@ export function addIdColumn(db: Kysely<unknown>) {
       : table.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
 }
 
-export function isPostgres(db: Kysely<unknown>): boolean {
+export function isPostgres(db: { getExecutor(): { adapter: unknown } }): boolean {
   return db.getExecutor().adapter instanceof PostgresAdapter;
 }
 

@@ -71,6 +71,11 @@ export class DeviceStore {
     return Number(row.count);
   }
 
+  async pruneNotSeenSince(cutoff: number): Promise<number> {
+    const result = await this.db.deleteFrom('devices').where('last_seen_at', '<', cutoff).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   findByMac(mac: string): Promise<DeviceRow | undefined> {
     return this.db.selectFrom('devices').selectAll().where('mac', '=', mac).executeTakeFirst();
   }

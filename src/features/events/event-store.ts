@@ -34,4 +34,33 @@ export class EventStore {
     if (query.beforeId) q = q.where('id', '<', query.beforeId);
     return q.orderBy('id', 'desc').limit(query.limit).execute();
   }
+
+  /** Deletes events older than `cutoff`. Ids grow with time, so the oldest are the lowest ids. */
+  async pruneOlderThan(cutoff: number): Promise<number> {
+    const firstKept = await this.db
+      .selectFrom('events')
+      .select('id')
+      .where('at', '>=', cutoff)
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+    let q = this.db.deleteFrom('events');
+    if (firstKept) q = q.where('id', '<', firstKept.id);
+    const result = await q.executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /** Keeps only the newest `keep` events. */
+  async pruneBeyond(keep: number): Promise<number> {
+    const boundary = await this.db
+      .selectFrom('events')
+      .select('id')
+      .orderBy('id', 'desc')
+      .offset(keep)
+      .limit(1)
+      .executeTakeFirst();
+    if (!boundary) return 0;
+    const result = await this.db.deleteFrom('events').where('id', '<=', boundary.id).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
 }
