@@ -1,15 +1,10 @@
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { collectOrphanBlobs } from './blobs/blob-collector.js';
 import type { BlobStore } from './blobs/blob-store.js';
-import { DbBlobStore } from './blobs/db-blob-store.js';
-import { FsBlobStore } from './blobs/fs-blob-store.js';
-import { StagingArea } from './blobs/staging-area.js';
-import { databaseFile, type Config } from './config.js';
-import { createDatabase, type Database } from './db/database.js';
-import { migrateToLatest } from './db/migrate.js';
-import { createCatalogue, type Catalogue } from './db/stores.js';
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import type { Catalogue } from './db/stores.js';
 import { registerActivityRoutes } from './features/devices/device-routes.js';
 import { FirmwareService } from './features/firmware/firmware-service.js';
 import { registerFirmwareRoutes } from './features/firmware/firmware-routes.js';
@@ -24,6 +19,7 @@ import { UpdateCheckService } from './features/update-check/update-check-service
 import { registerUpdateRoutes } from './features/update-check/update-routes.js';
 import { createHttpServer } from './http/server.js';
 import { systemClock, type Clock } from './lib/clock.js';
+import { openStorage } from './storage.js';
 
 export interface App {
   config: Config;
@@ -55,17 +51,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   // call per device check, and an idle one still prints each line at once.
   const logger = options.logger ?? pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: false }));
   const clock = options.clock ?? systemClock;
-  const db = createDatabase(
-    config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'sqlite', file: databaseFile(config) },
-    (err) => logger.warn({ err }, 'an idle database connection failed; it will be replaced'),
-  );
-  await migrateToLatest(db);
-  const catalogue = createCatalogue(db);
-  // SQLite: firmware files beside the database. PostgreSQL: bytes in the database, so instances share them.
-  const blobs = config.databaseUrl
-    ? new DbBlobStore(db, new StagingArea(join(config.data, 'staging')), clock)
-    : new FsBlobStore(join(config.data, 'blobs'));
-  await blobs.init();
+  const { db, catalogue, blobs } = await openStorage(config, logger, clock);
 
   const view = new CatalogueView(catalogue, blobs, clock, {
     refreshMs: config.catalogueRefreshMs,

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerInspectCommand } from './inspect-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerClientCommands } from './client-commands.js';
+import { registerBackupCommands } from './backup-commands.js';
 
 export interface CliIo {
   out: NodeJS.WritableStream;
@@ -20,5 +21,6 @@ export function buildProgram(io: CliIo, state: CliState): Command {
   registerServeCommand(program, io, state);
   registerInspectCommand(program, io, state);
   registerClientCommands(program, io, state);
+  registerBackupCommands(program, io, state);
   return program;
 }

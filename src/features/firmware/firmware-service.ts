@@ -2,14 +2,14 @@ import type { Readable } from 'node:stream';
 import { BlobTooLargeError, type BlobStore, type StagedBlob } from '../../blobs/blob-store.js';
 import type { Catalogue, Stores } from '../../db/stores.js';
 import type { ImageRow, PlatformRow } from '../../db/tables.js';
-import { analyzeImage, chipDisplayName, type AppImage, type ImageAnalysis } from '../../firmware-image/index.js';
+import { analyzeImage, chipDisplayName, type ImageAnalysis } from '../../firmware-image/index.js';
 import { identify, type Identity } from '../../firmware-image/identify.js';
 import { PlatformNameIndex } from '../../firmware-image/platform-names.js';
-import { sketchMd5Variants } from '../../firmware-image/sketch-digests.js';
 import type { Clock } from '../../lib/clock.js';
 import { DomainError } from '../../lib/domain-error.js';
 import { compareVersions, isValidVersionText, versionKey } from '../../lib/version.js';
 import { changeEvent } from '../platforms/platform-service.js';
+import { imageRow } from './image-row.js';
 
 export interface UploadInput {
   platform?: string | undefined;
@@ -99,8 +99,6 @@ export class FirmwareService {
     const key = versionKey(version);
     await this.refuseExistingVersion(this.catalogue.stores, platform, kind, key, version);
 
-    const app: AppImage | undefined = analysis.kind === 'app' ? analysis : undefined;
-    const variants = app ? sketchMd5Variants(bytes, app) : [];
     await staged.commit();
     const now = this.clock.now();
     const {
@@ -111,22 +109,18 @@ export class FirmwareService {
       const current = await stores.platforms.findById(platform.id);
       if (!current) throw new DomainError('unknown-platform', `platform "${platform.name}" was deleted meanwhile`);
       await this.refuseExistingVersion(stores, current, kind, key, version);
-      const image = await stores.images.insert({
-        platform_id: current.id,
-        kind,
-        version,
-        version_key: key,
-        chip: app?.chip ?? null,
-        size: staged.size,
-        md5: staged.md5,
-        sha256: staged.sha256,
-        appended_digest: app?.family === 'esp32' ? (app.appendedDigest ?? null) : null,
-        md5_variants: variants.length ? JSON.stringify(variants) : null,
-        analysis: JSON.stringify(analysis),
-        identity_source: identity.version.source ?? null,
-        filename: input.filename?.slice(0, 255) ?? null,
-        uploaded_at: now,
-      });
+      const image = await stores.images.insert(
+        imageRow({
+          platformId: current.id,
+          version,
+          bytes,
+          blob: staged,
+          analysis,
+          identitySource: identity.version.source ?? null,
+          filename: input.filename ?? null,
+          uploadedAt: now,
+        }),
+      );
       const released = await this.releaseOnUpload(stores, current, image, input.release === true, now);
       await stores.events.append([
         {

@@ -1,0 +1,110 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { pino } from 'pino';
+import * as tar from 'tar';
+import { createApp } from '../compose.js';
+import { exportToDirectory } from '../features/backup/catalogue-export.js';
+import { CATALOGUE_FILE, FIRMWARE_DIR } from '../features/backup/export-format.js';
+import { ImportError, importFromDirectory } from '../features/backup/catalogue-import.js';
+import { importLegacy } from '../features/backup/legacy-import.js';
+import { systemClock } from '../lib/clock.js';
+import { openStorage } from '../storage.js';
+import { addConfigFlags, configFromFlags } from './config-flags.js';
+import type { CliIo, CliState } from './program.js';
+
+const STORAGE_FLAGS = ['data', 'databaseUrl'] as const;
+const isArchive = (path: string) => /\.(tar\.gz|tgz)$/i.test(path);
+
+/** export, import, import-legacy: work on the data folder or database directly (the server may be running). */
+export function registerBackupCommands(program: Command, io: CliIo, state: CliState): void {
+  const quiet = pino({ level: 'warn' });
+
+  addConfigFlags(
+    program
+      .command('export')
+      .description('write the catalogue as YAML plus the image files, into a folder or a .tar.gz')
+      .requiredOption('--out <path>', 'a folder, or a file ending in .tar.gz'),
+    STORAGE_FLAGS,
+  ).action(async (flags: Record<string, string>) => {
+    const config = configFromFlags(flags, io, state);
+    if (!config) return;
+    const storage = await openStorage(config, quiet, systemClock);
+    const folder = isArchive(flags.out!) ? await mkdtemp(join(tmpdir(), 'esp-ota-export-')) : flags.out!;
+    try {
+      const exported = await exportToDirectory(storage.catalogue, storage.blobs, folder, systemClock.now());
+      if (isArchive(flags.out!))
+        await tar.c({ gzip: true, file: flags.out!, cwd: folder }, [CATALOGUE_FILE, FIRMWARE_DIR]);
+      const images = exported.platforms.reduce((n, p) => n + p.images.length, 0);
+      io.out.write(`exported ${exported.platforms.length} platforms and ${images} images to ${flags.out}\n`);
+    } finally {
+      if (isArchive(flags.out!)) await rm(folder, { recursive: true, force: true });
+      await storage.db.destroy();
+    }
+  });
+
+  addConfigFlags(
+    program
+      .command('import <path>')
+      .description('restore an export (folder or .tar.gz); checks everything first, applies all or nothing'),
+    STORAGE_FLAGS,
+  ).action(async (path: string, flags: Record<string, string>) => {
+    const config = configFromFlags(flags, io, state);
+    if (!config) return;
+    const storage = await openStorage(config, quiet, systemClock);
+    let folder = path;
+    try {
+      if (isArchive(path)) {
+        folder = await mkdtemp(join(tmpdir(), 'esp-ota-import-'));
+        // Only the two names an export contains; node-tar also refuses absolute paths and `..`.
+        await tar.x({
+          file: path,
+          cwd: folder,
+          strict: true,
+          filter: (entry) => entry === CATALOGUE_FILE || entry.startsWith(`${FIRMWARE_DIR}/`),
+        });
+      } else if (!(await stat(path).catch(() => undefined))?.isDirectory()) {
+        throw new ImportError([`${path} is neither a folder nor a .tar.gz file`]);
+      }
+      const report = await importFromDirectory(folder, { ...storage, clock: systemClock });
+      io.out.write(
+        `imported: ${report.platformsCreated.length} new platforms, ${report.devicesAllowed} allowed devices, ${report.imagesImported.length} images` +
+          (report.imagesAlreadyPresent.length
+            ? `; ${report.imagesAlreadyPresent.length} images were already here`
+            : '') +
+          '\n',
+      );
+    } catch (error) {
+      if (!(error instanceof ImportError)) throw error;
+      io.err.write(`${error.message}\n`);
+      state.exitCode = 1;
+    } finally {
+      if (folder !== path) await rm(folder, { recursive: true, force: true });
+      await storage.db.destroy();
+    }
+  });
+
+  addConfigFlags(
+    program
+      .command('import-legacy <dir>')
+      .description('import platforms.yml and the binaries of the original Flask server (kstobbe/esp-update-server)'),
+    STORAGE_FLAGS,
+  ).action(async (dir: string, flags: Record<string, string>) => {
+    const config = configFromFlags(flags, io, state);
+    if (!config) return;
+    const app = await createApp(config, { logger: quiet });
+    try {
+      const report = await importLegacy(dir, app);
+      for (const line of report.imported) io.out.write(`imported  ${line}\n`);
+      for (const line of report.skipped) io.out.write(`skipped   ${line}\n`);
+      for (const line of report.failed) io.err.write(`failed    ${line}\n`);
+      if (report.failed.length > 0) state.exitCode = 1;
+    } catch (error) {
+      io.err.write(`${(error as Error).message}\n`);
+      state.exitCode = 1;
+    } finally {
+      await app.close();
+    }
+  });
+}

@@ -1,0 +1,66 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import type { BlobStore } from '../../blobs/blob-store.js';
+import type { Catalogue } from '../../db/stores.js';
+import { formatMac } from '../../lib/mac.js';
+import { CATALOGUE_FILE, EXPORT_FORMAT, FIRMWARE_DIR, type ExportedCatalogue } from './export-format.js';
+
+/** Reads the whole catalogue into the export shape (no files touched). */
+export async function readCatalogue(catalogue: Catalogue, now: number): Promise<ExportedCatalogue> {
+  const { stores } = catalogue;
+  const [platforms, allowlist, images] = await Promise.all([
+    stores.platforms.list(),
+    stores.allowlist.listAll(),
+    stores.images.listAll(),
+  ]);
+  return {
+    format: EXPORT_FORMAT,
+    exportedAt: new Date(now).toISOString(),
+    platforms: platforms.map((p) => {
+      const own = images.filter((i) => i.platform_id === p.id).sort((a, b) => a.id - b.id);
+      return {
+        name: p.name,
+        chip: p.chip,
+        accessMode: p.access_mode,
+        fsPartitionSize: p.fs_partition_size,
+        releasedApp: own.find((i) => i.id === p.released_app_id)?.version ?? null,
+        releasedFilesystem: own.find((i) => i.id === p.released_fs_id)?.version ?? null,
+        releasePinned: p.app_release_pinned === 1,
+        allowlist: allowlist
+          .filter((a) => a.platform_id === p.id)
+          .map((a) => ({ mac: formatMac(a.mac), label: a.label })),
+        images: own.map((i) => ({
+          kind: i.kind,
+          version: i.version,
+          file: `${FIRMWARE_DIR}/${i.sha256}.bin`,
+          sha256: i.sha256,
+          md5: i.md5,
+          size: i.size,
+          filename: i.filename,
+          uploadedAt: new Date(i.uploaded_at).toISOString(),
+        })),
+      };
+    }),
+  };
+}
+
+/** Writes `catalogue.yaml` and every referenced image into `dir`. */
+export async function exportToDirectory(
+  catalogue: Catalogue,
+  blobs: BlobStore,
+  dir: string,
+  now: number,
+): Promise<ExportedCatalogue> {
+  const exported = await readCatalogue(catalogue, now);
+  await mkdir(join(dir, FIRMWARE_DIR), { recursive: true });
+  const written = new Set<string>();
+  for (const image of exported.platforms.flatMap((p) => p.images)) {
+    if (written.has(image.sha256)) continue;
+    await writeFile(join(dir, image.file), await blobs.read(image.sha256));
+    written.add(image.sha256);
+  }
+  const header = '# esp-ota-server catalogue export. Images are in firmware/, named by SHA-256.\n';
+  await writeFile(join(dir, CATALOGUE_FILE), header + stringify(exported, { lineWidth: 0 }));
+  return exported;
+}

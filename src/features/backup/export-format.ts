@@ -1,0 +1,37 @@
+/**
+ * The human-readable export (`esp-ota export`): `catalogue.yaml` plus `firmware/<sha256>.bin`. Derived data (the
+ * analysis) is not exported; import re-analyses every image, so an export stays valid across analyser versions.
+ */
+export const EXPORT_FORMAT = 'esp-ota-export/1';
+export const CATALOGUE_FILE = 'catalogue.yaml';
+export const FIRMWARE_DIR = 'firmware';
+
+export interface ExportedImage {
+  kind: 'app' | 'filesystem';
+  version: string;
+  file: string;
+  sha256: string;
+  md5: string;
+  size: number;
+  filename: string | null;
+  uploadedAt: string;
+}
+
+export interface ExportedPlatform {
+  name: string;
+  chip: string | null;
+  accessMode: 'allowlist' | 'open';
+  fsPartitionSize: number | null;
+  /** Versions of the released images (null: none), and whether a person chose the app release. */
+  releasedApp: string | null;
+  releasedFilesystem: string | null;
+  releasePinned: boolean;
+  allowlist: { mac: string; label: string | null }[];
+  images: ExportedImage[];
+}
+
+export interface ExportedCatalogue {
+  format: typeof EXPORT_FORMAT;
+  exportedAt: string;
+  platforms: ExportedPlatform[];
+}

@@ -1,0 +1,118 @@
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { parse as parseYaml } from 'yaml';
+import { DomainError } from '../../lib/domain-error.js';
+import { normalizeMac } from '../../lib/mac.js';
+import type { FirmwareService } from '../firmware/firmware-service.js';
+import type { PlatformService } from '../platforms/platform-service.js';
+
+/**
+ * Moves a fleet over from the original Flask server (kstobbe/esp-update-server): its `platforms.yml` maps
+ * lower-case platform names to `version`, `file`, `uploaded`, `downloads` and `whitelist` (12-hex-digit MACs), with
+ * the binaries beside it. Devices keep working unchanged: `/update?dev=…&ver=…` is the same URL.
+ */
+export interface LegacyReport {
+  imported: string[];
+  skipped: string[];
+  failed: string[];
+}
+
+interface LegacyPlatform {
+  version?: string | null;
+  file?: string | null;
+  uploaded?: string | null;
+  downloads?: string | null;
+  whitelist?: string[] | string | null;
+}
+
+/** Whether a failsafe-schema scalar means "nothing" (the original wrote `null`, or left the value empty). */
+function present(value: string | null | undefined): string | undefined {
+  const text = typeof value === 'string' ? value.trim() : undefined;
+  return text && text !== 'null' && text !== '~' ? text : undefined;
+}
+
+export async function importLegacy(
+  dir: string,
+  services: { platforms: PlatformService; firmware: FirmwareService },
+): Promise<LegacyReport> {
+  const report: LegacyReport = { imported: [], skipped: [], failed: [] };
+  const file = join(dir, 'platforms.yml');
+  let data: unknown;
+  try {
+    // The failsafe schema reads every scalar as text, so a MAC such as 001122334455 keeps its leading zeros.
+    data = parseYaml(await readFile(file, 'utf8'), { schema: 'failsafe' });
+  } catch (error) {
+    throw new DomainError(
+      'bad-request',
+      `${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message.split('\n')[0]}`,
+    );
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new DomainError('bad-request', `${file}: expected a mapping of platform names`);
+  }
+
+  for (const [name, raw] of Object.entries(data as Record<string, LegacyPlatform | string>)) {
+    const legacy: LegacyPlatform = typeof raw === 'object' && raw !== null ? raw : {};
+    let platform;
+    try {
+      platform = await services.platforms.get(name).catch(async (error: unknown) => {
+        if (error instanceof DomainError && error.code === 'unknown-platform')
+          return services.platforms.create({ name }, 'import-legacy');
+        throw error;
+      });
+      report.imported.push(`platform ${platform.name}`);
+    } catch (error) {
+      report.failed.push(`platform "${name}": ${(error as Error).message}`);
+      continue;
+    }
+
+    const macs =
+      legacy.whitelist === null || legacy.whitelist === undefined
+        ? []
+        : Array.isArray(legacy.whitelist)
+          ? legacy.whitelist
+          : [legacy.whitelist];
+    for (const mac of macs.map((m) => String(m).trim()).filter((m) => present(m))) {
+      if (!normalizeMac(mac)) {
+        report.failed.push(`${platform.name}: "${mac}" is not a MAC address`);
+        continue;
+      }
+      await services.platforms.allow(platform.name, mac, null, 'import-legacy');
+      report.imported.push(`${platform.name}: device ${mac}`);
+    }
+
+    const version = present(legacy.version ?? undefined);
+    const binary = present(legacy.file ?? undefined);
+    if (!version || !binary) {
+      report.skipped.push(`${platform.name}: no firmware recorded`);
+      continue;
+    }
+    // The original built file names itself; take only the name, never a path.
+    const path = join(dir, basename(binary));
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path);
+    } catch {
+      report.failed.push(`${platform.name} ${version}: ${basename(binary)} is missing`);
+      continue;
+    }
+    try {
+      const result = await services.firmware.upload(Readable.from([bytes]), {
+        platform: platform.name,
+        version,
+        filename: basename(binary),
+        actor: 'import-legacy',
+      });
+      const downloads = present(legacy.downloads ?? undefined);
+      report.imported.push(
+        `${platform.name} ${result.image.version}${downloads ? ` (${downloads} downloads on the old server)` : ''}`,
+      );
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'version-exists')
+        report.skipped.push(`${platform.name} ${version}: already here`);
+      else report.failed.push(`${platform.name} ${version}: ${(error as Error).message}`);
+    }
+  }
+  return report;
+}
