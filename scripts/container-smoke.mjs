@@ -12,7 +12,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8').replace(/\\\n\s*/g, ' ');
 const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
 const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(finalStage)[1]);
-const env = Object.fromEntries([...finalStage.matchAll(/^ENV (.*)$/gm)].flatMap((m) => [...m[1].matchAll(/(\w+)=(\S+)/g)].map((p) => [p[1], p[2]])));
+const env = Object.fromEntries(
+  [...finalStage.matchAll(/^ENV (.*)$/gm)].flatMap((m) => [...m[1].matchAll(/(\w+)=(\S+)/g)].map((p) => [p[1], p[2]])),
+);
 
 const work = mkdtempSync(join(tmpdir(), 'esp-ota-container-'));
 const app = join(work, 'app');
@@ -30,20 +32,31 @@ try {
 
   server = spawn(cmd[0], cmd.slice(1), {
     cwd: app,
-    env: { PATH: process.env.PATH, ...env, ESP_OTA_DATA: join(work, 'data'), ESP_OTA_PORT: port, ESP_OTA_HOST: '127.0.0.1' },
+    env: {
+      PATH: process.env.PATH,
+      ...env,
+      ESP_OTA_DATA: join(work, 'data'),
+      ESP_OTA_PORT: port,
+      ESP_OTA_HOST: '127.0.0.1',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise((done) => server.on('exit', (code, signal) => done(code ?? signal)));
   let healthy = false;
   for (let i = 0; i < 100 && !healthy; i++) {
     await new Promise((r) => setTimeout(r, 200));
-    healthy = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+    healthy = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
   }
   if (!healthy) throw new Error(`"${cmd.join(' ')}" did not answer /healthz within 20 s`);
   server.kill('SIGTERM');
   const code = await exited;
   if (code !== 0) throw new Error(`the server ended with ${code} on SIGTERM`);
-  console.log(`container smoke test: "${cmd.join(' ')}" (ENV ${Object.keys(env).join(', ')}) answered /healthz and stopped cleanly on SIGTERM`);
+  console.log(
+    `container smoke test: "${cmd.join(' ')}" (ENV ${Object.keys(env).join(', ')}) answered /healthz and stopped cleanly on SIGTERM`,
+  );
 } catch (error) {
   server?.kill('SIGKILL');
   console.error(`container smoke test failed: ${error.message}`);
