@@ -18,6 +18,10 @@ import { CatalogueView } from './features/update-check/catalogue-view.js';
 import { UpdateCheckService } from './features/update-check/update-check-service.js';
 import { registerUpdateRoutes } from './features/update-check/update-routes.js';
 import { createHttpServer } from './http/server.js';
+import { useHtmlErrors } from './http/error-handler.js';
+import { renderErrorPage } from './ui/html-errors.js';
+import { registerStaticRoutes } from './ui/static-routes.js';
+import { registerUiRoutes } from './ui/ui-routes.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { openStorage } from './storage.js';
 
@@ -82,6 +86,9 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   registerPlatformRoutes(http, platforms);
   registerFirmwareRoutes(http, firmware, platforms, config.uploadLimit, metrics);
   registerActivityRoutes(http, catalogue, () => clock.now());
+  useHtmlErrors(http, renderErrorPage);
+  registerStaticRoutes(http);
+  registerUiRoutes(http, { catalogue, platforms, firmware, now: () => clock.now() });
 
   const maintain = async () => {
     const report = await runMaintenance(db, catalogue, config, clock.now());

@@ -1,12 +1,25 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../lib/domain-error.js';
 
-/** Device routes get a short plain-text reason (the Arduino clients only read the status); the API gets JSON. */
-function isDeviceRoute(request: FastifyRequest): boolean {
-  const path = request.url.split('?', 1)[0] ?? '';
+/** Device routes get a short plain-text reason (the Arduino clients only read the status). */
+function isDeviceRoute(path: string): boolean {
   return path === '/update' || path.startsWith('/ota/');
 }
 
+/** Browser pages: everything that is not the API, a device route, metrics or an asset. */
+function isPageRoute(path: string): boolean {
+  return !/^\/(api|update|ota|metrics|healthz|static)(\/|$)/.test(path);
+}
+
+export type HtmlErrorRenderer = (status: number, message: string) => string;
+const htmlRenderers = new WeakMap<FastifyInstance, HtmlErrorRenderer>();
+
+/** Lets the UI render its errors as pages; registered by the composition root. */
+export function useHtmlErrors(app: FastifyInstance, renderer: HtmlErrorRenderer): void {
+  htmlRenderers.set(app, renderer);
+}
+
+/** One answer shape per audience: plain text for devices, a page for browsers, JSON for the API. */
 export function sendError(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -15,10 +28,11 @@ export function sendError(
   message: string,
   details?: unknown,
 ) {
+  const path = request.url.split('?', 1)[0] ?? '';
   reply.code(status).header('x-ota-reason', code);
-  if (isDeviceRoute(request)) {
-    return reply.type('text/plain; charset=utf-8').send(`${message}\n`);
-  }
+  if (isDeviceRoute(path)) return reply.type('text/plain; charset=utf-8').send(`${message}\n`);
+  const html = htmlRenderers.get(request.server);
+  if (html && isPageRoute(path)) return reply.type('text/html; charset=utf-8').send(html(status, message));
   return reply.send({ error: code, message, ...(details !== undefined ? { details } : {}) });
 }
 

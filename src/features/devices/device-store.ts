@@ -62,6 +62,41 @@ export class DeviceStore {
     return q.orderBy('last_seen_at', 'desc').limit(query.limit).execute();
   }
 
+  /** Devices per platform and last answer: the dashboard's counts, computed by the database. */
+  async statusCounts(): Promise<
+    { platform_id: number | null; last_decision: string; last_reason: string; devices: number; stuck: number }[]
+  > {
+    const rows = await this.db
+      .selectFrom('devices')
+      .select((eb) => [
+        'platform_id',
+        'last_decision',
+        'last_reason',
+        eb.fn.countAll<number>().as('devices'),
+        // Offered an update three times or more and still asking: the device fails to install it.
+        eb.fn.sum<number>(eb.case().when('download_count', '>=', 3).then(1).else(0).end()).as('stuck'),
+      ])
+      .groupBy(['platform_id', 'last_decision', 'last_reason'])
+      .execute();
+    return rows.map((r) => ({ ...r, devices: Number(r.devices), stuck: Number(r.stuck) }));
+  }
+
+  /** Devices whose last check was refused, or that keep downloading without installing, newest first. */
+  needingAttention(limit: number): Promise<DeviceRow[]> {
+    return this.db
+      .selectFrom('devices')
+      .selectAll()
+      .where((eb) =>
+        eb.or([
+          eb('last_decision', '=', 'refuse'),
+          eb.and([eb('last_decision', '=', 'serve'), eb('download_count', '>=', 3)]),
+        ]),
+      )
+      .orderBy('last_seen_at', 'desc')
+      .limit(limit)
+      .execute();
+  }
+
   async countSeenSince(since: number): Promise<number> {
     const row = await this.db
       .selectFrom('devices')

@@ -1,0 +1,65 @@
+import type { ComponentChildren } from 'preact';
+
+const NAV = [
+  ['/', 'Dashboard'],
+  ['/upload', 'Upload'],
+  ['/devices', 'Devices'],
+  ['/events', 'Events'],
+  ['/setup', 'Connect a board'],
+] as const;
+
+export interface LayoutProps {
+  title: string;
+  path: string;
+  children: ComponentChildren;
+  error?: string | undefined;
+  notice?: string | undefined;
+}
+
+/** The page shell: assets from this server only (no CDN), a skip link, messages where people will see them. */
+export function Layout({ title, path, children, error, notice }: LayoutProps) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{`${title} · esp-ota-server`}</title>
+        <link rel="stylesheet" href="/static/app.css" />
+        <script src="/static/htmx.min.js" defer></script>
+        <script src="/static/app.js" defer></script>
+      </head>
+      <body>
+        <a href="#main" class="skip">
+          Skip to content
+        </a>
+        <header class="top">
+          <nav aria-label="Main">
+            <a class="brand" href="/">
+              esp-ota-server
+            </a>
+            {NAV.map(([href, label]) => (
+              <a href={href} aria-current={href === path ? 'page' : undefined}>
+                {label}
+              </a>
+            ))}
+            <a href="/api/docs">API</a>
+          </nav>
+        </header>
+        <main id="main">
+          <h1>{title}</h1>
+          {error && (
+            <div class="message error" role="alert">
+              {error}
+            </div>
+          )}
+          {notice && (
+            <div class="message success" role="status">
+              {notice}
+            </div>
+          )}
+          {children}
+        </main>
+      </body>
+    </html>
+  );
+}

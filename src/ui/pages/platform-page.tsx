@@ -1,0 +1,183 @@
+import type { AllowlistRow, DeviceRow, ImageRow, PlatformRow } from '../../db/tables.js';
+import { CHIP_NAMES } from '../../firmware-image/index.js';
+import { formatMac } from '../../lib/mac.js';
+import { compareVersions } from '../../lib/version.js';
+import { Layout } from '../layout.js';
+import { Ago, StatusBadge, formatSize } from '../view-helpers.js';
+
+export interface PlatformPageProps {
+  platform: PlatformRow;
+  images: ImageRow[];
+  allowlist: AllowlistRow[];
+  devices: DeviceRow[];
+  now: number;
+  error?: string | undefined;
+  notice?: string | undefined;
+}
+
+export function PlatformPage(props: PlatformPageProps) {
+  const { platform, images, allowlist, devices, now } = props;
+  const base = `/platforms/${encodeURIComponent(platform.name)}`;
+  const released = (image: ImageRow) => platform.released_app_id === image.id || platform.released_fs_id === image.id;
+  const releasedApp = images.find((i) => i.id === platform.released_app_id);
+  const isRollback = (image: ImageRow) =>
+    image.kind === 'app' && releasedApp !== undefined && compareVersions(image.version, releasedApp.version) === -1;
+  return (
+    <Layout title={platform.name} path={base} error={props.error} notice={props.notice}>
+      <p class="muted">
+        {platform.chip ? `Images must be built for ${platform.chip}.` : 'The first image sets the chip.'}{' '}
+        {platform.access_mode === 'open' ? 'Any device may update.' : 'Only listed devices may update.'}{' '}
+        {platform.app_release_pinned
+          ? 'The release was chosen by hand: uploads do not move it.'
+          : 'The highest version is released automatically.'}{' '}
+        <a href={`/setup?platform=${encodeURIComponent(platform.name)}`}>Connect a board</a>
+      </p>
+
+      <section aria-labelledby="images">
+        <h2 id="images">Images</h2>
+        {images.length === 0 ? (
+          <p class="muted">
+            No images yet. <a href={`/upload?platform=${encodeURIComponent(platform.name)}`}>Upload one</a>.
+          </p>
+        ) : (
+          <div class="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th>Version</th>
+                  <th>Kind</th>
+                  <th class="optional">Size</th>
+                  <th class="optional">Uploaded</th>
+                  <th>Actions</th>
+                </tr>
+              </thead>
+              <tbody>
+                {images.map((image) => (
+                  <tr>
+                    <td>
+                      <strong>{image.version}</strong> {released(image) && <span class="badge ok">released</span>}
+                      <details>
+                        <summary>digests</summary>
+                        <div>
+                          MD5 <code>{image.md5}</code>
+                        </div>
+                        <div>
+                          SHA-256 <code>{image.sha256}</code>
+                        </div>
+                        {image.filename && <div class="muted">file {image.filename}</div>}
+                      </details>
+                    </td>
+                    <td>{image.kind === 'app' ? (image.chip ?? 'app') : 'filesystem'}</td>
+                    <td class="optional">{formatSize(image.size)}</td>
+                    <td class="optional">
+                      <Ago at={image.uploaded_at} now={now} />
+                    </td>
+                    <td>
+                      {!released(image) && (
+                        <form method="post" action={`${base}/images/${image.id}/release`} class="inline">
+                          <button type="submit" class="secondary">
+                            {isRollback(image) ? 'Roll back to this' : 'Release'}
+                          </button>
+                        </form>
+                      )}{' '}
+                      <a href={`/api/v1/firmware/${image.id}/download`}>download</a>{' '}
+                      {!released(image) && (
+                        <details class="inline">
+                          <summary>delete…</summary>
+                          <form method="post" action={`${base}/images/${image.id}/delete`}>
+                            <button type="submit" class="danger">
+                              Delete {image.version} for good
+                            </button>
+                          </form>
+                        </details>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+
+      <section aria-labelledby="allowlist">
+        <h2 id="allowlist">Allowed devices</h2>
+        <form method="post" action={`${base}/allowlist`} class="row panel">
+          <label>
+            MAC address
+            <input name="mac" required placeholder="5C:CF:7F:12:34:56" maxLength={32} />
+          </label>
+          <label>
+            Label
+            <input name="label" placeholder="hallway sensor" maxLength={100} />
+          </label>
+          <button type="submit">Allow device</button>
+        </form>
+        {allowlist.length === 0 ? (
+          <p class="muted">No devices listed.</p>
+        ) : (
+          <ul class="plain panel">
+            {allowlist.map((entry) => (
+              <li class="row">
+                <code>{formatMac(entry.mac)}</code> {entry.label && <span>{entry.label}</span>}
+                <form method="post" action={`${base}/allowlist/${entry.mac}/remove`} class="inline">
+                  <button type="submit" class="secondary" aria-label={`Remove ${formatMac(entry.mac)}`}>
+                    Remove
+                  </button>
+                </form>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+
+      <section aria-labelledby="settings">
+        <h2 id="settings">Settings</h2>
+        <form method="post" action={`${base}/settings`} class="row panel">
+          <label>
+            Access
+            <select name="accessMode">
+              <option value="allowlist" selected={platform.access_mode === 'allowlist'}>
+                only listed devices
+              </option>
+              <option value="open" selected={platform.access_mode === 'open'}>
+                any device (still logged)
+              </option>
+            </select>
+          </label>
+          <label>
+            Chip
+            <select name="chip">
+              <option value="">not set</option>
+              {CHIP_NAMES.map((chip) => (
+                <option value={chip} selected={chip === platform.chip}>
+                  {chip}
+                </option>
+              ))}
+            </select>
+          </label>
+          <button type="submit">Save</button>
+        </form>
+      </section>
+
+      <section aria-labelledby="devices">
+        <h2 id="devices">Devices</h2>
+        {devices.length === 0 ? (
+          <p class="muted">No device has checked in yet.</p>
+        ) : (
+          <ul class="plain panel">
+            {devices.map((d) => (
+              <li>
+                <a href={`/devices/${d.mac}`}>{formatMac(d.mac)}</a> runs {d.reported_version ?? 'an unknown version'}{' '}
+                <StatusBadge device={d} />{' '}
+                <span class="muted">
+                  <Ago at={d.last_seen_at} now={now} />
+                </span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </Layout>
+  );
+}
