@@ -24,6 +24,9 @@ import { registerStaticRoutes } from './ui/static-routes.js';
 import { registerUiRoutes } from './ui/ui-routes.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { openStorage } from './storage.js';
+import { AuthService } from './features/auth/auth-service.js';
+import { AuthStore } from './features/auth/auth-store.js';
+import { registerAuthRoutes } from './features/auth/auth-routes.js';
 
 export interface App {
   config: Config;
@@ -47,13 +50,28 @@ export interface App {
 export interface ComposeOptions {
   logger?: Logger;
   clock?: Clock;
+  /** Shows the first start's random admin password once (default: a line on stderr). */
+  announce?: (password: string) => void;
+}
+
+function announceOnStderr(password: string): void {
+  process.stderr.write(
+    `\nesp-ota-server: created the account "admin" with password ${password}\n` +
+      'This is the only time it is shown. Log in and change it, or set it with: esp-ota user passwd admin\n\n',
+  );
 }
 
 /** The composition root: config → database → stores → blobs → services → HTTP. Nothing else builds these. */
 export async function createApp(config: Config, options: ComposeOptions = {}): Promise<App> {
   // Asynchronous log writes: lines queue up while a write is in flight, so a busy server does not pay one system
   // call per device check, and an idle one still prints each line at once.
-  const logger = options.logger ?? pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: false }));
+  const logger =
+    options.logger ??
+    pino(
+      // Secrets never reach the log, whatever logs a request or an error in the future.
+      { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.token'] },
+      pino.destination({ dest: 1, sync: false }),
+    );
   const clock = options.clock ?? systemClock;
   const { db, catalogue, blobs } = await openStorage(config, logger, clock);
 
@@ -80,7 +98,11 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
       logger,
     );
 
-  const http = await createHttpServer({ logger, uploadLimit: config.uploadLimit, trustProxy: config.trustProxy });
+  const auth = new AuthService(new AuthStore(db), clock, config.apiToken);
+  const admin = await auth.ensureAdmin(config.adminPassword);
+  if (admin.password) (options.announce ?? announceOnStderr)(admin.password);
+
+  const http = await createHttpServer({ logger, auth, uploadLimit: config.uploadLimit, trustProxy: config.trustProxy });
   registerMetricsRoutes(http, metrics, config.metricsToken);
   registerUpdateRoutes(http, updates);
   registerPlatformRoutes(http, platforms);
@@ -89,6 +111,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   useHtmlErrors(http, renderErrorPage);
   registerStaticRoutes(http);
   registerUiRoutes(http, { catalogue, platforms, firmware, now: () => clock.now() });
+  registerAuthRoutes(http, auth, () => clock.now());
 
   const maintain = async () => {
     const report = await runMaintenance(db, catalogue, config, clock.now());

@@ -120,6 +120,18 @@ export const OPTIONS = {
     min: 1000,
     description: 'how often retention, SQLite checkpoint/vacuum and the orphan-file collector run',
   },
+  adminPassword: {
+    env: 'ESP_OTA_ADMIN_PASSWORD',
+    type: 'string',
+    default: '',
+    description: 'password for the `admin` account created on first start (empty: a random one, printed once)',
+  },
+  apiToken: {
+    env: 'ESP_OTA_API_TOKEN',
+    type: 'string',
+    default: '',
+    description: 'one admin API token for automation (`Authorization: Bearer …`), never stored; empty: none',
+  },
 } as const satisfies Record<string, OptionSpec>;
 
 /** The typed configuration: one field per option, so the table and the type cannot drift apart. */

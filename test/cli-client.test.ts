@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/main.js';
 import { buildEsp8266App } from './synthetic/image-builder.js';
 import { startTestApp, type TestApp } from './helpers/test-app.js';
+import { TEST_TOKEN } from './helpers/http.js';
 
 describe('CLI against a running server', () => {
   let t: TestApp;
@@ -22,7 +23,7 @@ describe('CLI against a running server', () => {
     let stderr = '';
     out.on('data', (c) => (stdout += c));
     err.on('data', (c) => (stderr += c));
-    const code = await main(['node', 'esp-ota', '--server', t.url, ...args], { out, err });
+    const code = await main(['node', 'esp-ota', '--server', t.url, '--token', TEST_TOKEN, ...args], { out, err });
     return { code, stdout, stderr };
   }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildEsp8266App } from './synthetic/image-builder.js';
-import { api } from './helpers/http.js';
+import { api, AUTH } from './helpers/http.js';
 import { startServerProcess } from './helpers/server-process.js';
 
 const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
@@ -71,7 +71,7 @@ describe('crash recovery (SIGKILL during uploads and downloads)', () => {
       }
       // Every row's file is there and whole (this includes rows committed but not acknowledged before the kill).
       for (const image of listed.json.images) {
-        const download = await fetch(`${server.url}/api/v1/firmware/${image.id}/download`);
+        const download = await fetch(`${server.url}/api/v1/firmware/${image.id}/download`, { headers: AUTH });
         expect(download.status, `image ${image.version}`).toBe(200);
         expect(md5(Buffer.from(await download.arrayBuffer()))).toBe(image.md5);
       }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createApp, type App } from '../src/compose.js';
 import { buildEsp32App } from './synthetic/image-builder.js';
-import { api } from './helpers/http.js';
+import { api, TEST_ADMIN_PASSWORD, TEST_TOKEN } from './helpers/http.js';
 import { createPgDatabase, PG_SKIP_REASON, PG_URL } from './helpers/test-app.js';
 
 /** Two instances, each with its own (empty) data folder, sharing one PostgreSQL database: no state of their own. */
@@ -28,6 +28,8 @@ describe.skipIf(!PG_URL)(`several instances on one PostgreSQL database ${PG_URL 
         databaseUrl: pg.url,
         catalogueRefreshMs: 100,
         eventFlushMs: 50,
+        apiToken: TEST_TOKEN,
+        adminPassword: TEST_ADMIN_PASSWORD,
       };
       const app = await createApp(config, { logger: pino({ level: 'silent' }) });
       instances.push({ app, url: await app.listen(), dir });

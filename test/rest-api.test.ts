@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildEsp32App, buildEsp8266App } from './synthetic/image-builder.js';
-import { api } from './helpers/http.js';
+import { api, AUTH } from './helpers/http.js';
 import { describeEachStore, startTestApp, type TestApp } from './helpers/test-app.js';
 
 interface ImageJson {
@@ -53,13 +53,13 @@ describeEachStore('REST API', (store) => {
   it('refuses malformed JSON and unsupported bodies with 4xx, not 500', async () => {
     const bad = await fetch(`${t.url}/api/v1/platforms`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...AUTH, 'content-type': 'application/json' },
       body: '{"name":',
     });
     expect(bad.status).toBe(400);
     const text = await fetch(`${t.url}/api/v1/firmware`, {
       method: 'POST',
-      headers: { 'content-type': 'text/plain' },
+      headers: { ...AUTH, 'content-type': 'text/plain' },
       body: 'hello',
     });
     expect(text.status).toBe(415);
@@ -100,7 +100,7 @@ describeEachStore('REST API', (store) => {
     const form = new FormData();
     form.append('platform', 'Porch');
     form.append('file', new Blob([new Uint8Array(v1)]), 'porch-1.5.0.bin');
-    const second = await fetch(`${t.url}/api/v1/firmware`, { method: 'POST', body: form });
+    const second = await fetch(`${t.url}/api/v1/firmware`, { method: 'POST', body: form, headers: AUTH });
     expect(second.status).toBe(201);
     expect(await second.json()).toMatchObject({
       released: false,
@@ -196,7 +196,11 @@ describeEachStore('REST API', (store) => {
     expect(raw).toMatchObject({ status: 413, json: { error: 'upload-too-large' } });
     const form = new FormData();
     form.append('file', new Blob([new Uint8Array(huge)]), 'huge.bin');
-    const multipart = await fetch(`${t.url}/api/v1/platforms/Porch/firmware`, { method: 'POST', body: form });
+    const multipart = await fetch(`${t.url}/api/v1/platforms/Porch/firmware`, {
+      method: 'POST',
+      body: form,
+      headers: AUTH,
+    });
     expect(multipart.status).toBe(413);
     expect(await blobCount()).toBe(before);
     expect(readdirSync(t.stagingDir)).toEqual([]);

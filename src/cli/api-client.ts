@@ -4,7 +4,10 @@ import { Readable, Transform } from 'node:stream';
 
 /** The REST API as the CLI uses it: one base URL, JSON in and out, errors as messages people can read. */
 export class ApiClient {
-  constructor(private readonly baseUrl: string) {}
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token?: string | undefined,
+  ) {}
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const init: RequestInit = { method };
@@ -38,8 +41,12 @@ export class ApiClient {
 
   private async send<T>(path: string, init: RequestInit): Promise<T> {
     let response: Response;
+    const headers = {
+      ...(init.headers as Record<string, string> | undefined),
+      ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+    };
     try {
-      response = await fetch(new URL(path, this.baseUrl), init);
+      response = await fetch(new URL(path, this.baseUrl), { ...init, headers });
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
       throw new Error(

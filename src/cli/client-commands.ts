@@ -19,10 +19,13 @@ const DEFAULT_SERVER = 'http://localhost:8080';
 
 /** Commands that talk to a running server over the REST API: platform, allow, upload, devices, events. */
 export function registerClientCommands(program: Command, io: CliIo, state: CliState): void {
-  const client = (command: Command) =>
-    new ApiClient(
-      (command.optsWithGlobals() as { server?: string }).server ?? process.env.ESP_OTA_URL ?? DEFAULT_SERVER,
+  const client = (command: Command) => {
+    const options = command.optsWithGlobals() as { server?: string; token?: string };
+    return new ApiClient(
+      options.server ?? process.env.ESP_OTA_URL ?? DEFAULT_SERVER,
+      options.token ?? process.env.ESP_OTA_TOKEN,
     );
+  };
   const run = (work: (command: Command, ...args: string[]) => Promise<void>) =>
     async function (this: Command, ...args: unknown[]) {
       try {
@@ -43,6 +46,7 @@ export function registerClientCommands(program: Command, io: CliIo, state: CliSt
       }
     };
   program.option('--server <url>', `server for client commands (default ESP_OTA_URL or ${DEFAULT_SERVER})`);
+  program.option('--token <token>', 'API token for client commands (default ESP_OTA_TOKEN)');
 
   const platform = program.command('platform').description('manage platforms (firmware lines)');
   platform

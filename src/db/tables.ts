@@ -18,6 +18,11 @@ export interface PlatformTable {
   fs_partition_size: number | null;
   created_at: Millis;
   updated_at: Millis;
+  /** `off` (the original's behaviour), `basic` (HTTP Basic) or `token` (header or query parameter). */
+  device_auth: Generated<'off' | 'basic' | 'token'>;
+  device_user: string | null;
+  /** SHA-256 (hex) of the platform's device secret. */
+  device_secret_hash: string | null;
 }
 
 export interface AllowlistTable {
@@ -26,6 +31,8 @@ export interface AllowlistTable {
   mac: string;
   label: string | null;
   created_at: Millis;
+  /** SHA-256 (hex) of this device's own secret, if it has one. */
+  secret_hash: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ImageTable {
@@ -89,7 +96,40 @@ export interface BlobTable {
   committed_at: Millis;
 }
 
+export type Role = 'admin' | 'uploader' | 'viewer';
+
+export interface UserTable {
+  id: Generated<number>;
+  username: string;
+  password_hash: string;
+  role: Role;
+  created_at: Millis;
+  password_changed_at: Millis;
+}
+
+export interface SessionTable {
+  /** SHA-256 of the cookie value: a stolen database does not yield live sessions. */
+  id_hash: string;
+  user_id: number;
+  csrf_token: string;
+  created_at: Millis;
+  expires_at: Millis;
+}
+
+export interface ApiTokenTable {
+  id: Generated<number>;
+  name: string;
+  token_hash: string;
+  role: Role;
+  created_at: Millis;
+  last_used_at: Millis | null;
+  revoked_at: Millis | null;
+}
+
 export interface Tables {
+  users: UserTable;
+  sessions: SessionTable;
+  api_tokens: ApiTokenTable;
   blobs: BlobTable;
   platforms: PlatformTable;
   allowlist: AllowlistTable;
@@ -102,9 +142,13 @@ export type PlatformRow = Selectable<PlatformTable>;
 export type NewPlatform = Insertable<PlatformTable>;
 export type PlatformUpdate = Updateable<PlatformTable>;
 export type AllowlistRow = Selectable<AllowlistTable>;
+export type NewAllowlistEntry = Insertable<AllowlistTable>;
 export type ImageRow = Selectable<ImageTable>;
 export type NewImage = Insertable<ImageTable>;
 export type DeviceRow = Selectable<DeviceTable>;
+export type UserRow = Selectable<UserTable>;
+export type SessionRow = Selectable<SessionTable>;
+export type ApiTokenRow = Selectable<ApiTokenTable>;
 export type EventRow = Selectable<EventTable>;
 export type NewEvent = Insertable<EventTable>;
 export type { ColumnType };

@@ -4,8 +4,13 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
 import { registerErrorHandling } from './error-handler.js';
+import { registerAuth } from './auth.js';
+import { registerSecurityHeaders } from './security-headers.js';
+import type { AuthService } from '../features/auth/auth-service.js';
 
 export interface ServerOptions {
+  /** Checks every request against the access its route declares (registered before any route). */
+  auth: AuthService;
   logger: Logger;
   uploadLimit: number;
   /** Seconds a client may take to send its request headers; slow clients are cut off. */
@@ -27,6 +32,8 @@ export async function createHttpServer(options: ServerOptions): Promise<FastifyI
     ajv: { customOptions: { removeAdditional: false } },
   });
   registerErrorHandling(app);
+  registerAuth(app, options.auth);
+  registerSecurityHeaders(app);
   // Raw uploads reach the handler as a stream, so they are never held in memory; the blob store enforces the limit.
   app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
   await app.register(multipart, {
@@ -45,6 +52,6 @@ export async function createHttpServer(options: ServerOptions): Promise<FastifyI
     },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/healthz', { schema: { hide: true }, config: { access: 'public' } }, async () => ({ status: 'ok' }));
   return app;
 }

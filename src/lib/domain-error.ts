@@ -7,6 +7,9 @@ export const ERROR_STATUS = {
   'invalid-name': 400,
   'invalid-mac': 400,
   'invalid-version': 400,
+  unauthorized: 401,
+  forbidden: 403,
+  'csrf-failed': 403,
   'unknown-platform': 404,
   'unknown-image': 404,
   'unknown-device': 404,
@@ -19,6 +22,7 @@ export const ERROR_STATUS = {
   'identity-needed': 422,
   'wrong-chip': 422,
   'wrong-kind': 422,
+  'too-many-attempts': 429,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

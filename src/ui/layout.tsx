@@ -1,4 +1,6 @@
 import type { ComponentChildren } from 'preact';
+import { CsrfField } from './csrf-field.js';
+import { useViewer } from './session-context.js';
 
 const NAV = [
   ['/', 'Dashboard'],
@@ -18,6 +20,7 @@ export interface LayoutProps {
 
 /** The page shell: assets from this server only (no CDN), a skip link, messages where people will see them. */
 export function Layout({ title, path, children, error, notice }: LayoutProps) {
+  const viewer = useViewer();
   return (
     <html lang="en">
       <head>
@@ -43,6 +46,17 @@ export function Layout({ title, path, children, error, notice }: LayoutProps) {
               </a>
             ))}
             <a href="/api/docs">API</a>
+            {viewer && (
+              <span class="who">
+                <a href="/account">{viewer.name}</a> ({viewer.role}){' '}
+                <form method="post" action="/logout" class="inline">
+                  <CsrfField />
+                  <button type="submit" class="secondary">
+                    Log out
+                  </button>
+                </form>
+              </span>
+            )}
           </nav>
         </header>
         <main id="main">

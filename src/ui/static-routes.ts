@@ -15,7 +15,7 @@ export function registerStaticRoutes(app: FastifyInstance): void {
   for (const [name, asset] of Object.entries(assets)) {
     const body = readFileSync(asset.path);
     const etag = `"${createHash('sha256').update(body).digest('hex').slice(0, 16)}"`;
-    app.get(`/static/${name}`, { schema: { hide: true } }, async (request, reply) => {
+    app.get(`/static/${name}`, { schema: { hide: true }, config: { access: 'public' } }, async (request, reply) => {
       reply.header('etag', etag).header('cache-control', 'public, max-age=3600');
       if (request.headers['if-none-match'] === etag) return reply.code(304).send();
       return reply.type(asset.type).send(body);

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Catalogue } from '../db/stores.js';
+import type { Role } from '../db/tables.js';
 import type { FirmwareService } from '../features/firmware/firmware-service.js';
 import type { PlatformService } from '../features/platforms/platform-service.js';
 import { DomainError } from '../lib/domain-error.js';
@@ -31,40 +32,43 @@ export function registerUiRoutes(app: FastifyInstance, ui: UiServices): void {
     { parseAs: 'string', bodyLimit: 64 * 1024 },
     (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
   );
-  const hide = { schema: { hide: true } };
+  // Each page and form says who may use it (see http/auth.ts); none is hidden from the check.
+  const as = (access: Role) => ({ schema: { hide: true }, config: { access } });
+  const view = as('viewer');
   const query = (request: FastifyRequest) => request.query as Record<string, string | undefined>;
 
-  app.get('/', hide, async (request, reply) =>
-    sendPage(reply, <DashboardPage {...await dashboard(ui)} notice={query(request).notice} />),
+  app.get('/', view, async (request, reply) =>
+    sendPage(request, reply, <DashboardPage {...await dashboard(ui)} notice={query(request).notice} />),
   );
-  app.get('/fragments/latest-events', hide, async (_request, reply) =>
+  app.get('/fragments/latest-events', view, async (_request, reply) =>
     reply
       .type('text/html; charset=utf-8')
       .send(render(<EventList events={await stores.events.list({ limit: 15 })} now={ui.now()} />)),
   );
 
-  app.post('/platforms', hide, async (request, reply) => {
+  app.post('/platforms', as('admin'), async (request, reply) => {
     const form = request.body as Form;
     try {
       const platform = await ui.platforms.create({ name: form.name ?? '', chip: form.chip || null }, 'ui');
       return redirect(reply, `/platforms/${encodeURIComponent(platform.name)}`, `Platform ${platform.name} created.`);
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
-      return sendPage(reply, <DashboardPage {...await dashboard(ui)} error={error.message} />, error.status);
+      return sendPage(request, reply, <DashboardPage {...await dashboard(ui)} error={error.message} />, error.status);
     }
   });
 
-  app.get('/platforms/:name', hide, async (request, reply) => {
+  app.get('/platforms/:name', view, async (request, reply) => {
     const name = (request.params as { name: string }).name;
-    return sendPage(reply, <PlatformPage {...await platformPage(ui, name)} notice={query(request).notice} />);
+    return sendPage(request, reply, <PlatformPage {...await platformPage(ui, name)} notice={query(request).notice} />);
   });
 
   /** Runs a change on a platform, then shows the platform page with its outcome. */
   const platformAction = (
     path: string,
+    access: Role,
     change: (name: string, params: Record<string, string>, form: Form) => Promise<string>,
   ) =>
-    app.post(path, hide, async (request, reply) => {
+    app.post(path, as(access), async (request, reply) => {
       const params = request.params as Record<string, string>;
       const name = params.name!;
       try {
@@ -72,38 +76,43 @@ export function registerUiRoutes(app: FastifyInstance, ui: UiServices): void {
         return redirect(reply, `/platforms/${encodeURIComponent(name)}`, notice);
       } catch (error) {
         if (!(error instanceof DomainError) || error.code === 'unknown-platform') throw error;
-        return sendPage(reply, <PlatformPage {...await platformPage(ui, name)} error={error.message} />, error.status);
+        return sendPage(
+          request,
+          reply,
+          <PlatformPage {...await platformPage(ui, name)} error={error.message} />,
+          error.status,
+        );
       }
     });
-  platformAction('/platforms/:name/images/:id/release', async (_name, params) => {
+  platformAction('/platforms/:name/images/:id/release', 'uploader', async (_name, params) => {
     const image = await ui.firmware.get(Number(params.id));
     await ui.firmware.release(image.id, 'ui');
     return `Version ${image.version} is released.`;
   });
-  platformAction('/platforms/:name/images/:id/delete', async (_name, params) => {
+  platformAction('/platforms/:name/images/:id/delete', 'admin', async (_name, params) => {
     const image = await ui.firmware.get(Number(params.id));
     await ui.firmware.delete(image.id, 'ui');
     return `Version ${image.version} was deleted.`;
   });
-  platformAction('/platforms/:name/allowlist', async (name, _params, form) => {
+  platformAction('/platforms/:name/allowlist', 'admin', async (name, _params, form) => {
     const entry = await ui.platforms.allow(name, form.mac ?? '', form.label, 'ui');
     return `Device ${entry.mac} may update.`;
   });
-  platformAction('/platforms/:name/allowlist/:mac/remove', async (name, params) => {
+  platformAction('/platforms/:name/allowlist/:mac/remove', 'admin', async (name, params) => {
     await ui.platforms.disallow(name, params.mac!, 'ui');
     return `Device ${params.mac} was removed.`;
   });
-  platformAction('/platforms/:name/settings', async (name, _params, form) => {
+  platformAction('/platforms/:name/settings', 'admin', async (name, _params, form) => {
     const accessMode = form.accessMode === 'open' ? 'open' : 'allowlist';
     await ui.platforms.update(name, { accessMode, chip: form.chip || null }, 'ui');
     return 'Settings saved.';
   });
 
-  app.get('/upload', hide, async (request, reply) =>
-    sendPage(reply, <UploadPage platforms={await ui.platforms.list()} selected={query(request).platform} />),
+  app.get('/upload', view, async (request, reply) =>
+    sendPage(request, reply, <UploadPage platforms={await ui.platforms.list()} selected={query(request).platform} />),
   );
   // The page's plain form (no JavaScript): multipart with the file and optional platform, version, release.
-  app.post('/upload', hide, async (request, reply) => {
+  app.post('/upload', as('uploader'), async (request, reply) => {
     const platforms = await ui.platforms.list();
     let outcome: UploadOutcome;
     let status = 201;
@@ -137,10 +146,10 @@ export function registerUiRoutes(app: FastifyInstance, ui: UiServices): void {
         candidates: details?.identity?.version?.candidates?.map((c) => c.value),
       };
     }
-    return sendPage(reply, <UploadPage platforms={platforms} outcome={outcome} />, status);
+    return sendPage(request, reply, <UploadPage platforms={platforms} outcome={outcome} />, status);
   });
 
-  app.get('/devices', hide, async (request, reply) => {
+  app.get('/devices', view, async (request, reply) => {
     const q = (query(request).q ?? '').trim();
     const sort = (DEVICE_SORTS as readonly string[]).includes(query(request).sort ?? '')
       ? (query(request).sort as DeviceSort)
@@ -156,6 +165,7 @@ export function registerUiRoutes(app: FastifyInstance, ui: UiServices): void {
         [d.platform_name, d.reported_version, d.ip, labels.get(d.mac)].some((v) => v?.toLowerCase().includes(needle)),
     );
     return sendPage(
+      request,
       reply,
       <DevicesPage
         devices={sortDevices(devices, sort, descending)}
@@ -168,12 +178,13 @@ export function registerUiRoutes(app: FastifyInstance, ui: UiServices): void {
     );
   });
 
-  app.get('/devices/:mac', hide, async (request, reply) => {
+  app.get('/devices/:mac', view, async (request, reply) => {
     const mac = normalizeMac((request.params as { mac: string }).mac);
     const device = mac ? await stores.devices.findByMac(mac) : undefined;
     if (!mac || !device) throw new DomainError('unknown-device', 'this device has never checked in');
     const label = (await stores.allowlist.listAll()).find((a) => a.mac === mac && a.label)?.label ?? undefined;
     return sendPage(
+      request,
       reply,
       <DevicePage
         device={device}
@@ -184,7 +195,7 @@ export function registerUiRoutes(app: FastifyInstance, ui: UiServices): void {
     );
   });
 
-  app.get('/events', hide, async (request, reply) => {
+  app.get('/events', view, async (request, reply) => {
     const q = query(request);
     const mac = q.mac ? (normalizeMac(q.mac) ?? q.mac.toLowerCase()) : undefined;
     const limit = 50;
@@ -199,6 +210,7 @@ export function registerUiRoutes(app: FastifyInstance, ui: UiServices): void {
     const platforms = (await ui.platforms.list()).map((p) => p.name);
     const filter = { platform: q.platform || undefined, mac: q.mac || undefined, decision: q.decision || undefined };
     return sendPage(
+      request,
       reply,
       <EventsPage
         events={events}
@@ -210,11 +222,11 @@ export function registerUiRoutes(app: FastifyInstance, ui: UiServices): void {
     );
   });
 
-  app.get('/setup', hide, async (request, reply) => {
+  app.get('/setup', view, async (request, reply) => {
     const platforms = await ui.platforms.list();
     const selected = query(request).platform ?? platforms[0]?.name ?? '';
     const serverUrl = `${request.protocol}://${request.host}`;
-    return sendPage(reply, <SetupPage platforms={platforms} selected={selected} serverUrl={serverUrl} />);
+    return sendPage(request, reply, <SetupPage platforms={platforms} selected={selected} serverUrl={serverUrl} />);
   });
 }
 

@@ -4,9 +4,16 @@ import { buildEsp8266App } from '../synthetic/image-builder.js';
 import { BROWSER_AVAILABLE, BROWSER_SKIP_REASON, launchBrowser } from '../helpers/browser.js';
 import { CORPUS_AVAILABLE, readFirmware } from '../helpers/firmware-corpus.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { TEST_ADMIN_PASSWORD } from '../helpers/http.js';
 
 const WLED = 'wled__WLED-WebInstaller__WLED_0.15.0-b2_ESP8266.bin';
 const MAC = '5C:CF:7F:AA:BB:01';
+
+async function logIn(page: Page, password: string): Promise<void> {
+  await page.getByLabel('User name').fill('admin');
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
 
 /** Drops a file on the page the way a person dragging it from their desktop does. */
 async function dropFile(page: Page, name: string, bytes: Uint8Array): Promise<void> {
@@ -34,6 +41,16 @@ describe.skipIf(!BROWSER_AVAILABLE || !CORPUS_AVAILABLE)(
       t = await startTestApp('sqlite');
       browser = await launchBrowser();
       page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    });
+
+    it('sends people to the login page and back', async () => {
+      await page.goto(`${t.url}/devices`);
+      expect(page.url()).toContain('/login?next=%2Fdevices');
+      await logIn(page, 'wrong-password-1');
+      expect(await page.getByRole('alert').textContent()).toContain('wrong user name or password');
+      await logIn(page, TEST_ADMIN_PASSWORD);
+      await expect.poll(() => new URL(page.url()).pathname).toBe('/devices');
+      expect(await page.getByRole('navigation').textContent()).toContain('admin (admin)');
     });
     afterAll(async () => {
       await browser?.close();
@@ -105,6 +122,7 @@ describe.skipIf(!BROWSER_AVAILABLE || !CORPUS_AVAILABLE)(
     it('works without JavaScript: forms post and answers render', async () => {
       const plain = await browser.newPage({ javaScriptEnabled: false });
       await plain.goto(`${t.url}/upload`);
+      await logIn(plain, TEST_ADMIN_PASSWORD);
       await plain.getByLabel('Firmware file(s)').setInputFiles({
         name: 'nojs.bin',
         mimeType: 'application/octet-stream',
@@ -136,6 +154,8 @@ describe.skipIf(!BROWSER_AVAILABLE || !CORPUS_AVAILABLE)(
 
     it('keeps every page under 100 KB on the wire and works at phone width', async () => {
       const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
+      await phone.goto(`${t.url}/login`);
+      await logIn(phone, TEST_ADMIN_PASSWORD);
       const pages = [
         '/',
         '/upload',

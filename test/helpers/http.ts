@@ -101,19 +101,24 @@ export function esp32Request(host: string, uri: string, facts: DeviceFacts & { s
   return lines.join('\r\n') + '\r\n\r\n';
 }
 
+/** The admin token test servers accept (ESP_OTA_API_TOKEN) and the admin password they create. */
+export const TEST_TOKEN = 'test-admin-token-0123456789';
+export const TEST_ADMIN_PASSWORD = 'admin-password-123';
+export const AUTH = { authorization: `Bearer ${TEST_TOKEN}` };
+
 export async function api<T = unknown>(
   baseUrl: string,
   method: string,
   path: string,
   body?: unknown,
 ): Promise<{ status: number; json: T }> {
-  const init: RequestInit = { method };
+  const init: RequestInit = { method, headers: { ...AUTH } };
   if (body instanceof Uint8Array) {
     init.body = new Blob([new Uint8Array(body)]);
-    init.headers = { 'content-type': 'application/octet-stream' };
+    init.headers = { ...AUTH, 'content-type': 'application/octet-stream' };
   } else if (body !== undefined) {
     init.body = JSON.stringify(body);
-    init.headers = { 'content-type': 'application/json' };
+    init.headers = { ...AUTH, 'content-type': 'application/json' };
   }
   const response = await fetch(baseUrl + path, init);
   const text = await response.text();

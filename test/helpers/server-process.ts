@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TEST_ADMIN_PASSWORD, TEST_TOKEN } from './http.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -20,7 +21,13 @@ export async function startServerProcess(args: string[], env: NodeJS.ProcessEnv 
     ['--import', 'tsx', 'src/main.ts', 'serve', '--host', '127.0.0.1', '--port', String(port), ...args],
     {
       cwd: ROOT,
-      env: { ...process.env, ESP_OTA_LOG_LEVEL: 'warn', ...env },
+      env: {
+        ...process.env,
+        ESP_OTA_LOG_LEVEL: 'warn',
+        ESP_OTA_API_TOKEN: TEST_TOKEN,
+        ESP_OTA_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

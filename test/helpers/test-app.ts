@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { describe } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createApp, type App } from '../../src/compose.js';
+import { TEST_ADMIN_PASSWORD, TEST_TOKEN } from './http.js';
 
 /** PostgreSQL tests run when this names a server (CI sets it); each test app gets a database of its own. */
 export const PG_URL = process.env.ESP_OTA_TEST_PG_URL;
@@ -59,6 +60,8 @@ export async function startTestApp(store: StoreKind, overrides: Partial<Config> 
     databaseUrl: pgDb?.url ?? '',
     eventFlushMs: 50,
     catalogueRefreshMs: 60_000,
+    apiToken: TEST_TOKEN,
+    adminPassword: TEST_ADMIN_PASSWORD,
     ...overrides,
   };
   const app = await createApp(config, { logger: pino({ level: 'silent' }) });

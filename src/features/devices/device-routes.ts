@@ -29,6 +29,7 @@ export function registerActivityRoutes(server: FastifyInstance, catalogue: Catal
   app.get(
     '/api/v1/devices',
     {
+      config: { access: 'viewer' },
       schema: {
         tags: ['devices'],
         summary: 'The device inventory, most recently seen first',
@@ -65,6 +66,7 @@ export function registerActivityRoutes(server: FastifyInstance, catalogue: Catal
   app.get(
     '/api/v1/events',
     {
+      config: { access: 'viewer' },
       schema: {
         tags: ['events'],
         summary: 'Events, newest first; page with ?before=<last id>',

@@ -89,6 +89,7 @@ export function registerFirmwareRoutes(
   app.post(
     '/api/v1/firmware',
     {
+      config: { access: 'uploader' },
       schema: {
         tags,
         summary: 'Upload firmware; platform and version are read from the image unless given',
@@ -99,12 +100,18 @@ export function registerFirmwareRoutes(
   );
   app.post(
     '/api/v1/platforms/:name/firmware',
-    { schema: { tags, summary: 'Upload firmware to a platform', params: NameParams, querystring: UploadQuery } },
+    {
+      config: { access: 'uploader' },
+      schema: { tags, summary: 'Upload firmware to a platform', params: NameParams, querystring: UploadQuery },
+    },
     (request, reply) => upload(request, reply, { ...request.query, platform: request.params.name }),
   );
   app.get(
     '/api/v1/platforms/:name/firmware',
-    { schema: { tags, summary: 'List a platform’s images, newest upload first', params: NameParams } },
+    {
+      config: { access: 'viewer' },
+      schema: { tags, summary: 'List a platform’s images, newest upload first', params: NameParams },
+    },
     async (request) => {
       const { platform, images } = await firmware.list(request.params.name);
       return { platform: platformJson(platform), images: images.map((i) => imageJson(i, platform)) };
@@ -112,7 +119,7 @@ export function registerFirmwareRoutes(
   );
   app.get(
     '/api/v1/firmware/:id',
-    { schema: { tags, summary: 'An image with its analysis', params: IdParams } },
+    { config: { access: 'viewer' }, schema: { tags, summary: 'An image with its analysis', params: IdParams } },
     async (request) => {
       const image = await firmware.get(request.params.id);
       const platform = (await platforms.list()).find((p) => p.id === image.platform_id);
@@ -121,7 +128,7 @@ export function registerFirmwareRoutes(
   );
   app.get(
     '/api/v1/firmware/:id/download',
-    { schema: { tags, summary: 'Download an image', params: IdParams } },
+    { config: { access: 'viewer' }, schema: { tags, summary: 'Download an image', params: IdParams } },
     async (request, reply) => {
       const image = await firmware.get(request.params.id);
       const safe = `${image.version}`.replace(/[^A-Za-z0-9._-]+/g, '_');
@@ -134,12 +141,18 @@ export function registerFirmwareRoutes(
   );
   app.post(
     '/api/v1/firmware/:id/release',
-    { schema: { tags, summary: 'Release (or roll back to) this image', params: IdParams } },
+    {
+      config: { access: 'uploader' },
+      schema: { tags, summary: 'Release (or roll back to) this image', params: IdParams },
+    },
     async (request) => platformJson(await firmware.release(request.params.id)),
   );
   app.delete(
     '/api/v1/firmware/:id',
-    { schema: { tags, summary: 'Delete a kept image (not the released one)', params: IdParams } },
+    {
+      config: { access: 'admin' },
+      schema: { tags, summary: 'Delete a kept image (not the released one)', params: IdParams },
+    },
     async (request, reply) => {
       await firmware.delete(request.params.id);
       return reply.code(204).send();

@@ -13,7 +13,7 @@ export function registerMetricsRoutes(app: FastifyInstance, metrics: Metrics, to
       reply.elapsedTime / 1000,
     );
   });
-  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+  app.get('/metrics', { schema: { hide: true }, config: { access: 'public' } }, async (request, reply) => {
     if (token && !bearerMatches(request.headers.authorization, token)) {
       return sendError(
         request,

@@ -26,13 +26,17 @@ const AllowBody = Type.Object(
 export function registerPlatformRoutes(server: FastifyInstance, platforms: PlatformService): void {
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['platforms'];
-  app.get('/api/v1/platforms', { schema: { tags, summary: 'List platforms' } }, async () => ({
-    platforms: (await platforms.list()).map(platformJson),
-  }));
+  app.get(
+    '/api/v1/platforms',
+    { config: { access: 'viewer' }, schema: { tags, summary: 'List platforms' } },
+    async () => ({
+      platforms: (await platforms.list()).map(platformJson),
+    }),
+  );
 
   app.post(
     '/api/v1/platforms',
-    { schema: { tags, summary: 'Create a platform', body: PlatformBody } },
+    { config: { access: 'admin' }, schema: { tags, summary: 'Create a platform', body: PlatformBody } },
     async (request, reply) => {
       const platform = await platforms.create(request.body);
       return reply.code(201).send(platformJson(platform));
@@ -41,19 +45,25 @@ export function registerPlatformRoutes(server: FastifyInstance, platforms: Platf
 
   app.get(
     '/api/v1/platforms/:name',
-    { schema: { tags, summary: 'Get a platform', params: NameParams } },
+    { config: { access: 'viewer' }, schema: { tags, summary: 'Get a platform', params: NameParams } },
     async (request) => platformJson(await platforms.get(request.params.name)),
   );
 
   app.patch(
     '/api/v1/platforms/:name',
-    { schema: { tags, summary: 'Change a platform', params: NameParams, body: PlatformPatch } },
+    {
+      config: { access: 'admin' },
+      schema: { tags, summary: 'Change a platform', params: NameParams, body: PlatformPatch },
+    },
     async (request) => platformJson(await platforms.update(request.params.name, request.body)),
   );
 
   app.delete(
     '/api/v1/platforms/:name',
-    { schema: { tags, summary: 'Delete a platform, its images and allowlist', params: NameParams } },
+    {
+      config: { access: 'admin' },
+      schema: { tags, summary: 'Delete a platform, its images and allowlist', params: NameParams },
+    },
     async (request, reply) => {
       await platforms.delete(request.params.name);
       return reply.code(204).send();
@@ -62,7 +72,7 @@ export function registerPlatformRoutes(server: FastifyInstance, platforms: Platf
 
   app.get(
     '/api/v1/platforms/:name/allowlist',
-    { schema: { tags, summary: 'List allowed devices', params: NameParams } },
+    { config: { access: 'viewer' }, schema: { tags, summary: 'List allowed devices', params: NameParams } },
     async (request) => ({
       devices: (await platforms.listAllowed(request.params.name)).map(allowlistJson),
     }),
@@ -70,7 +80,10 @@ export function registerPlatformRoutes(server: FastifyInstance, platforms: Platf
 
   app.post(
     '/api/v1/platforms/:name/allowlist',
-    { schema: { tags, summary: 'Allow a device (MAC in any common format)', params: NameParams, body: AllowBody } },
+    {
+      config: { access: 'admin' },
+      schema: { tags, summary: 'Allow a device (MAC in any common format)', params: NameParams, body: AllowBody },
+    },
     async (request, reply) => {
       const body = request.body;
       const entry = await platforms.allow(request.params.name, body.mac, body.label);
@@ -84,7 +97,7 @@ export function registerPlatformRoutes(server: FastifyInstance, platforms: Platf
   });
   app.delete(
     '/api/v1/platforms/:name/allowlist/:mac',
-    { schema: { tags, summary: 'Remove a device from the allowlist', params: MacParams } },
+    { config: { access: 'admin' }, schema: { tags, summary: 'Remove a device from the allowlist', params: MacParams } },
     async (request, reply) => {
       const params = request.params;
       await platforms.disallow(params.name, params.mac);

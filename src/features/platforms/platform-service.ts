@@ -139,7 +139,13 @@ export class PlatformService {
     const entry = await this.catalogue.transact(async (stores) => {
       const platform = await stores.platforms.findByName(name);
       if (!platform) throw new DomainError('unknown-platform', `there is no platform named "${name}"`);
-      const row: AllowlistRow = { platform_id: platform.id, mac, label: label?.trim() || null, created_at: now };
+      const row: AllowlistRow = {
+        platform_id: platform.id,
+        mac,
+        label: label?.trim() || null,
+        created_at: now,
+        secret_hash: null,
+      };
       await stores.allowlist.upsert(row);
       await stores.events.append([{ ...changeEvent(now, 'device-allowed', platform.name, actor), mac }]);
       return row;

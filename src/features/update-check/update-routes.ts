@@ -45,12 +45,13 @@ export function registerUpdateRoutes(app: FastifyInstance, service: UpdateCheckS
     }
   };
 
-  const querystring = { type: 'object', additionalProperties: true } as const;
   for (const method of ['GET', 'POST'] as const) {
     app.route({
       method,
       url: '/update',
-      schema: { querystring, hide: true },
+      // No schema: parseEspRequest validates everything a device sends, once.
+      schema: { hide: true },
+      config: { access: 'device' },
       handler: (req, reply) => handle(req, reply),
     });
   }
@@ -59,8 +60,12 @@ export function registerUpdateRoutes(app: FastifyInstance, service: UpdateCheckS
   const otaHandler =
     (mode: 'sketch' | 'littlefs') => (request: FastifyRequest<{ Params: { platform: string } }>, reply: FastifyReply) =>
       handle(request, reply, { platform: request.params.platform, mode });
-  app.get('/ota/:platform/app.bin', { schema: { hide: true } }, otaHandler('sketch'));
-  app.get('/ota/:platform/filesystem.bin', { schema: { hide: true } }, otaHandler('littlefs'));
+  app.get('/ota/:platform/app.bin', { schema: { hide: true }, config: { access: 'device' } }, otaHandler('sketch'));
+  app.get(
+    '/ota/:platform/filesystem.bin',
+    { schema: { hide: true }, config: { access: 'device' } },
+    otaHandler('littlefs'),
+  );
 }
 
 function sendImage(

@@ -1,3 +1,4 @@
+import { CsrfField } from '../csrf-field.js';
 import type { DeviceRow, EventRow, ImageRow, PlatformRow } from '../../db/tables.js';
 import { formatMac } from '../../lib/mac.js';
 import { Layout } from '../layout.js';
@@ -56,6 +57,7 @@ export function DashboardPage(props: {
           ))}
         </div>
         <form method="post" action="/platforms" class="row panel spaced">
+          <CsrfField />
           <label>
             New platform
             <input name="name" required maxLength={64} placeholder="AirPatrol" />

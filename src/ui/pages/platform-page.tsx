@@ -1,3 +1,4 @@
+import { CsrfField } from '../csrf-field.js';
 import type { AllowlistRow, DeviceRow, ImageRow, PlatformRow } from '../../db/tables.js';
 import { CHIP_NAMES } from '../../firmware-image/index.js';
 import { formatMac } from '../../lib/mac.js';
@@ -75,6 +76,7 @@ export function PlatformPage(props: PlatformPageProps) {
                     <td>
                       {!released(image) && (
                         <form method="post" action={`${base}/images/${image.id}/release`} class="inline">
+                          <CsrfField />
                           <button type="submit" class="secondary">
                             {isRollback(image) ? 'Roll back to this' : 'Release'}
                           </button>
@@ -85,6 +87,7 @@ export function PlatformPage(props: PlatformPageProps) {
                         <details class="inline">
                           <summary>delete…</summary>
                           <form method="post" action={`${base}/images/${image.id}/delete`}>
+                            <CsrfField />
                             <button type="submit" class="danger">
                               Delete {image.version} for good
                             </button>
@@ -103,6 +106,7 @@ export function PlatformPage(props: PlatformPageProps) {
       <section aria-labelledby="allowlist">
         <h2 id="allowlist">Allowed devices</h2>
         <form method="post" action={`${base}/allowlist`} class="row panel">
+          <CsrfField />
           <label>
             MAC address
             <input name="mac" required placeholder="5C:CF:7F:12:34:56" maxLength={32} />
@@ -121,6 +125,7 @@ export function PlatformPage(props: PlatformPageProps) {
               <li class="row">
                 <code>{formatMac(entry.mac)}</code> {entry.label && <span>{entry.label}</span>}
                 <form method="post" action={`${base}/allowlist/${entry.mac}/remove`} class="inline">
+                  <CsrfField />
                   <button type="submit" class="secondary" aria-label={`Remove ${formatMac(entry.mac)}`}>
                     Remove
                   </button>
@@ -134,6 +139,7 @@ export function PlatformPage(props: PlatformPageProps) {
       <section aria-labelledby="settings">
         <h2 id="settings">Settings</h2>
         <form method="post" action={`${base}/settings`} class="row panel">
+          <CsrfField />
           <label>
             Access
             <select name="accessMode">

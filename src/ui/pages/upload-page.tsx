@@ -1,3 +1,5 @@
+import { CsrfField } from '../csrf-field.js';
+import { useViewer } from '../session-context.js';
 import type { PlatformRow } from '../../db/tables.js';
 import { Layout } from '../layout.js';
 
@@ -18,6 +20,7 @@ export function UploadPage(props: {
   csrf?: string | undefined;
 }) {
   const { outcome } = props;
+  const viewer = useViewer();
   return (
     <Layout title="Upload firmware" path="/upload">
       <div class="dropzone" data-upload>
@@ -25,8 +28,14 @@ export function UploadPage(props: {
           <strong>Drop .bin files anywhere on this page</strong>, or pick them. The server reads the chip, platform and
           version from each image; it asks when it cannot be sure.
         </p>
-        <form method="post" action="/upload" enctype="multipart/form-data" class="row centered">
-          {props.csrf && <input type="hidden" name="_csrf" value={props.csrf} />}
+        {/* Multipart bodies are read after the access check, so the CSRF token travels in the URL here. */}
+        <form
+          method="post"
+          action={viewer?.csrf ? `/upload?_csrf=${encodeURIComponent(viewer.csrf)}` : '/upload'}
+          enctype="multipart/form-data"
+          class="row centered"
+        >
+          <CsrfField />
           <label>
             Firmware file(s)
             <input type="file" name="file" accept=".bin,.gz,application/octet-stream" multiple required />

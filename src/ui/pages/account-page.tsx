@@ -1,0 +1,90 @@
+import type { ApiTokenRow } from '../../db/tables.js';
+import { CsrfField } from '../csrf-field.js';
+import { Layout } from '../layout.js';
+import { useViewer } from '../session-context.js';
+import { Ago } from '../view-helpers.js';
+
+export function AccountPage(props: {
+  tokens: ApiTokenRow[] | undefined;
+  newToken?: string | undefined;
+  now: number;
+  error?: string | undefined;
+  notice?: string | undefined;
+}) {
+  const viewer = useViewer();
+  return (
+    <Layout title="Account" path="/account" error={props.error} notice={props.notice}>
+      <p>
+        Logged in as <strong>{viewer?.name}</strong> ({viewer?.role}).
+      </p>
+      <h2>Change password</h2>
+      <form method="post" action="/account/password" class="row panel">
+        <CsrfField />
+        <label>
+          New password (10 characters or more)
+          <input name="password" type="password" autocomplete="new-password" required minLength={10} maxLength={200} />
+        </label>
+        <button type="submit">Change password</button>
+      </form>
+      {props.tokens && (
+        <>
+          <h2>API tokens</h2>
+          {props.newToken && (
+            <div class="message success" role="status">
+              Copy this token now; it is not shown again: <code>{props.newToken}</code>
+            </div>
+          )}
+          <form method="post" action="/account/tokens" class="row panel">
+            <CsrfField />
+            <label>
+              Name
+              <input name="name" required maxLength={100} placeholder="CI upload" />
+            </label>
+            <label>
+              Role
+              <select name="role">
+                <option value="uploader">uploader (upload and release)</option>
+                <option value="viewer">viewer (read only)</option>
+                <option value="admin">admin (everything)</option>
+              </select>
+            </label>
+            <button type="submit">Create token</button>
+          </form>
+          <div class="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th>Name</th>
+                  <th>Role</th>
+                  <th>Last used</th>
+                  <th></th>
+                </tr>
+              </thead>
+              <tbody>
+                {props.tokens.map((t) => (
+                  <tr>
+                    <td>{t.name}</td>
+                    <td>{t.role}</td>
+                    <td>{t.last_used_at ? <Ago at={t.last_used_at} now={props.now} /> : 'never'}</td>
+                    <td>
+                      {t.revoked_at ? (
+                        <span class="badge">revoked</span>
+                      ) : (
+                        <form method="post" action={`/account/tokens/${t.id}/revoke`} class="inline">
+                          <CsrfField />
+                          <button type="submit" class="secondary">
+                            Revoke
+                          </button>
+                        </form>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+    </Layout>
+  );
+}

@@ -1,0 +1,17 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { VNode } from 'preact';
+import { render } from 'preact-render-to-string';
+import { ViewerContext } from './session-context.js';
+
+/** Sends a page. Preact escapes every text and attribute value, so user data cannot become markup. */
+export function sendPage(request: FastifyRequest, reply: FastifyReply, page: VNode, status = 200): FastifyReply {
+  const principal = request.principal;
+  const viewer = principal ? { name: principal.name, role: principal.role, csrf: principal.csrfToken } : undefined;
+  return reply
+    .code(status)
+    .type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send(`<!doctype html>${render(<ViewerContext.Provider value={viewer}>{page}</ViewerContext.Provider>)}`);
+}
+
+export { render };
