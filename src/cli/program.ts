@@ -3,6 +3,7 @@ import { registerInspectCommand } from './inspect-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerClientCommands } from './client-commands.js';
 import { registerBackupCommands } from './backup-commands.js';
+import { registerAuthCommands } from './auth-commands.js';
 
 export interface CliIo {
   out: NodeJS.WritableStream;
@@ -22,5 +23,6 @@ export function buildProgram(io: CliIo, state: CliState): Command {
   registerInspectCommand(program, io, state);
   registerClientCommands(program, io, state);
   registerBackupCommands(program, io, state);
+  registerAuthCommands(program, io, state);
   return program;
 }

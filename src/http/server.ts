@@ -7,6 +7,7 @@ import { registerErrorHandling } from './error-handler.js';
 import { registerAuth } from './auth.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import type { AuthService } from '../features/auth/auth-service.js';
+import type { Access } from '../features/auth/roles.js';
 
 export interface ServerOptions {
   /** Checks every request against the access its route declares (registered before any route). */
@@ -16,6 +17,18 @@ export interface ServerOptions {
   /** Seconds a client may take to send its request headers; slow clients are cut off. */
   requestTimeoutMs?: number;
   trustProxy?: boolean;
+}
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+  access: Access | undefined;
+}
+const registeredRoutes = new WeakMap<FastifyInstance, RouteEntry[]>();
+
+/** Every route of the server with the access it declares: what the security test walks through. */
+export function listRoutes(app: FastifyInstance): RouteEntry[] {
+  return registeredRoutes.get(app) ?? [];
 }
 
 /** Fastify with what every route relies on: errors, raw and multipart uploads, OpenAPI docs at /api/docs. */
@@ -30,6 +43,11 @@ export async function createHttpServer(options: ServerOptions): Promise<FastifyI
     return503OnClosing: false,
     // Unknown properties are an error people should see, not something silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
+  });
+  const routes: RouteEntry[] = [];
+  registeredRoutes.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, access: route.config?.access });
   });
   registerErrorHandling(app);
   registerAuth(app, options.auth);
