@@ -11,6 +11,9 @@ export function platformJson(p: PlatformRow) {
     releasedFilesystemId: p.released_fs_id,
     releasePinned: p.app_release_pinned === 1,
     fsPartitionSize: p.fs_partition_size,
+    deviceAuth: p.device_auth,
+    deviceUser: p.device_user,
+    deviceSecretSet: p.device_secret_hash !== null,
     createdAt: iso(p.created_at),
     updatedAt: iso(p.updated_at),
   };

@@ -11,6 +11,9 @@ const PlatformBody = Type.Object(
     chip: Type.Optional(Type.Union([Type.String({ maxLength: 16 }), Type.Null()])),
     accessMode: Type.Optional(AccessMode),
     fsPartitionSize: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+    deviceAuth: Type.Optional(Type.Union([Type.Literal('off'), Type.Literal('basic'), Type.Literal('token')])),
+    deviceUser: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
+    deviceSecret: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
   },
   { additionalProperties: false },
 );
@@ -88,6 +91,30 @@ export function registerPlatformRoutes(server: FastifyInstance, platforms: Platf
       const body = request.body;
       const entry = await platforms.allow(request.params.name, body.mac, body.label);
       return reply.code(201).send(allowlistJson(entry));
+    },
+  );
+
+  const SecretParams = Type.Object({
+    name: Type.String({ minLength: 1, maxLength: 64 }),
+    mac: Type.String({ maxLength: 32 }),
+  });
+  app.put(
+    '/api/v1/platforms/:name/allowlist/:mac/secret',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags,
+        summary: 'Give one device its own secret (Basic password with its MAC as user, or token); null removes it',
+        params: SecretParams,
+        body: Type.Object(
+          { secret: Type.Union([Type.String({ maxLength: 200 }), Type.Null()]) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request, reply) => {
+      await platforms.setDeviceSecret(request.params.name, request.params.mac, request.body.secret);
+      return reply.code(204).send();
     },
   );
 

@@ -5,10 +5,11 @@ import type { Clock } from '../../lib/clock.js';
 import { DomainError } from '../../lib/domain-error.js';
 import { normalizeMac } from '../../lib/mac.js';
 import { nameKey } from './platform-store.js';
+import { hashDeviceSecret } from '../update-check/device-credentials.js';
 
 export type AccessMode = 'allowlist' | 'open';
 
-export interface PlatformInput {
+export interface PlatformInput extends Pick<PlatformChanges, 'deviceAuth' | 'deviceUser' | 'deviceSecret'> {
   name: string;
   chip?: string | null | undefined;
   accessMode?: AccessMode | undefined;
@@ -16,6 +17,11 @@ export interface PlatformInput {
 }
 
 export interface PlatformChanges {
+  /** Device authentication: `off`, `basic` (deviceUser + deviceSecret) or `token` (deviceSecret). */
+  deviceAuth?: 'off' | 'basic' | 'token' | undefined;
+  deviceUser?: string | null | undefined;
+  /** Written only: stored as its SHA-256. */
+  deviceSecret?: string | null | undefined;
   name?: string | undefined;
   chip?: string | null | undefined;
   accessMode?: AccessMode | undefined;
@@ -80,6 +86,7 @@ export class PlatformService {
         released_fs_id: null,
         app_release_pinned: 0,
         fs_partition_size: input.fsPartitionSize ?? null,
+        ...deviceAuthChanges({ device_auth: 'off', device_user: null, device_secret_hash: null }, input),
         created_at: now,
         updated_at: now,
       });
@@ -106,6 +113,7 @@ export class PlatformService {
         chip: chip ?? null,
         access_mode: changes.accessMode ?? platform.access_mode,
         fs_partition_size: changes.fsPartitionSize !== undefined ? changes.fsPartitionSize : platform.fs_partition_size,
+        ...deviceAuthChanges(platform, changes),
         updated_at: now,
       });
       await stores.events.append([changeEvent(now, 'platform-updated', newName, actor, JSON.stringify(changes))]);
@@ -124,6 +132,23 @@ export class PlatformService {
       await stores.events.append([changeEvent(now, 'platform-deleted', platform.name, actor)]);
     });
     // Its images' blobs are now unreferenced; the collector removes them after the grace period.
+    this.onChange();
+  }
+
+  /** Gives one allowed device its own secret (or takes it away with null). */
+  async setDeviceSecret(name: string, macInput: string, secret: string | null, actor = 'api'): Promise<void> {
+    const mac = normalizeMac(macInput);
+    if (!mac) throw new DomainError('invalid-mac', `"${macInput}" is not a MAC address (e.g. 5C:CF:7F:12:34:56)`);
+    if (secret !== null) checkSecret(secret);
+    const now = this.clock.now();
+    await this.catalogue.transact(async (stores) => {
+      const platform = await stores.platforms.findByName(name);
+      if (!platform) throw new DomainError('unknown-platform', `there is no platform named "${name}"`);
+      if (!(await stores.allowlist.setSecret(platform.id, mac, secret === null ? null : hashDeviceSecret(secret)))) {
+        throw new DomainError('unknown-device', `${mac} is not on the allowlist of "${platform.name}"`);
+      }
+      await stores.events.append([{ ...changeEvent(now, 'device-secret-changed', platform.name, actor), mac }]);
+    });
     this.onChange();
   }
 
@@ -168,6 +193,32 @@ export class PlatformService {
     });
     this.onChange();
   }
+}
+
+/** Device secrets are compared by SHA-256 on every check, so they must be long and random, not passwords. */
+function checkSecret(secret: string): void {
+  if (secret.length < 16 || secret.length > 200)
+    throw new DomainError('bad-request', 'a device secret is 16 to 200 characters (use a random one)');
+}
+
+function deviceAuthChanges(
+  platform: Pick<PlatformRow, 'device_auth' | 'device_user' | 'device_secret_hash'>,
+  changes: PlatformChanges,
+) {
+  const mode = changes.deviceAuth ?? platform.device_auth;
+  const user = changes.deviceUser !== undefined ? changes.deviceUser : platform.device_user;
+  if (changes.deviceSecret) checkSecret(changes.deviceSecret);
+  const secretHash =
+    changes.deviceSecret !== undefined
+      ? changes.deviceSecret
+        ? hashDeviceSecret(changes.deviceSecret)
+        : null
+      : platform.device_secret_hash;
+  if (mode === 'basic' && (!user || !secretHash))
+    throw new DomainError('bad-request', 'HTTP Basic for devices needs a user name and a secret');
+  if (mode === 'token' && !secretHash)
+    throw new DomainError('bad-request', 'token authentication for devices needs a secret');
+  return { device_auth: mode, device_user: user ?? null, device_secret_hash: secretHash ?? null };
 }
 
 export function changeEvent(at: number, type: string, platform: string, actor: string, detail?: string) {

@@ -27,6 +27,14 @@ export interface PlatformView {
   /** A person chose the released app: a device on a newer version is offered this older one (rollback). */
   appPinned: boolean;
   fsPartitionSize: number | undefined;
+  /** How devices must identify themselves (off: the original's behaviour). */
+  deviceAuth: {
+    mode: 'off' | 'basic' | 'token';
+    user: string | null;
+    secretHash: string | null;
+    /** Per-device secrets by MAC (allowlist entries that have one). */
+    deviceSecrets: ReadonlyMap<string, string>;
+  };
   /** Version of any kept image, by the digests a device running it reports: tells what a silent device runs. */
   versionByDigest: ReadonlyMap<string, string>;
 }

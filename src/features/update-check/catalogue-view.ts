@@ -87,6 +87,14 @@ export class CatalogueView {
         appPinned: p.app_release_pinned === 1,
         fsPartitionSize: p.fs_partition_size ?? undefined,
         versionByDigest,
+        deviceAuth: {
+          mode: p.device_auth,
+          user: p.device_user,
+          secretHash: p.device_secret_hash,
+          deviceSecrets: new Map(
+            allowlist.filter((a) => a.platform_id === p.id && a.secret_hash).map((a) => [a.mac, a.secret_hash!]),
+          ),
+        },
       });
     }
     return views;

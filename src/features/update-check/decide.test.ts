@@ -26,6 +26,7 @@ const platform = (overrides: Partial<PlatformView> = {}): PlatformView => ({
   appPinned: false,
   fsPartitionSize: undefined,
   versionByDigest: new Map([['dd'.repeat(16), '1.1.0']]),
+  deviceAuth: { mode: 'off', user: null, secretHash: null, deviceSecrets: new Map() },
   ...overrides,
 });
 
@@ -42,6 +43,7 @@ const request = (overrides: Partial<EspRequest> = {}): EspRequest => ({
   sketchMd5: undefined,
   sketchSha256: undefined,
   sdkVersion: '2.2.2',
+  credentials: { basic: undefined, tokens: [] },
   ...overrides,
 });
 

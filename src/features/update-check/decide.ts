@@ -1,4 +1,6 @@
+import { normalizeMac } from '../../lib/mac.js';
 import { compareVersions } from '../../lib/version.js';
+import { secretMatches } from './device-credentials.js';
 import type { PlatformView, ReleasedImage } from './catalogue-snapshot.js';
 import { FILESYSTEM_MODES, type EspRequest } from './esp-request.js';
 
@@ -18,7 +20,9 @@ export type DecisionReason =
   | 'wrong-chip-family'
   | 'too-large'
   | 'flash-too-small'
-  | 'version-unknown';
+  | 'version-unknown'
+  | 'auth-required'
+  | 'bad-credentials';
 
 export type Decision =
   | { action: 'serve'; image: ReleasedImage; reason: DecisionReason; message: string }
@@ -26,7 +30,7 @@ export type Decision =
   | { action: 'not-modified'; reason: DecisionReason; message: string; image: ReleasedImage | undefined }
   | {
       action: 'refuse';
-      status: 400 | 403 | 404;
+      status: 400 | 401 | 403 | 404;
       reason: DecisionReason;
       message: string;
       image: ReleasedImage | undefined;
@@ -40,6 +44,8 @@ export function decide(request: EspRequest, platform: PlatformView | undefined):
   if (!platform) {
     return refuse(404, 'unknown-platform', `there is no platform named "${request.platform}"`);
   }
+  const authorization = authorizeDevice(request, platform);
+  if (authorization) return authorization;
   if (platform.accessMode === 'allowlist') {
     if (!request.mac)
       return refuse(403, 'mac-required', 'this platform only serves listed devices, and the request names no MAC');
@@ -160,7 +166,32 @@ function skip(decision: Decision): Offer {
   return { action: 'skip', decision };
 }
 
-function refuse(status: 400 | 403 | 404, reason: DecisionReason, message: string, image?: ReleasedImage): Decision {
+/** Checks the device's credentials where the platform asks for them: missing → 401, wrong → 403. */
+function authorizeDevice(request: EspRequest, platform: PlatformView): Decision | undefined {
+  const { mode, user, secretHash, deviceSecrets } = platform.deviceAuth;
+  if (mode === 'off') return undefined;
+  const own = request.mac ? deviceSecrets.get(request.mac) : undefined;
+  const { basic, tokens } = request.credentials;
+  if (mode === 'basic') {
+    if (!basic) return refuse(401, 'auth-required', `platform "${platform.name}" needs HTTP Basic credentials`);
+    const platformOk = basic.user === user && secretMatches(basic.password, secretHash);
+    const deviceOk =
+      own !== undefined && normalizeMac(basic.user) === request.mac && secretMatches(basic.password, own);
+    return platformOk || deviceOk ? undefined : refuse(403, 'bad-credentials', 'wrong user name or password');
+  }
+  if (tokens.length === 0) return refuse(401, 'auth-required', `platform "${platform.name}" needs a device token`);
+  const ok = tokens.some(
+    (token) => secretMatches(token, secretHash) || (own !== undefined && secretMatches(token, own)),
+  );
+  return ok ? undefined : refuse(403, 'bad-credentials', 'wrong device token');
+}
+
+function refuse(
+  status: 400 | 401 | 403 | 404,
+  reason: DecisionReason,
+  message: string,
+  image?: ReleasedImage,
+): Decision {
   return { action: 'refuse', status, reason, message, image };
 }
 

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { normalizeMac } from '../../lib/mac.js';
 import { isValidVersionText } from '../../lib/version.js';
+import { readDeviceCredentials, type DeviceCredentials } from './device-credentials.js';
 
 export type DeviceFamily = 'esp8266' | 'esp32';
 export type UpdateMode = 'sketch' | 'spiffs' | 'littlefs' | 'fatfs' | 'flashfs' | 'version';
@@ -21,6 +22,7 @@ export interface EspRequest {
   sketchMd5: string | undefined;
   sketchSha256: string | undefined;
   sdkVersion: string | undefined;
+  credentials: DeviceCredentials;
 }
 
 export class MalformedRequestError extends Error {}
@@ -73,6 +75,7 @@ export function parseEspRequest(query: Query, headers: IncomingHttpHeaders, path
     sketchMd5: hexDigest(header('sketch-md5'), 32, 'sketch-md5')?.toLowerCase(),
     sketchSha256: hexDigest(header('sketch-sha256'), 64, 'sketch-sha256')?.toUpperCase(),
     sdkVersion: header('sdk-version')?.slice(0, 64),
+    credentials: readDeviceCredentials(headers, single(query, 'token')),
   };
 }
 

@@ -41,6 +41,8 @@ export function registerUpdateRoutes(app: FastifyInstance, service: UpdateCheckS
       case 'not-modified':
         return reply.code(304).header('x-ota-reason', decision.reason).send();
       case 'refuse':
+        // Both credential kinds fit in Basic: ESP8266's setAuthorization(token) sends "Basic <token>".
+        if (decision.status === 401) reply.header('www-authenticate', 'Basic realm="esp-ota-server", charset="UTF-8"');
         return sendError(request, reply, decision.status, decision.reason, decision.message);
     }
   };
