@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { createServer as createPlainServer, type Server as HttpServer } from 'node:http';
+import type { Server as SecureServer } from 'node:https';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { collectOrphanBlobs } from './blobs/blob-collector.js';
@@ -41,8 +44,10 @@ export interface App {
   collectOrphans(): Promise<number>;
   /** Retention, SQLite housekeeping and the orphan collector; also runs at start and every maintenanceIntervalMs. */
   maintain(): Promise<void>;
-  /** Listens on config.host:config.port; resolves to the bound address. */
+  /** Listens on config.host:config.port (and httpPort beside HTTPS); resolves to the bound address. */
   listen(): Promise<string>;
+  /** Re-reads the TLS certificate and key (SIGHUP); false when TLS is off. */
+  reloadTls(): boolean;
   /** Stops accepting connections, lets in-flight requests finish, flushes queued events, closes the database. */
   close(): Promise<void>;
 }
@@ -52,6 +57,19 @@ export interface ComposeOptions {
   clock?: Clock;
   /** Shows the first start's random admin password once (default: a line on stderr). */
   announce?: (password: string) => void;
+}
+
+/** Reads the PEM files, failing with a message that names the file. */
+function loadTls(certPath: string, keyPath: string): { cert: Buffer; key: Buffer } {
+  if (!certPath || !keyPath) throw new Error('HTTPS needs both tlsCert and tlsKey');
+  const read = (path: string, what: string) => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new Error(`cannot read the TLS ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+  };
+  return { cert: read(certPath, 'certificate'), key: read(keyPath, 'key') };
 }
 
 function announceOnStderr(password: string): void {
@@ -102,7 +120,15 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   const admin = await auth.ensureAdmin(config.adminPassword);
   if (admin.password) (options.announce ?? announceOnStderr)(admin.password);
 
-  const http = await createHttpServer({ logger, auth, uploadLimit: config.uploadLimit, trustProxy: config.trustProxy });
+  const readTls = () => (config.tlsCert || config.tlsKey ? loadTls(config.tlsCert, config.tlsKey) : undefined);
+  const http = await createHttpServer({
+    logger,
+    auth,
+    tls: readTls(),
+    uploadLimit: config.uploadLimit,
+    trustProxy: config.trustProxy,
+  });
+  let plainServer: HttpServer | undefined;
   registerMetricsRoutes(http, metrics, config.metricsToken);
   registerUpdateRoutes(http, updates);
   registerPlatformRoutes(http, platforms);
@@ -138,10 +164,27 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     blobs,
     collectOrphans,
     maintain,
-    listen: () => http.listen({ port: config.port, host: config.host }),
+    listen: async () => {
+      const address = await http.listen({ port: config.port, host: config.host });
+      if (config.tlsCert && config.httpPort) {
+        // The same routes over plain HTTP, for boards on the LAN that cannot do TLS.
+        plainServer = createPlainServer((request, response) => http.routing(request, response));
+        await new Promise<void>((resolve, reject) =>
+          plainServer!.once('error', reject).listen(config.httpPort, config.host, resolve),
+        );
+      }
+      return address;
+    },
+    reloadTls: () => {
+      const tls = readTls();
+      if (!tls) return false;
+      (http.server as unknown as SecureServer).setSecureContext(tls);
+      return true;
+    },
     close: () =>
       (closed ??= (async () => {
         clearInterval(collector);
+        await new Promise<void>((resolve) => (plainServer ? plainServer.close(() => resolve()) : resolve()));
         await http.close();
         await recorder.flush();
         await db.destroy();

@@ -120,6 +120,21 @@ export const OPTIONS = {
     min: 1000,
     description: 'how often retention, SQLite checkpoint/vacuum and the orphan-file collector run',
   },
+  tlsCert: {
+    env: 'ESP_OTA_TLS_CERT',
+    type: 'string',
+    default: '',
+    description: 'PEM certificate (chain) file: with tlsKey, the server speaks HTTPS on `port`; re-read on SIGHUP',
+  },
+  tlsKey: { env: 'ESP_OTA_TLS_KEY', type: 'string', default: '', description: 'PEM private key file for tlsCert' },
+  httpPort: {
+    env: 'ESP_OTA_HTTP_PORT',
+    type: 'integer',
+    default: 0,
+    min: 0,
+    max: 65535,
+    description: 'with HTTPS on: also serve plain HTTP on this port (boards that cannot do TLS); 0: off',
+  },
   adminPassword: {
     env: 'ESP_OTA_ADMIN_PASSWORD',
     type: 'string',

@@ -27,6 +27,13 @@ export function registerServeCommand(program: Command, io: CliIo, state: CliStat
           resolve();
         });
       };
+      process.on('SIGHUP', () => {
+        try {
+          app.http.log.info({ reloaded: app.reloadTls() }, 'SIGHUP: TLS certificate re-read');
+        } catch (err) {
+          app.http.log.error({ err }, 'SIGHUP: could not re-read the TLS certificate; keeping the old one');
+        }
+      });
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
     });

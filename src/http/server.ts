@@ -10,6 +10,8 @@ import type { AuthService } from '../features/auth/auth-service.js';
 import type { Access } from '../features/auth/roles.js';
 
 export interface ServerOptions {
+  /** PEM key and certificate: HTTPS instead of HTTP. */
+  tls?: { key: Buffer; cert: Buffer } | undefined;
   /** Checks every request against the access its route declares (registered before any route). */
   auth: AuthService;
   logger: Logger;
@@ -34,6 +36,7 @@ export function listRoutes(app: FastifyInstance): RouteEntry[] {
 /** Fastify with what every route relies on: errors, raw and multipart uploads, OpenAPI docs at /api/docs. */
 export async function createHttpServer(options: ServerOptions): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
+    ...(options.tls ? { https: { key: options.tls.key, cert: options.tls.cert } } : {}),
     loggerInstance: options.logger as FastifyBaseLogger,
     // The device route logs one line per decision; per-request lines would double it.
     logController: new LogController({ disableRequestLogging: true }),
