@@ -104,7 +104,13 @@ export function registerUiRoutes(app: FastifyInstance, ui: UiServices): void {
   });
   platformAction('/platforms/:name/settings', 'admin', async (name, _params, form) => {
     const accessMode = form.accessMode === 'open' ? 'open' : 'allowlist';
-    await ui.platforms.update(name, { accessMode, chip: form.chip || null }, 'ui');
+    const deviceAuth = form.deviceAuth === 'basic' || form.deviceAuth === 'token' ? form.deviceAuth : 'off';
+    const secret = form.deviceSecret ? { deviceSecret: form.deviceSecret } : {};
+    await ui.platforms.update(
+      name,
+      { accessMode, chip: form.chip || null, deviceAuth, deviceUser: form.deviceUser || null, ...secret },
+      'ui',
+    );
     return 'Settings saved.';
   });
 

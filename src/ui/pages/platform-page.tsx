@@ -162,6 +162,28 @@ export function PlatformPage(props: PlatformPageProps) {
               ))}
             </select>
           </label>
+          <label>
+            Device login
+            <select name="deviceAuth">
+              <option value="off" selected={platform.device_auth === 'off'}>
+                none
+              </option>
+              <option value="basic" selected={platform.device_auth === 'basic'}>
+                HTTP Basic
+              </option>
+              <option value="token" selected={platform.device_auth === 'token'}>
+                token
+              </option>
+            </select>
+          </label>
+          <label>
+            Device user (Basic)
+            <input name="deviceUser" value={platform.device_user ?? ''} maxLength={64} autocomplete="off" />
+          </label>
+          <label>
+            Device secret {platform.device_secret_hash ? '(set; empty keeps it)' : ''}
+            <input name="deviceSecret" type="password" minLength={16} maxLength={200} autocomplete="new-password" />
+          </label>
           <button type="submit">Save</button>
         </form>
       </section>
