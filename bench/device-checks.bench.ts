@@ -18,6 +18,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SECONDS = Number(process.env.SECONDS ?? 5);
 const work = mkdtempSync(join(tmpdir(), 'esp-ota-bench-'));
 const children: ChildProcess[] = [];
+const TOKEN = 'bench-token-0123456789';
 
 function need(command: string): void {
   try {
@@ -100,28 +101,23 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;
   startOnCpu0('nginx', ['-c', join(work, 'nginx.conf')]);
 
   // Our server, as `npm start` runs it (info-level JSON logs, here to /dev/null).
-  startOnCpu0(process.execPath, [
-    join(ROOT, 'bin/esp-ota.js'),
-    'serve',
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '18303',
-    '--data',
-    join(work, 'data'),
-  ]);
+  startOnCpu0(
+    process.execPath,
+    [join(ROOT, 'bin/esp-ota.js'), 'serve', '--host', '127.0.0.1', '--port', '18303', '--data', join(work, 'data')],
+    { ESP_OTA_API_TOKEN: TOKEN, ESP_OTA_ADMIN_PASSWORD: 'bench-password-0123' },
+  );
   await Promise.all(
     ['http://127.0.0.1:18301/', 'http://127.0.0.1:18302/firmware.bin', 'http://127.0.0.1:18303/healthz'].map(waitFor),
   );
   const ours = 'http://127.0.0.1:18303';
   await fetch(`${ours}/api/v1/platforms`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
     body: JSON.stringify({ name: 'Bench', accessMode: 'open' }),
   });
   const upload = await fetch(`${ours}/api/v1/firmware`, {
     method: 'POST',
-    headers: { 'content-type': 'application/octet-stream' },
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/octet-stream' },
     body: new Uint8Array(image),
   });
   if (upload.status !== 201) throw new Error(`upload failed: ${upload.status} ${await upload.text()}`);

@@ -15,18 +15,30 @@ import { readFirmware } from '../test/helpers/firmware-corpus.js';
 
 const out = join(import.meta.dirname, '../docs/screenshots');
 const data = mkdtempSync(join(tmpdir(), 'esp-ota-screens-'));
+const token = 'screenshot-token-0123456789';
+const password = 'screenshot-password';
 const app = await createApp(
-  { ...loadConfig({ env: {} }), data, port: 0, host: '127.0.0.1', eventFlushMs: 20 },
+  {
+    ...loadConfig({ env: {} }),
+    data,
+    port: 0,
+    host: '127.0.0.1',
+    eventFlushMs: 20,
+    apiToken: token,
+    adminPassword: password,
+  },
   { logger: pino({ level: 'silent' }) },
 );
 const url = await app.listen();
 const post = (path: string, body: unknown) =>
-  fetch(
-    url + path,
-    body instanceof Uint8Array
-      ? { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: new Uint8Array(body) }
-      : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
-  );
+  fetch(url + path, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': body instanceof Uint8Array ? 'application/octet-stream' : 'application/json',
+    },
+    body: body instanceof Uint8Array ? new Uint8Array(body) : JSON.stringify(body),
+  });
 
 await post('/api/v1/platforms', { name: 'WLED', accessMode: 'allowlist' });
 await post('/api/v1/platforms', { name: 'ledlamp', accessMode: 'open' });
@@ -68,6 +80,11 @@ for (const [width, height, suffix] of [
   [390, 844, 'phone'],
 ] as const) {
   const page = await browser.newPage({ viewport: { width, height }, isMobile: suffix === 'phone' });
+  await page.goto(`${url}/login`);
+  await page.getByLabel('User name').fill('admin');
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL(`${url}/`);
   for (const [name, path] of pages) {
     await page.goto(url + path, { waitUntil: 'networkidle' });
     await page.screenshot({ path: join(out, `${name}-${suffix}.png`), fullPage: suffix === 'desktop' });
