@@ -21,7 +21,15 @@ const app = join(work, 'app');
 const port = String(20000 + Math.floor(Math.random() * 20000));
 let server;
 try {
-  for (const path of ['package.json', 'package-lock.json', '.npmrc', 'tsconfig.json', 'tsconfig.build.json', 'src', 'bin']) {
+  for (const path of [
+    'package.json',
+    'package-lock.json',
+    '.npmrc',
+    'tsconfig.json',
+    'tsconfig.build.json',
+    'src',
+    'bin',
+  ]) {
     cpSync(join(root, path), join(app, path), { recursive: true });
   }
   const run = (command, args) => execFileSync(command, args, { cwd: app, stdio: ['ignore', 'ignore', 'inherit'] });
