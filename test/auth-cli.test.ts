@@ -1,18 +1,8 @@
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/main.js';
+import { runCli } from './helpers/cli.js';
 import { startTestApp, type TestApp } from './helpers/test-app.js';
 
-async function cli(...args: string[]) {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (c) => (stdout += c));
-  err.on('data', (c) => (stderr += c));
-  const code = await main(['node', 'esp-ota', ...args], { out, err });
-  return { code, stdout, stderr };
-}
+const cli = runCli;
 
 describe('esp-ota user and token', () => {
   let t: TestApp;

@@ -1,24 +1,14 @@
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/main.js';
+import { runCli } from './helpers/cli.js';
 import { readCatalogue } from '../src/features/backup/catalogue-export.js';
 import { buildEsp32App, buildEsp8266App } from './synthetic/image-builder.js';
 import { api } from './helpers/http.js';
 import { startTestApp, type TestApp } from './helpers/test-app.js';
 
-async function cli(...args: string[]) {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (c) => (stdout += c));
-  err.on('data', (c) => (stderr += c));
-  const code = await main(['node', 'esp-ota', ...args], { out, err });
-  return { code, stdout, stderr };
-}
+const cli = runCli;
 
 /** The catalogue without ids and times that legitimately differ between two servers. */
 async function comparable(t: TestApp) {

@@ -1,9 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/main.js';
+import { runCli } from './helpers/cli.js';
 import { buildEsp8266App } from './synthetic/image-builder.js';
 import { startTestApp, type TestApp } from './helpers/test-app.js';
 import { TEST_TOKEN } from './helpers/http.js';
@@ -16,16 +15,7 @@ describe('CLI against a running server', () => {
   });
   afterAll(() => t.stop());
 
-  async function cli(...args: string[]) {
-    const out = new PassThrough();
-    const err = new PassThrough();
-    let stdout = '';
-    let stderr = '';
-    out.on('data', (c) => (stdout += c));
-    err.on('data', (c) => (stderr += c));
-    const code = await main(['node', 'esp-ota', '--server', t.url, '--token', TEST_TOKEN, ...args], { out, err });
-    return { code, stdout, stderr };
-  }
+  const cli = (...args: string[]) => runCli('--server', t.url, '--token', TEST_TOKEN, ...args);
 
   it('manages platforms and allowlists, uploads, and lists devices and events', async () => {
     expect((await cli('platform', 'add', 'Garage', '--chip', 'esp8266')).stdout).toContain('created platform Garage');
@@ -62,11 +52,7 @@ describe('CLI against a running server', () => {
   });
 
   it('says clearly when no server answers', async () => {
-    const out = new PassThrough();
-    const err = new PassThrough();
-    let stderr = '';
-    err.on('data', (c) => (stderr += c));
-    const code = await main(['node', 'esp-ota', '--server', 'http://127.0.0.1:1', 'platform', 'list'], { out, err });
+    const { code, stderr } = await runCli('--server', 'http://127.0.0.1:1', 'platform', 'list');
     expect(code).toBe(1);
     expect(stderr).toContain('cannot reach the server');
   });

@@ -7,9 +7,10 @@ import { identify, type Identity } from '../../firmware-image/identify.js';
 import { PlatformNameIndex } from '../../firmware-image/platform-names.js';
 import type { Clock } from '../../lib/clock.js';
 import { DomainError } from '../../lib/domain-error.js';
-import { compareVersions, isValidVersionText, versionKey } from '../../lib/version.js';
+import { compareVersions, versionKey } from '../../lib/version.js';
 import { changeEvent } from '../platforms/platform-service.js';
 import { imageRow } from './image-row.js';
+import { platformForUpload, versionForUpload } from './upload-identity.js';
 
 export interface UploadInput {
   platform?: string | undefined;
@@ -87,8 +88,8 @@ export class FirmwareService {
       platforms: this.platformIndex(platforms),
       explicit: { platform: input.platform, version: input.version },
     });
-    const platform = this.resolvePlatform(platforms, identity, analysis);
-    const version = this.resolveVersion(identity, analysis);
+    const platform = platformForUpload(platforms, identity, analysis);
+    const version = versionForUpload(identity, analysis);
     if (analysis.kind === 'app' && platform.chip && platform.chip !== analysis.chip) {
       throw new DomainError(
         'wrong-chip',
@@ -140,55 +141,6 @@ export class FirmwareService {
     if (this.nameIndex?.key !== key)
       this.nameIndex = { key, index: new PlatformNameIndex(platforms.map((p) => p.name)) };
     return this.nameIndex.index;
-  }
-
-  private resolvePlatform(platforms: PlatformRow[], identity: Identity, analysis: ImageAnalysis): PlatformRow {
-    const name = identity.platform.value;
-    if (!name) {
-      throw new DomainError(
-        'identity-needed',
-        identity.platform.status === 'ambiguous'
-          ? 'the image names several platforms: say which one it is for'
-          : 'the image does not say which platform it is for: say which one',
-        { analysis, identity, needs: ['platform'] },
-      );
-    }
-    const platform = platforms.find((p) => p.name_key === name.trim().toLowerCase());
-    if (!platform) {
-      throw new DomainError(
-        'unknown-platform',
-        `there is no platform named "${name}" (${identity.platform.evidence}); create it first`,
-        {
-          analysis,
-          identity,
-          detectedPlatform: name,
-        },
-      );
-    }
-    return platform;
-  }
-
-  private resolveVersion(identity: Identity, analysis: ImageAnalysis): string {
-    const version = identity.version.value;
-    if (!version) {
-      const message =
-        analysis.kind === 'filesystem'
-          ? 'a filesystem image states no version: give one'
-          : identity.version.status === 'ambiguous'
-            ? `the image holds several possible versions (${identity.version.candidates
-                .map((c) => c.value)
-                .slice(0, 5)
-                .join(', ')}): say which one it is`
-            : 'the image states no version: give one';
-      throw new DomainError('identity-needed', message, { analysis, identity, needs: ['version'] });
-    }
-    if (!isValidVersionText(version)) {
-      throw new DomainError(
-        'invalid-version',
-        'a version is 1–64 printable characters without leading or trailing spaces',
-      );
-    }
-    return version;
   }
 
   private async refuseExistingVersion(
