@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler, preHandlerAsyncHookHandler } from 'fastify';
 import type { AuthService, Principal } from '../features/auth/auth-service.js';
 import { roleAllows, type Access } from '../features/auth/roles.js';
 import { DomainError } from '../lib/domain-error.js';
@@ -17,44 +17,22 @@ declare module 'fastify' {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-export function accessOf(request: FastifyRequest): Access | undefined {
-  if (!request.routeOptions.url) return undefined; // no such route: the 404 handler answers, revealing nothing
-  return request.routeOptions.config.access ?? (SAFE_METHODS.has(request.method) ? 'viewer' : 'admin');
+function declaredAccess(config: { access?: Access } | undefined, methods: string[]): Access {
+  return config?.access ?? (methods.every((m) => SAFE_METHODS.has(m)) ? 'viewer' : 'admin');
 }
 
 /**
- * People and automation: a session cookie (browsers) or `Authorization: Bearer <API token>`. Every route is checked
- * against the access it declares; cookie-authenticated changes also need the session's CSRF token.
+ * People and automation: a session cookie (browsers) or `Authorization: Bearer <API token>`. Each route gets the
+ * checks for the access it declares when it is registered, so the device routes carry none of this on their hot
+ * path; cookie-authenticated changes also need the session's CSRF token.
  */
 export function registerAuth(app: FastifyInstance, auth: AuthService): void {
   app.decorateRequest('principal', undefined);
 
-  app.addHook('onRequest', async (request, reply) => {
-    const access = accessOf(request);
-    if (access === undefined || access === 'public' || access === 'device') return;
-    request.principal = await identify(request, auth);
-    if (!request.principal) {
-      if (wantsPage(request)) {
-        return reply
-          .code(303)
-          .header('location', `/login?next=${encodeURIComponent(request.url)}`)
-          .send();
-      }
-      reply.header('www-authenticate', 'Bearer realm="esp-ota-server"');
-      throw new DomainError('unauthorized', 'log in, or send Authorization: Bearer <API token>');
-    }
-    if (!roleAllows(request.principal.role, access)) {
-      throw new DomainError(
-        'forbidden',
-        `this needs the ${access} role; ${request.principal.name} is ${request.principal.role}`,
-      );
-    }
-  });
-
-  // After the body is parsed, so a form's _csrf field can be read; multipart forms send it in the query string.
-  app.addHook('preHandler', async (request) => {
+  const checkCsrf: preHandlerAsyncHookHandler = async (request) => {
     const principal = request.principal;
     if (principal?.kind !== 'session' || SAFE_METHODS.has(request.method)) return;
+    // After the body is parsed, so a form's _csrf field can be read; multipart forms send it in the query string.
     const body = request.body as Record<string, unknown> | undefined;
     const sent =
       header(request, 'x-csrf-token') ??
@@ -66,6 +44,32 @@ export function registerAuth(app: FastifyInstance, auth: AuthService): void {
         'the form is stale or did not come from this site; reload the page and try again',
       );
     }
+  };
+
+  app.addHook('onRoute', (route) => {
+    const access = declaredAccess(route.config, [route.method].flat());
+    if (access === 'public' || access === 'device') return;
+    const checkAccess: onRequestAsyncHookHandler = async (request, reply) => {
+      request.principal = await identify(request, auth);
+      if (!request.principal) {
+        if (wantsPage(request)) {
+          return reply
+            .code(303)
+            .header('location', `/login?next=${encodeURIComponent(request.url)}`)
+            .send();
+        }
+        reply.header('www-authenticate', 'Bearer realm="esp-ota-server"');
+        throw new DomainError('unauthorized', 'log in, or send Authorization: Bearer <API token>');
+      }
+      if (!roleAllows(request.principal.role, access)) {
+        throw new DomainError(
+          'forbidden',
+          `this needs the ${access} role; ${request.principal.name} is ${request.principal.role}`,
+        );
+      }
+    };
+    route.onRequest = [...[route.onRequest ?? []].flat(), checkAccess];
+    route.preHandler = [...[route.preHandler ?? []].flat(), checkCsrf];
   });
 }
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onSendHookHandler } from 'fastify';
 
 /**
  * Headers for the pages: no inline scripts or styles (everything comes from /static), no framing, no MIME sniffing,
@@ -11,13 +11,18 @@ const PAGE_HEADERS: Record<string, string> = {
   'referrer-policy': 'same-origin',
 };
 
+/** Attached to each route but the device routes, whose answers are firmware and one-line reasons. */
 export function registerSecurityHeaders(app: FastifyInstance): void {
-  app.addHook('onSend', async (request, reply, payload) => {
+  const addHeaders: onSendHookHandler = (request, reply, payload, done) => {
     reply.header('x-content-type-options', 'nosniff');
     const type = String(reply.getHeader('content-type') ?? '');
     if (type.startsWith('text/html') && !request.url.startsWith('/api/docs')) {
       for (const [name, value] of Object.entries(PAGE_HEADERS)) reply.header(name, value);
     }
-    return payload;
+    done(null, payload);
+  };
+  app.addHook('onRoute', (route) => {
+    if (route.config?.access === 'device') return;
+    route.onSend = [...[route.onSend ?? []].flat(), addHeaders];
   });
 }
