@@ -26,6 +26,13 @@ describe('export and import', () => {
     target = await startTestApp('sqlite');
     await api(source.url, 'POST', '/api/v1/platforms', { name: 'AirPatrol', accessMode: 'allowlist' });
     await api(source.url, 'POST', '/api/v1/platforms/AirPatrol/allowlist', { mac: '5C:CF:7F:12:34:56', label: 'hall' });
+    await api(source.url, 'PATCH', '/api/v1/platforms/AirPatrol', {
+      deviceAuth: 'token',
+      deviceSecret: 'platform-secret-0123456789',
+    });
+    await api(source.url, 'PUT', '/api/v1/platforms/AirPatrol/allowlist/5C:CF:7F:12:34:56/secret', {
+      secret: 'device-secret-0123456789',
+    });
     await api(source.url, 'POST', '/api/v1/platforms', {
       name: 'Greenhouse',
       accessMode: 'open',
@@ -85,12 +92,16 @@ describe('export and import', () => {
     expect(again.stdout).toContain('0 new platforms, 0 allowed devices, 0 images; 4 images were already here');
   });
 
-  it('serves the imported release to devices as the source did', async () => {
-    const response = await fetch(`${target.url}/update?dev=AirPatrol&ver=1.1.0`, {
-      headers: { 'x-esp8266-sta-mac': '5C:CF:7F:12:34:56' },
-    });
+  it('serves the imported release to devices as the source did, with their credentials', async () => {
+    const check = (token?: string) =>
+      fetch(`${target.url}/update?dev=AirPatrol&ver=1.1.0`, {
+        headers: { 'x-esp8266-sta-mac': '5C:CF:7F:12:34:56', ...(token ? { 'x-ota-token': token } : {}) },
+      });
+    expect((await check()).status).toBe(401);
+    const response = await check('device-secret-0123456789');
     expect(response.status).toBe(200);
     expect(response.headers.get('x-ota-reason')).toBe('rollback');
+    expect((await check('platform-secret-0123456789')).status).toBe(200);
   });
 
   it('refuses a conflicting export and applies none of it', async () => {

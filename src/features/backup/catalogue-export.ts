@@ -27,9 +27,12 @@ export async function readCatalogue(catalogue: Catalogue, now: number): Promise<
         releasedApp: own.find((i) => i.id === p.released_app_id)?.version ?? null,
         releasedFilesystem: own.find((i) => i.id === p.released_fs_id)?.version ?? null,
         releasePinned: p.app_release_pinned === 1,
+        deviceAuth: p.device_auth,
+        deviceUser: p.device_user,
+        deviceSecretHash: p.device_secret_hash,
         allowlist: allowlist
           .filter((a) => a.platform_id === p.id)
-          .map((a) => ({ mac: formatMac(a.mac), label: a.label })),
+          .map((a) => ({ mac: formatMac(a.mac), label: a.label, secretHash: a.secret_hash })),
         images: own.map((i) => ({
           kind: i.kind,
           version: i.version,

@@ -29,7 +29,16 @@ const CatalogueSchema = Type.Object({
       releasedApp: Nullable(Type.String()),
       releasedFilesystem: Nullable(Type.String()),
       releasePinned: Type.Boolean(),
-      allowlist: Type.Array(Type.Object({ mac: Type.String(), label: Nullable(Type.String()) })),
+      deviceAuth: Type.Union([Type.Literal('off'), Type.Literal('basic'), Type.Literal('token')]),
+      deviceUser: Nullable(Type.String({ maxLength: 64 })),
+      deviceSecretHash: Nullable(Type.String({ pattern: '^[0-9a-f]{64}$' })),
+      allowlist: Type.Array(
+        Type.Object({
+          mac: Type.String(),
+          label: Nullable(Type.String()),
+          secretHash: Nullable(Type.String({ pattern: '^[0-9a-f]{64}$' })),
+        }),
+      ),
       images: Type.Array(
         Type.Object({
           kind: Type.Union([Type.Literal('app'), Type.Literal('filesystem')]),
@@ -160,6 +169,9 @@ export async function importFromDirectory(
           released_fs_id: null,
           app_release_pinned: platform.releasePinned ? 1 : 0,
           fs_partition_size: platform.fsPartitionSize,
+          device_auth: platform.deviceAuth,
+          device_user: platform.deviceUser,
+          device_secret_hash: platform.deviceSecretHash,
           created_at: now,
           updated_at: now,
         });
@@ -169,7 +181,13 @@ export async function importFromDirectory(
       for (const entry of platform.allowlist) {
         const mac = normalizeMac(entry.mac)!;
         if (allowed.has(mac)) continue;
-        await tx.allowlist.upsert({ platform_id: row.id, mac, label: entry.label, created_at: now });
+        await tx.allowlist.upsert({
+          platform_id: row.id,
+          mac,
+          label: entry.label,
+          created_at: now,
+          secret_hash: entry.secretHash,
+        });
         report.devicesAllowed++;
       }
       for (const image of planned.filter((p) => p.platform === platform.name)) {

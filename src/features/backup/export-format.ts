@@ -26,7 +26,11 @@ export interface ExportedPlatform {
   releasedApp: string | null;
   releasedFilesystem: string | null;
   releasePinned: boolean;
-  allowlist: { mac: string; label: string | null }[];
+  /** Device login; secrets travel only as the SHA-256 the server stores. */
+  deviceAuth: 'off' | 'basic' | 'token';
+  deviceUser: string | null;
+  deviceSecretHash: string | null;
+  allowlist: { mac: string; label: string | null; secretHash: string | null }[];
   images: ExportedImage[];
 }
 
