@@ -210,6 +210,16 @@ describe('import from the original Flask server', () => {
     expect(readdirSync(legacy)).toContain('platforms.yml'); // the old folder is left as it was
   });
 
+  it('says what is wrong with a broken platforms.yml and imports nothing', async () => {
+    const broken = mkdtempSync(join(tmpdir(), 'esp-ota-legacy-broken-'));
+    writeFileSync(join(broken, 'platforms.yml'), 'airpatrol: [unclosed\n');
+    const result = await cli('import-legacy', broken, '--data', t.dataDir);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('platforms.yml');
+    const missing = await cli('import-legacy', join(broken, 'nope'), '--data', t.dataDir);
+    expect(missing.stderr).toContain('ENOENT');
+  });
+
   it('is safe to run twice', async () => {
     const again = await cli('import-legacy', legacy, '--data', t.dataDir);
     expect(again.stdout).toContain('skipped   airpatrol 1.2.0: already here');

@@ -119,6 +119,32 @@ describeEachStore('REST API', (store) => {
     ]);
   });
 
+  it('keeps hostile file names as data: never a path, never a header injection', async () => {
+    const image = buildEsp8266App({ strings: ['ESP-OTA:platform=Porch;version=2.5.0'] });
+    const hostile = '../../etc/passwd"\r\nX-Evil: 1.bin';
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(image)]), hostile);
+    const response = await fetch(`${t.url}/api/v1/firmware`, { method: 'POST', body: form, headers: AUTH });
+    expect(response.status).toBe(201);
+    const { image: stored } = (await response.json()) as { image: { id: number; filename: string; sha256: string } };
+    expect(stored.filename).not.toContain('/');
+    expect((await t.app.blobs.list()).map((b) => b.key)).toContain(stored.sha256);
+    const download = await fetch(`${t.url}/api/v1/firmware/${stored.id}/download`, { headers: AUTH });
+    expect(download.headers.get('content-disposition')).toBe('attachment; filename="firmware-2.5.0.bin"');
+    expect(download.headers.get('x-evil')).toBeNull();
+    expect((await api(t.url, 'DELETE', `/api/v1/firmware/${stored.id}`)).status).toBe(409); // released: it is the highest
+    // A raw upload's ?filename= is stored as text as well; nothing is created outside the blob store.
+    const raw = buildEsp8266App({ strings: ['ESP-OTA:platform=Porch;version=2.6.0'] });
+    const rawResponse = await api<{ image: { filename: string } }>(
+      t.url,
+      'POST',
+      `/api/v1/firmware?filename=${encodeURIComponent('../../../tmp/evil.bin')}`,
+      raw,
+    );
+    expect(rawResponse.json.image.filename).toBe('../../../tmp/evil.bin');
+    expect(readdirSync(t.stagingDir)).toEqual([]);
+  });
+
   it('refuses a version that already exists, also written differently', async () => {
     const again = buildEsp8266App({ strings: ['ESP-OTA:platform=Porch;version=v2.0.0', 'different bytes'] });
     const response = await api<{ error: string; message: string }>(t.url, 'POST', '/api/v1/firmware', again);
