@@ -63,8 +63,15 @@ export class Metrics {
     });
   }
 
+  // Label children are looked up once per label set: hashing a label object on every device check costs more.
+  private readonly checkChildren = new Map<string, { inc(): void }>();
+  private readonly latencyChildren = new Map<string, { observe(value: number): void }>();
+
   deviceCheck(decision: string, reason: string): void {
-    this.checks.inc({ decision, reason });
+    const key = `${decision}\n${reason}`;
+    let child = this.checkChildren.get(key);
+    if (!child) this.checkChildren.set(key, (child = this.checks.labels(decision, reason)));
+    child.inc();
   }
 
   download(bytes: number): void {
@@ -77,6 +84,10 @@ export class Metrics {
   }
 
   request(route: string, method: string, statusCode: number, seconds: number): void {
-    this.latency.observe({ route, method, status: `${Math.floor(statusCode / 100)}xx` }, seconds);
+    const status = `${Math.floor(statusCode / 100)}xx`;
+    const key = `${route}\n${method}\n${status}`;
+    let child = this.latencyChildren.get(key);
+    if (!child) this.latencyChildren.set(key, (child = this.latency.labels(route, method, status)));
+    child.observe(seconds);
   }
 }
