@@ -1,3 +1,4 @@
+import { PlatformSelect } from '../platform-select.js';
 import type { EventRow } from '../../db/tables.js';
 import { formatMac } from '../../lib/mac.js';
 import { Layout } from '../layout.js';
@@ -67,17 +68,7 @@ export function EventsPage(props: {
   return (
     <Layout title="Events" path="/events">
       <form method="get" action="/events" class="row panel">
-        <label>
-          Platform
-          <select name="platform">
-            <option value="">all</option>
-            {props.platforms.map((p) => (
-              <option value={p} selected={p === filter.platform}>
-                {p}
-              </option>
-            ))}
-          </select>
-        </label>
+        <PlatformSelect names={props.platforms} selected={filter.platform} emptyLabel="all" />
         <label>
           Device MAC
           <input name="mac" value={filter.mac ?? ''} placeholder="5C:CF:7F:12:34:56" />

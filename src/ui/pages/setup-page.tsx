@@ -1,3 +1,4 @@
+import { PlatformSelect } from '../platform-select.js';
 import type { PlatformRow } from '../../db/tables.js';
 import { Layout } from '../layout.js';
 
@@ -31,16 +32,7 @@ void checkForUpdate() {
   return (
     <Layout title="Connect a board" path="/setup">
       <form method="get" action="/setup" class="row panel">
-        <label>
-          Platform
-          <select name="platform">
-            {props.platforms.map((p) => (
-              <option value={p.name} selected={p.name === props.selected}>
-                {p.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <PlatformSelect names={props.platforms.map((p) => p.name)} selected={props.selected} />
         <button type="submit">Show code</button>
       </form>
       <p>

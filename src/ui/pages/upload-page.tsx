@@ -1,3 +1,4 @@
+import { PlatformSelect } from '../platform-select.js';
 import { CsrfField } from '../csrf-field.js';
 import { useViewer } from '../session-context.js';
 import type { PlatformRow } from '../../db/tables.js';
@@ -40,17 +41,11 @@ export function UploadPage(props: {
             Firmware file(s)
             <input type="file" name="file" accept=".bin,.gz,application/octet-stream" multiple required />
           </label>
-          <label>
-            Platform
-            <select name="platform">
-              <option value="">read from the image</option>
-              {props.platforms.map((p) => (
-                <option value={p.name} selected={p.name === props.selected}>
-                  {p.name}
-                </option>
-              ))}
-            </select>
-          </label>
+          <PlatformSelect
+            names={props.platforms.map((p) => p.name)}
+            selected={props.selected}
+            emptyLabel="read from the image"
+          />
           <label>
             Version
             <input name="version" placeholder="read from the image" maxLength={64} list="version-candidates" />
