@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listRoutes } from '../src/http/server.js';
 import { buildEsp8266App } from './synthetic/image-builder.js';
-import { api, TEST_ADMIN_PASSWORD } from './helpers/http.js';
+import { api, AUTH, TEST_ADMIN_PASSWORD } from './helpers/http.js';
 import { startTestApp, type TestApp } from './helpers/test-app.js';
 
 /** Routes anyone may call: the device protocol, health, assets, the login page and (token-guarded) metrics. */
@@ -179,6 +179,19 @@ describe('security', () => {
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
     expect(html).not.toMatch(/\sstyle="/);
     expect(html).not.toMatch(/\son[a-z]+="/);
+  });
+
+  it('answers ids that are not numbers with 4xx, never 500', async () => {
+    for (const path of [
+      '/account/tokens/abc/revoke',
+      '/platforms/Roles/images/abc/release',
+      '/platforms/Roles/images/abc/delete',
+    ]) {
+      const response = await fetch(t.url + path, { method: 'POST', headers: { ...AUTH, accept: 'text/html' } });
+      expect(response.status, path).toBe(404);
+      expect(await response.text(), path).toMatch(/there is no (active token|firmware image)/);
+    }
+    expect((await api(t.url, 'DELETE', '/api/v1/tokens/999999')).json).toMatchObject({ error: 'unknown-token' });
   });
 
   it('stores passwords as argon2id hashes and tokens only as hashes', async () => {

@@ -51,7 +51,7 @@ export class AuthService {
       throw new DomainError('bad-request', 'a user name is 1–32 lower-case letters, digits, dot, dash or underscore');
     if (!isRole(role)) throw new DomainError('bad-request', 'the role is admin, uploader or viewer');
     checkPassword(password);
-    if (await this.store.findUser(username)) throw new DomainError('platform-exists', `user "${username}" exists`);
+    if (await this.store.findUser(username)) throw new DomainError('user-exists', `user "${username}" exists`);
     return this.store.insertUser({
       username,
       password_hash: await hashPassword(password),
@@ -173,12 +173,12 @@ export class AuthService {
 
   async revokeToken(id: number): Promise<void> {
     if (!(await this.store.revokeToken(id, this.clock.now())))
-      throw new DomainError('unknown-image', `there is no active token with id ${id}`);
+      throw new DomainError('unknown-token', `there is no active token with id ${id}`);
   }
 
   private async user(username: string): Promise<UserRow> {
     const user = await this.store.findUser(username.trim().toLowerCase());
-    if (!user) throw new DomainError('unknown-device', `there is no user "${username}"`);
+    if (!user) throw new DomainError('unknown-user', `there is no user "${username}"`);
     return user;
   }
 }

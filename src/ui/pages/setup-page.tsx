@@ -7,28 +7,8 @@ export function SetupPage(props: { platforms: PlatformRow[]; selected: string; s
   const platform = props.selected || 'MyPlatform';
   const url = `${props.serverUrl}/update?dev=${encodeURIComponent(platform)}&ver=`;
   const marker = `__attribute__((used)) static const char ESP_OTA_ID[] = "ESP-OTA:platform=${platform};version=" FW_VERSION;`;
-  const esp8266 = `#include <ESP8266WiFi.h>
-#include <ESP8266httpUpdate.h>
-
-#define FW_VERSION "1.0.0"
-${marker}
-
-void checkForUpdate() {
-  WiFiClient client;
-  t_httpUpdate_return result = ESPhttpUpdate.update(client, "${url}" FW_VERSION, FW_VERSION);
-  if (result == HTTP_UPDATE_FAILED) Serial.println(ESPhttpUpdate.getLastErrorString());
-}`;
-  const esp32 = `#include <WiFi.h>
-#include <HTTPUpdate.h>
-
-#define FW_VERSION "1.0.0"
-${marker}
-
-void checkForUpdate() {
-  WiFiClient client;
-  t_httpUpdate_return result = httpUpdate.update(client, "${url}" FW_VERSION, FW_VERSION);
-  if (result == HTTP_UPDATE_FAILED) Serial.println(httpUpdate.getLastErrorString());
-}`;
+  const esp8266 = arduinoSketch('ESP8266WiFi.h', 'ESP8266httpUpdate.h', 'ESPhttpUpdate', url, marker);
+  const esp32 = arduinoSketch('WiFi.h', 'HTTPUpdate.h', 'httpUpdate', url, marker);
   return (
     <Layout title="Connect a board" path="/setup">
       <form method="get" action="/setup" class="row panel">
@@ -57,4 +37,19 @@ void checkForUpdate() {
       </p>
     </Layout>
   );
+}
+
+/** The two Arduino cores differ only in their headers and the updater object's name. */
+function arduinoSketch(wifiHeader: string, updateHeader: string, updater: string, url: string, marker: string): string {
+  return `#include <${wifiHeader}>
+#include <${updateHeader}>
+
+#define FW_VERSION "1.0.0"
+${marker}
+
+void checkForUpdate() {
+  WiFiClient client;
+  t_httpUpdate_return result = ${updater}.update(client, "${url}" FW_VERSION, FW_VERSION);
+  if (result == HTTP_UPDATE_FAILED) Serial.println(${updater}.getLastErrorString());
+}`;
 }
