@@ -32,10 +32,14 @@ export class StagingArea {
         callback(null, chunk);
       },
     });
+    const sink = createWriteStream(path, { flags: 'wx' });
     try {
-      await pipeline(source, meter, createWriteStream(path, { flags: 'wx' }));
+      await pipeline(source, meter, sink);
       await fsyncPath(path);
     } catch (error) {
+      // The file may still be being opened when the pipeline fails; remove it only once the stream has closed,
+      // or the late open would leave an empty file behind.
+      if (!sink.closed) await new Promise<void>((resolve) => sink.once('close', () => resolve()));
       await rm(path, { force: true });
       throw error;
     }
