@@ -19,7 +19,7 @@ import { registerMetricsRoutes } from './features/metrics/metrics-routes.js';
 import { ActivityRecorder } from './features/update-check/activity-recorder.js';
 import { CatalogueView } from './features/update-check/catalogue-view.js';
 import { UpdateCheckService } from './features/update-check/update-check-service.js';
-import { registerUpdateRoutes } from './features/update-check/update-routes.js';
+import { createDeviceEndpoint, DEVICE_ROUTES } from './features/update-check/device-endpoint.js';
 import { createHttpServer } from './http/server.js';
 import { useHtmlErrors } from './http/error-handler.js';
 import { renderErrorPage } from './ui/html-errors.js';
@@ -81,11 +81,11 @@ function announceOnStderr(password: string): void {
 
 /** The composition root: config → database → stores → blobs → services → HTTP. Nothing else builds these. */
 export async function createApp(config: Config, options: ComposeOptions = {}): Promise<App> {
-  // Asynchronous log writes: lines queue up while a write is in flight, so a busy server does not pay one system
-  // call per device check, and an idle one still prints each line at once.
   // Secrets never reach the log: the header paths are redacted (fixed paths; wildcards would cost every device
-  // check a deep traversal). Lines are buffered up to 4 KiB and flushed at least every 250 ms, so a busy server does
-  // not pay a system call per device check and an idle one still shows each line promptly.
+  // check a deep traversal). Lines are buffered up to 16 KB and flushed at least every 250 ms, so a busy server does
+  // not pay a system call per device check and an idle one still shows each line promptly. The writes are
+  // synchronous (pino's default): an asynchronous write goes through libuv's thread pool, which cost a busy
+  // server more than the write itself.
   const logger =
     options.logger ??
     pino(
@@ -93,7 +93,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
         level: config.logLevel,
         redact: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie'],
       },
-      pino.destination({ dest: 1, sync: false, minLength: 4096 }),
+      pino.destination({ dest: 1, sync: true, minLength: 16_000 }),
     );
   const logFlusher = setInterval(() => logger.flush(), 250);
   logFlusher.unref();
@@ -107,7 +107,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   const onChange = () => view.invalidate();
   const platforms = new PlatformService(catalogue, clock, onChange);
   const firmware = new FirmwareService(catalogue, blobs, clock, config.uploadLimit, onChange);
-  const recorder = new ActivityRecorder(catalogue, { flushIntervalMs: config.eventFlushMs, maxBatch: 1000 }, logger);
+  const recorder = new ActivityRecorder(catalogue, { flushIntervalMs: config.eventFlushMs, maxBatch: 10_000 }, logger);
   const metrics = new Metrics({
     queuedEvents: () => recorder.queued,
     devicesSeenSince: (since) => catalogue.stores.devices.countSeenSince(since),
@@ -127,6 +127,14 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   const admin = await auth.ensureAdmin(config.adminPassword);
   if (admin.password) (options.announce ?? announceOnStderr)(admin.password);
 
+  let closing = false;
+  const deviceEndpoint = createDeviceEndpoint(updates, {
+    trustProxy: config.trustProxy,
+    log: logger,
+    observe: (route, method, status, seconds) => metrics.request(route, method, status, seconds),
+    closing: () => closing,
+  });
+
   const readTls = () => (config.tlsCert || config.tlsKey ? loadTls(config.tlsCert, config.tlsKey) : undefined);
   const http = await createHttpServer({
     logger,
@@ -134,10 +142,10 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     tls: readTls(),
     uploadLimit: config.uploadLimit,
     trustProxy: config.trustProxy,
+    front: { handle: deviceEndpoint, routes: DEVICE_ROUTES },
   });
   let plainServer: HttpServer | undefined;
   registerMetricsRoutes(http, metrics, config.metricsToken);
-  registerUpdateRoutes(http, updates);
   registerPlatformRoutes(http, platforms);
   registerFirmwareRoutes(http, firmware, platforms, config.uploadLimit, metrics);
   registerActivityRoutes(http, catalogue, () => clock.now());
@@ -175,7 +183,9 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
       const address = await http.listen({ port: config.port, host: config.host });
       if (config.tlsCert && config.httpPort) {
         // The same routes over plain HTTP, for boards on the LAN that cannot do TLS.
-        plainServer = createPlainServer((request, response) => http.routing(request, response));
+        plainServer = createPlainServer((request, response) => {
+          if (!deviceEndpoint(request, response)) http.routing(request, response);
+        });
         await new Promise<void>((resolve, reject) =>
           plainServer!.once('error', reject).listen(config.httpPort, config.host, resolve),
         );
@@ -190,6 +200,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     },
     close: () =>
       (closed ??= (async () => {
+        closing = true;
         clearInterval(collector);
         clearInterval(logFlusher);
         await new Promise<void>((resolve) => (plainServer ? plainServer.close(() => resolve()) : resolve()));

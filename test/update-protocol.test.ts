@@ -133,17 +133,27 @@ describeEachStore('device protocol', (store) => {
   });
 
   it.each([
-    ['no platform', '/update?ver=v1.0.0', {}],
-    ['a garbled MAC', '/update?dev=AirPatrol', { mac: 'not-a-mac' }],
-    ['a non-numeric free space', '/update?dev=AirPatrol', { freeSpace: 'lots' as unknown as number }],
-    ['a bad MD5', '/update?dev=AirPatrol', { sketchMd5: 'xyz' }],
-    ['an unknown mode', '/update?dev=AirPatrol', { mode: 'bootloader' }],
-    ['a repeated dev', '/update?dev=a&dev=b', {}],
-    ['broken percent-encoding', '/update?dev=%E0%A4%A&ver=%', {}],
-  ])('answers 400, not 500, for %s', async (_what, uri, facts) => {
+    ['no platform', '/update?ver=v1.0.0', {}, 400],
+    ['a garbled MAC', '/update?dev=AirPatrol', { mac: 'not-a-mac' }, 400],
+    ['a non-numeric free space', '/update?dev=AirPatrol', { freeSpace: 'lots' as unknown as number }, 400],
+    ['a bad MD5', '/update?dev=AirPatrol', { sketchMd5: 'xyz' }, 400],
+    ['an unknown mode', '/update?dev=AirPatrol', { mode: 'bootloader' }, 400],
+    ['a repeated dev', '/update?dev=a&dev=b', {}, 400],
+    // The query keeps a broken escape as typed, so it names a platform that does not exist.
+    ['broken percent-encoding in the query', '/update?dev=%E0%A4%A&ver=1.0', {}, 404],
+    ['broken percent-encoding in the path', '/ota/%E0%A4%A/app.bin', {}, 400],
+  ])('answers %s with a plain-text reason, never 500', async (_what, uri, facts, status) => {
     const response = await rawRequest(t.url, esp8266Request(host, uri, facts));
-    expect([400, 404]).toContain(response.status);
-    expect(response.status).not.toBe(500);
+    expect(response.status).toBe(status);
+    expect(response.headers.get('content-type')).toEqual(['text/plain; charset=utf-8']);
+    expect(response.headers.get('x-ota-reason')).toEqual([status === 400 ? 'bad-request' : 'unknown-platform']);
+    expect(response.body.toString()).toMatch(/^.{5,200}\n$/);
+  });
+
+  it('leaves other methods on device paths to the web framework (404)', async () => {
+    const response = await fetch(`${t.url}/update?dev=AirPatrol`, { method: 'PUT' });
+    expect(response.status).toBe(404);
+    expect(await response.text()).toContain('no route for PUT /update');
   });
 
   it('serves HEAD with the same headers and no body', async () => {

@@ -1,3 +1,5 @@
+import { createServer as createPlainServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createSecureServer } from 'node:https';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
@@ -19,7 +21,14 @@ export interface ServerOptions {
   /** Seconds a client may take to send its request headers; slow clients are cut off. */
   requestTimeoutMs?: number;
   trustProxy?: boolean;
+  /**
+   * Answers some requests before the framework sees them (the device protocol, the hot path); returns false for the
+   * rest. Its routes are listed with the framework's.
+   */
+  front?: { handle: FrontHandler; routes: RouteEntry[] };
 }
+
+export type FrontHandler = (request: IncomingMessage, response: ServerResponse) => boolean;
 
 export interface RouteEntry {
   method: string;
@@ -35,19 +44,35 @@ export function listRoutes(app: FastifyInstance): RouteEntry[] {
 
 /** Fastify with what every route relies on: errors, raw and multipart uploads, OpenAPI docs at /api/docs. */
 export async function createHttpServer(options: ServerOptions): Promise<FastifyInstance> {
+  const requestTimeout = options.requestTimeoutMs ?? 120_000;
+  const front = options.front;
   const app: FastifyInstance = Fastify({
     ...(options.tls ? { https: { key: options.tls.key, cert: options.tls.cert } } : {}),
+    // Our own server, so that the front handler sees each request first; the timeouts are the ones Fastify sets.
+    serverFactory: (frameworkHandler) => {
+      const listener = front
+        ? (request: IncomingMessage, response: ServerResponse) => {
+            if (!front.handle(request, response)) frameworkHandler(request, response);
+          }
+        : frameworkHandler;
+      const server = options.tls
+        ? createSecureServer({ key: options.tls.key, cert: options.tls.cert }, listener)
+        : createPlainServer(listener);
+      server.keepAliveTimeout = 72_000;
+      server.requestTimeout = requestTimeout;
+      return server;
+    },
     loggerInstance: options.logger as FastifyBaseLogger,
     // The device route logs one line per decision; per-request lines would double it.
     logController: new LogController({ disableRequestLogging: true }),
-    requestTimeout: options.requestTimeoutMs ?? 120_000,
+    requestTimeout,
     trustProxy: options.trustProxy ?? false,
     bodyLimit: 1024 * 1024,
     return503OnClosing: false,
     // Unknown properties are an error people should see, not something silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
   });
-  const routes: RouteEntry[] = [];
+  const routes: RouteEntry[] = [...(front?.routes ?? [])];
   registeredRoutes.set(app, routes);
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url, access: route.config?.access });
