@@ -39,11 +39,12 @@ describeEachStore('retention', (store) => {
       free_space: null,
       chip_size: null,
       sketch_md5: null,
+      first_seen_at: lastSeen,
       last_seen_at: lastSeen,
       last_decision: 'not-modified',
       last_reason: 'current',
-      checks: 1,
-      downloads: 0,
+      check_count: 1,
+      download_count: 0,
     });
     await devices.record([sighting('000000000001', now - 100 * DAY), sighting('000000000002', now)]);
 

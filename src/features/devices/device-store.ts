@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { BulkInsert } from '../../db/bulk-insert.js';
 import type { Database } from '../../db/database.js';
 import type { DeviceRow } from '../../db/tables.js';
 
@@ -8,11 +9,49 @@ export interface DeviceQuery {
   limit: number;
 }
 
-/** One device check (or several of the same device, merged), ready to fold into its inventory row. */
-export interface DeviceSighting extends Omit<DeviceRow, 'first_seen_at' | 'check_count' | 'download_count'> {
-  checks: number;
-  downloads: number;
-}
+const DEVICE_COLUMNS = [
+  'mac',
+  'platform_id',
+  'platform_name',
+  'family',
+  'ip',
+  'reported_version',
+  'sdk_version',
+  'free_space',
+  'chip_size',
+  'sketch_md5',
+  'first_seen_at',
+  'last_seen_at',
+  'check_count',
+  'download_count',
+  'last_decision',
+  'last_reason',
+] as const satisfies readonly (keyof DeviceRow)[];
+
+/** Inserts new devices and folds sightings into known ones: counters add up, everything else takes the newest. */
+const upsertDevices = new BulkInsert<DeviceRow>(DEVICE_COLUMNS, (db, rows) =>
+  db
+    .insertInto('devices')
+    .values(rows)
+    .onConflict((oc) =>
+      oc.column('mac').doUpdateSet((eb) => ({
+        platform_id: eb.ref('excluded.platform_id'),
+        platform_name: eb.ref('excluded.platform_name'),
+        family: eb.ref('excluded.family'),
+        ip: eb.ref('excluded.ip'),
+        reported_version: eb.ref('excluded.reported_version'),
+        sdk_version: eb.ref('excluded.sdk_version'),
+        free_space: eb.ref('excluded.free_space'),
+        chip_size: eb.ref('excluded.chip_size'),
+        sketch_md5: eb.ref('excluded.sketch_md5'),
+        last_seen_at: eb.ref('excluded.last_seen_at'),
+        last_decision: eb.ref('excluded.last_decision'),
+        last_reason: eb.ref('excluded.last_reason'),
+        check_count: sql<number>`devices.check_count + excluded.check_count`,
+        download_count: sql<number>`devices.download_count + excluded.download_count`,
+      })),
+    ),
+);
 
 export class DeviceStore {
   constructor(private readonly db: Database) {}
@@ -21,38 +60,8 @@ export class DeviceStore {
    * Inserts or updates each device, many per statement; counters add up, everything else takes the newest value.
    * Each MAC must appear once per call (the recorder merges sightings).
    */
-  async record(sightings: DeviceSighting[]): Promise<void> {
-    // 16 columns × 500 rows stays under SQLite's 32,766 bound parameters.
-    for (let i = 0; i < sightings.length; i += 500) {
-      const rows = sightings.slice(i, i + 500).map(({ checks, downloads, ...row }) => ({
-        ...row,
-        first_seen_at: row.last_seen_at,
-        check_count: checks,
-        download_count: downloads,
-      }));
-      await this.db
-        .insertInto('devices')
-        .values(rows)
-        .onConflict((oc) =>
-          oc.column('mac').doUpdateSet((eb) => ({
-            platform_id: eb.ref('excluded.platform_id'),
-            platform_name: eb.ref('excluded.platform_name'),
-            family: eb.ref('excluded.family'),
-            ip: eb.ref('excluded.ip'),
-            reported_version: eb.ref('excluded.reported_version'),
-            sdk_version: eb.ref('excluded.sdk_version'),
-            free_space: eb.ref('excluded.free_space'),
-            chip_size: eb.ref('excluded.chip_size'),
-            sketch_md5: eb.ref('excluded.sketch_md5'),
-            last_seen_at: eb.ref('excluded.last_seen_at'),
-            last_decision: eb.ref('excluded.last_decision'),
-            last_reason: eb.ref('excluded.last_reason'),
-            check_count: sql<number>`devices.check_count + excluded.check_count`,
-            download_count: sql<number>`devices.download_count + excluded.download_count`,
-          })),
-        )
-        .execute();
-    }
+  async record(devices: DeviceRow[]): Promise<void> {
+    await upsertDevices.run(this.db, devices);
   }
 
   list(query: DeviceQuery): Promise<DeviceRow[]> {

@@ -1,3 +1,4 @@
+import { BulkInsert } from '../../db/bulk-insert.js';
 import type { Database } from '../../db/database.js';
 import type { EventRow, NewEvent } from '../../db/tables.js';
 
@@ -11,18 +12,16 @@ export interface EventQuery {
   limit: number;
 }
 
+const appendEvents = new BulkInsert<NewEvent>(
+  ['at', 'type', 'platform_name', 'mac', 'from_version', 'to_version', 'decision', 'reason', 'detail'],
+  (db, rows) => db.insertInto('events').values(rows),
+);
+
 export class EventStore {
   constructor(private readonly db: Database) {}
 
   async append(events: NewEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    // SQLite allows 32,766 bound parameters per statement; 10 columns × 500 rows stays well inside that.
-    for (let i = 0; i < events.length; i += 500) {
-      await this.db
-        .insertInto('events')
-        .values(events.slice(i, i + 500))
-        .execute();
-    }
+    await appendEvents.run(this.db, events);
   }
 
   list(query: EventQuery): Promise<EventRow[]> {

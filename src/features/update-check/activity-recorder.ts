@@ -1,6 +1,5 @@
 import type { Catalogue } from '../../db/stores.js';
-import type { NewEvent } from '../../db/tables.js';
-import type { DeviceSighting } from '../devices/device-store.js';
+import type { DeviceRow } from '../../db/tables.js';
 
 export interface ActivityRecorderOptions {
   flushIntervalMs: number;
@@ -13,12 +12,37 @@ interface Logger {
 }
 
 /**
+ * One device check as the event log and the inventory need it. Its property names are the event columns, so the
+ * same object is the event row: one allocation per check, which matters on the hot path.
+ */
+export interface CheckActivity {
+  at: number;
+  type: 'check' | 'download';
+  platform_name: string;
+  mac: string | null;
+  from_version: string | null;
+  to_version: string | null;
+  decision: string;
+  reason: string;
+  detail: string;
+  /** Device facts for the inventory (only when the check names a MAC). */
+  platform_id: number | null;
+  family: string | null;
+  ip: string | null;
+  sdk_version: string | null;
+  free_space: number | null;
+  chip_size: number | null;
+  sketch_md5: string | null;
+}
+
+/**
  * Device sightings and check events, queued on the hot path and written in one transaction per batch: at most
- * `flushIntervalMs` of them can be lost in a crash, never catalogue data.
+ * `flushIntervalMs` of them can be lost in a crash, never catalogue data. Checks of the same device within one
+ * batch fold into one inventory row (newest facts, counters added up); every check keeps its own event.
  */
 export class ActivityRecorder {
-  private sightings = new Map<string, DeviceSighting>();
-  private events: NewEvent[] = [];
+  private devices = new Map<string, DeviceRow>();
+  private events: CheckActivity[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -32,19 +56,53 @@ export class ActivityRecorder {
     return this.events.length;
   }
 
-  record(sighting: DeviceSighting | undefined, event: NewEvent): void {
-    if (sighting) {
-      const earlier = this.sightings.get(sighting.mac);
-      this.sightings.set(
-        sighting.mac,
-        earlier
-          ? { ...sighting, checks: earlier.checks + sighting.checks, downloads: earlier.downloads + sighting.downloads }
-          : sighting,
-      );
-    }
-    this.events.push(event);
+  record(check: CheckActivity): void {
+    if (check.mac) this.foldIntoDevice(check.mac, check);
+    this.events.push(check);
     if (this.events.length >= this.options.maxBatch) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.options.flushIntervalMs).unref();
+  }
+
+  private foldIntoDevice(mac: string, check: CheckActivity): void {
+    const downloads = check.type === 'download' ? 1 : 0;
+    const device = this.devices.get(mac);
+    if (!device) {
+      this.devices.set(mac, {
+        mac,
+        platform_id: check.platform_id,
+        platform_name: check.platform_name,
+        family: check.family,
+        ip: check.ip,
+        reported_version: check.from_version,
+        sdk_version: check.sdk_version,
+        free_space: check.free_space,
+        chip_size: check.chip_size,
+        sketch_md5: check.sketch_md5,
+        // The store keeps the first first_seen_at of a known device; this one counts for new devices only.
+        first_seen_at: check.at,
+        last_seen_at: check.at,
+        check_count: 1,
+        download_count: downloads,
+        last_decision: check.decision,
+        last_reason: check.reason,
+      });
+      return;
+    }
+    // Updated in place: a device that polls in a tight loop costs no allocation per check.
+    device.platform_id = check.platform_id;
+    device.platform_name = check.platform_name;
+    device.family = check.family;
+    device.ip = check.ip;
+    device.reported_version = check.from_version;
+    device.sdk_version = check.sdk_version;
+    device.free_space = check.free_space;
+    device.chip_size = check.chip_size;
+    device.sketch_md5 = check.sketch_md5;
+    device.last_seen_at = check.at;
+    device.check_count += 1;
+    device.download_count += downloads;
+    device.last_decision = check.decision;
+    device.last_reason = check.reason;
   }
 
   /** Writes what is queued; concurrent calls run one after another. */
@@ -56,14 +114,14 @@ export class ActivityRecorder {
   private async write(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.events.length === 0 && this.sightings.size === 0) return;
-    const sightings = [...this.sightings.values()];
+    if (this.events.length === 0 && this.devices.size === 0) return;
+    const devices = [...this.devices.values()];
     const events = this.events;
-    this.sightings = new Map();
+    this.devices = new Map();
     this.events = [];
     try {
       await this.catalogue.transact(async (stores) => {
-        await stores.devices.record(sightings);
+        await stores.devices.record(devices);
         await stores.events.append(events);
       });
     } catch (error) {

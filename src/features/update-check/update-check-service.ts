@@ -37,38 +37,24 @@ export class UpdateCheckService {
       },
       'device check',
     );
-    this.recorder.record(
-      request.mac
-        ? {
-            mac: request.mac,
-            platform_id: platform?.id ?? null,
-            platform_name: platform?.name ?? request.platform,
-            family: request.family ?? null,
-            ip: ip ?? null,
-            reported_version: request.version ?? null,
-            sdk_version: request.sdkVersion ?? null,
-            free_space: request.freeSpace ?? null,
-            chip_size: request.chipSize ?? null,
-            sketch_md5: request.sketchMd5 ?? null,
-            last_seen_at: now,
-            last_decision: decision.action,
-            last_reason: decision.reason,
-            checks: 1,
-            downloads: served ? 1 : 0,
-          }
-        : undefined,
-      {
-        at: now,
-        type: served ? 'download' : 'check',
-        platform_name: platform?.name ?? request.platform,
-        mac: request.mac ?? null,
-        from_version: request.version ?? null,
-        to_version: offered,
-        decision: decision.action,
-        reason: decision.reason,
-        detail: decision.message,
-      },
-    );
+    this.recorder.record({
+      at: now,
+      type: served ? 'download' : 'check',
+      platform_name: platform?.name ?? request.platform,
+      mac: request.mac ?? null,
+      from_version: request.version ?? null,
+      to_version: offered,
+      decision: decision.action,
+      reason: decision.reason,
+      detail: decision.message,
+      platform_id: platform?.id ?? null,
+      family: request.family ?? null,
+      ip: ip ?? null,
+      sdk_version: request.sdkVersion ?? null,
+      free_space: request.freeSpace ?? null,
+      chip_size: request.chipSize ?? null,
+      sketch_md5: request.sketchMd5 ?? null,
+    });
     return decision;
   }
 
