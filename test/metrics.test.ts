@@ -44,5 +44,14 @@ describe('Prometheus metrics', () => {
     expect(text).toMatch(
       /^esp_ota_http_request_duration_seconds_count\{route="\/update",method="GET",status="2xx"\} 2$/m,
     );
+
+    // Counts taken at one scrape are not counted again at the next, and later checks add to them.
+    await fetch(`${t.url}/update?dev=Metered&ver=1.0.0`, { headers });
+    const again = (await scrape()).text;
+    expect(again).toMatch(/^esp_ota_device_checks_total\{decision="serve",reason="newer-version"\} 2$/m);
+    expect(again).toMatch(/^esp_ota_device_checks_total\{decision="not-modified",reason="current"\} 2$/m);
+    expect(again).toMatch(
+      /^esp_ota_http_request_duration_seconds_count\{route="\/update",method="GET",status="3xx"\} 2$/m,
+    );
   });
 });

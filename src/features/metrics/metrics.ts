@@ -6,11 +6,17 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  */
 export class Metrics {
   readonly registry = new Registry();
+  /**
+   * Device checks are counted in a plain map and handed to Prometheus when it scrapes: a prom-client counter
+   * hashes its labels on every increment, which a busy server would pay thousands of times a second.
+   */
+  private readonly uncountedChecks = new Map<string, { decision: string; reason: string; count: number }>();
   private readonly checks = new Counter({
     name: 'esp_ota_device_checks_total',
     help: 'Device update checks by decision and reason',
     labelNames: ['decision', 'reason'] as const,
     registers: [this.registry],
+    collect: () => this.countChecks(),
   });
   private readonly downloads = new Counter({
     name: 'esp_ota_downloads_total',
@@ -63,15 +69,21 @@ export class Metrics {
     });
   }
 
-  // Label children are looked up once per label set: hashing a label object on every device check costs more.
-  private readonly checkChildren = new Map<string, { inc(): void }>();
+  // Label children are looked up once per label set: hashing a label object on every request costs more.
   private readonly latencyChildren = new Map<string, { observe(value: number): void }>();
 
   deviceCheck(decision: string, reason: string): void {
     const key = `${decision}\n${reason}`;
-    let child = this.checkChildren.get(key);
-    if (!child) this.checkChildren.set(key, (child = this.checks.labels(decision, reason)));
-    child.inc();
+    const tally = this.uncountedChecks.get(key);
+    if (tally) tally.count++;
+    else this.uncountedChecks.set(key, { decision, reason, count: 1 });
+  }
+
+  private countChecks(): void {
+    for (const tally of this.uncountedChecks.values()) {
+      if (tally.count > 0) this.checks.inc({ decision: tally.decision, reason: tally.reason }, tally.count);
+      tally.count = 0;
+    }
   }
 
   download(bytes: number): void {
