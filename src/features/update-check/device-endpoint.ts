@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import proxyAddr from '@fastify/proxy-addr';
 import { parseRange } from '../../http/byte-range.js';
+import { ResponseBatch } from '../../http/response-batch.js';
 import type { Access } from '../auth/roles.js';
 import type { ReleasedImage } from './catalogue-snapshot.js';
 import type { Decision } from './decide.js';
@@ -75,6 +76,7 @@ export function createDeviceEndpoint(
   const clientIp = options.trustProxy
     ? (request: IncomingMessage) => proxyAddr(request, () => true)
     : (request: IncomingMessage) => request.socket.remoteAddress;
+  const batch = new ResponseBatch(options.log);
 
   return (request, response) => {
     const url = request.url ?? '/';
@@ -92,27 +94,50 @@ export function createDeviceEndpoint(
         (performance.now() - started) / 1000,
       );
     if (route === 'bad-path') {
-      sendText(response, 400, 'bad-request', 'the platform name in the path is not valid percent-encoding');
-      finish(400);
+      const short = text(400, 'bad-request', 'the platform name in the path is not valid percent-encoding');
+      batch.add(response, short.status, short.headers, short.body, () => finish(400));
       return true;
     }
     answer(service, request, response, route, queryStart < 0 ? '' : url.slice(queryStart + 1), clientIp(request))
-      .then((bodyPending) => {
-        // A download's latency includes sending it; a 304 is handed to the socket in the call above.
-        if (bodyPending) response.once('finish', () => finish(response.statusCode));
-        else finish(response.statusCode);
+      .then((result) => {
+        if (result.kind === 'short') {
+          batch.add(response, result.status, result.headers, result.body, () => finish(result.status));
+        } else if (result.bodyPending) {
+          // A download's latency includes sending it.
+          response.once('finish', () => finish(response.statusCode));
+        } else {
+          finish(response.statusCode);
+        }
       })
       .catch((error: unknown) => {
         options.log.error({ err: error, url: path }, 'device request failed');
-        if (!response.headersSent) sendText(response, 500, 'internal', 'the server failed to handle this request');
-        else response.destroy();
-        finish(500);
+        if (response.headersSent) {
+          response.destroy();
+          finish(500);
+          return;
+        }
+        const failure = text(500, 'internal', 'the server failed to handle this request');
+        batch.add(response, 500, failure.headers, failure.body, () => finish(500));
       });
     return true;
   };
 }
 
-/** Answers one device request; resolves to true when an image body is still being sent. */
+/** An answer without an image: written with the others of this event-loop turn. */
+interface ShortAnswer {
+  kind: 'short';
+  status: number;
+  headers: Record<string, string>;
+  body?: Buffer;
+}
+
+/** An image answer, already handed to the socket; `bodyPending` while its bytes are still being sent. */
+interface ImageAnswer {
+  kind: 'image';
+  bodyPending: boolean;
+}
+
+/** Answers one device request: a short answer to write, or the image already being written. */
 async function answer(
   service: UpdateCheckService,
   request: IncomingMessage,
@@ -120,15 +145,14 @@ async function answer(
   route: DeviceRoute,
   query: string,
   ip: string | undefined,
-): Promise<boolean> {
+): Promise<ShortAnswer | ImageAnswer> {
   let espRequest: EspRequest;
   try {
     const parsed = parseEspRequest(parseQuery(query), request.headers, route.direct?.platform);
     espRequest = route.direct ? { ...parsed, client: 'direct', mode: route.direct.mode } : parsed;
   } catch (error) {
     if (!(error instanceof MalformedRequestError)) throw error;
-    sendText(response, 400, 'bad-request', error.message);
-    return false;
+    return text(400, 'bad-request', error.message);
   }
   const decision: Decision = await service.check(espRequest, ip);
   switch (decision.action) {
@@ -136,39 +160,39 @@ async function answer(
       const bytes = await service.imageBytes(decision.image);
       const sent = sendImage(request, response, decision.image, decision.reason, bytes, espRequest.platform);
       if (sent > 0) service.served(sent);
-      return sent > 0;
+      return { kind: 'image', bodyPending: sent > 0 };
     }
     case 'announce-version':
-      response.writeHead(200, {
-        'x-version': decision.image.version,
-        'x-ota-reason': decision.reason,
-        'content-length': '0',
-      });
-      response.end();
-      return false;
+      return {
+        kind: 'short',
+        status: 200,
+        headers: { 'x-version': decision.image.version, 'x-ota-reason': decision.reason, 'content-length': '0' },
+      };
     case 'not-modified':
-      response.writeHead(304, { 'x-ota-reason': decision.reason });
-      response.end();
-      return false;
-    case 'refuse':
+      return { kind: 'short', status: 304, headers: { 'x-ota-reason': decision.reason } };
+    case 'refuse': {
+      const refusal = text(decision.status, decision.reason, decision.message);
       // Both credential kinds fit in Basic: ESP8266's setAuthorization(token) sends "Basic <token>".
-      if (decision.status === 401) {
-        response.setHeader('www-authenticate', 'Basic realm="esp-ota-server", charset="UTF-8"');
-      }
-      sendText(response, decision.status, decision.reason, decision.message);
-      return false;
+      if (decision.status === 401)
+        refusal.headers['www-authenticate'] = 'Basic realm="esp-ota-server", charset="UTF-8"';
+      return refusal;
+    }
   }
 }
 
 /** Errors for devices: a short plain-text reason (the Arduino clients only read the status) and its code. */
-function sendText(response: ServerResponse, status: number, code: string, message: string): void {
+function text(status: number, code: string, message: string): ShortAnswer {
   const body = Buffer.from(`${message}\n`);
-  response.writeHead(status, {
-    'content-type': 'text/plain; charset=utf-8',
-    'content-length': String(body.length),
-    'x-ota-reason': code,
-  });
-  response.end(body);
+  return {
+    kind: 'short',
+    status,
+    headers: {
+      'content-type': 'text/plain; charset=utf-8',
+      'content-length': String(body.length),
+      'x-ota-reason': code,
+    },
+    body,
+  };
 }
 
 /** The image with its digests, whole or one byte range; returns the number of body bytes sent. */
