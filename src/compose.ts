@@ -27,6 +27,7 @@ import { registerStaticRoutes } from './ui/static-routes.js';
 import { registerUiRoutes } from './ui/ui-routes.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { openStorage } from './storage.js';
+import { BufferedLogDestination } from './lib/log-destination.js';
 import { AuthService } from './features/auth/auth-service.js';
 import { AuthStore } from './features/auth/auth-store.js';
 import { registerAuthRoutes } from './features/auth/auth-routes.js';
@@ -82,10 +83,8 @@ function announceOnStderr(password: string): void {
 /** The composition root: config → database → stores → blobs → services → HTTP. Nothing else builds these. */
 export async function createApp(config: Config, options: ComposeOptions = {}): Promise<App> {
   // Secrets never reach the log: the header paths are redacted (fixed paths; wildcards would cost every device
-  // check a deep traversal). Lines are buffered up to 16 KB and flushed at least every 250 ms, so a busy server does
-  // not pay a system call per device check and an idle one still shows each line promptly. The writes are
-  // synchronous (pino's default): an asynchronous write goes through libuv's thread pool, which cost a busy
-  // server more than the write itself.
+  // check a deep traversal). Lines are buffered up to 64 KiB and flushed at least every 250 ms, so a busy server does
+  // not pay a system call per device check and an idle one still shows each line promptly (log-destination.ts).
   const logger =
     options.logger ??
     pino(
@@ -93,7 +92,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
         level: config.logLevel,
         redact: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie'],
       },
-      pino.destination({ dest: 1, sync: true, minLength: 16_000 }),
+      new BufferedLogDestination(1),
     );
   const logFlusher = setInterval(() => logger.flush(), 250);
   logFlusher.unref();
