@@ -98,7 +98,8 @@ export function createDeviceEndpoint(
       batch.add(response, short.status, short.headers, short.body, () => finish(400));
       return true;
     }
-    answer(service, request, response, route, queryStart < 0 ? '' : url.slice(queryStart + 1), clientIp(request))
+    // Everything that reads the request runs inside answer(): whatever it throws becomes a 500, never a crash.
+    answer(service, request, response, route, queryStart < 0 ? '' : url.slice(queryStart + 1), clientIp)
       .then((result) => {
         if (result.kind === 'short') {
           batch.add(response, result.status, result.headers, result.body, () => finish(result.status));
@@ -144,7 +145,7 @@ async function answer(
   response: ServerResponse,
   route: DeviceRoute,
   query: string,
-  ip: string | undefined,
+  clientIp: (request: IncomingMessage) => string | undefined,
 ): Promise<ShortAnswer | ImageAnswer> {
   let espRequest: EspRequest;
   try {
@@ -154,7 +155,7 @@ async function answer(
     if (!(error instanceof MalformedRequestError)) throw error;
     return text(400, 'bad-request', error.message);
   }
-  const decision: Decision = await service.check(espRequest, ip);
+  const decision: Decision = await service.check(espRequest, clientIp(request));
   switch (decision.action) {
     case 'serve': {
       const bytes = await service.imageBytes(decision.image);
