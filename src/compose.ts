@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createServer as createPlainServer, type Server as HttpServer } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
 import type { Server as SecureServer } from 'node:https';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
@@ -20,7 +20,7 @@ import { ActivityRecorder } from './features/update-check/activity-recorder.js';
 import { CatalogueView } from './features/update-check/catalogue-view.js';
 import { UpdateCheckService } from './features/update-check/update-check-service.js';
 import { createDeviceEndpoint, DEVICE_ROUTES } from './features/update-check/device-endpoint.js';
-import { createHttpServer } from './http/server.js';
+import { createHttpServer, createPlainSibling } from './http/server.js';
 import { useHtmlErrors } from './http/error-handler.js';
 import { renderErrorPage } from './ui/html-errors.js';
 import { registerStaticRoutes } from './ui/static-routes.js';
@@ -182,9 +182,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
       const address = await http.listen({ port: config.port, host: config.host });
       if (config.tlsCert && config.httpPort) {
         // The same routes over plain HTTP, for boards on the LAN that cannot do TLS.
-        plainServer = createPlainServer((request, response) => {
-          if (!deviceEndpoint(request, response)) http.routing(request, response);
-        });
+        plainServer = createPlainSibling(http);
         await new Promise<void>((resolve, reject) =>
           plainServer!.once('error', reject).listen(config.httpPort, config.host, resolve),
         );

@@ -113,6 +113,8 @@ describe('HTTPS', () => {
       headers: { 'x-esp32-sta-mac': '24:0A:C4:00:00:01' },
     });
     expect(response.status).toBe(200);
+    // The framework's routes too, not only the device endpoint in front of it.
+    expect((await fetch(`http://127.0.0.1:${plainPort}/healthz`)).status).toBe(200);
   });
 
   it('marks session cookies Secure over HTTPS', async () => {

@@ -1,5 +1,11 @@
-import { createServer as createPlainServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createSecureServer } from 'node:https';
+import {
+  createServer as createPlainServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server as PlainServer,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createSecureServer, type Server as SecureServer } from 'node:https';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
@@ -30,6 +36,36 @@ export interface ServerOptions {
 
 export type FrontHandler = (request: IncomingMessage, response: ServerResponse) => boolean;
 
+/** What each Node server of an app needs besides Fastify's handler: the front handler and the timeouts. */
+interface NodeServerSetup {
+  front: ServerOptions['front'];
+  requestTimeout: number;
+}
+const nodeServerSetups = new WeakMap<FastifyInstance, NodeServerSetup>();
+
+/** The front handler first, the framework for whatever it leaves. */
+function frontFirst(front: ServerOptions['front'], framework: RequestListener): RequestListener {
+  if (!front) return framework;
+  return (request, response) => {
+    if (!front.handle(request, response)) framework(request, response);
+  };
+}
+
+/** The timeouts Fastify would set on a server it created itself. */
+function withTimeouts<S extends PlainServer | SecureServer>(server: S, requestTimeout: number): S {
+  server.keepAliveTimeout = 72_000;
+  server.requestTimeout = requestTimeout;
+  return server;
+}
+
+/** Plain HTTP beside the HTTPS server (for boards that cannot do TLS): same front handler, routes and timeouts. */
+export function createPlainSibling(app: FastifyInstance): PlainServer {
+  const setup = nodeServerSetups.get(app);
+  if (!setup) throw new Error('createPlainSibling needs an app from createHttpServer');
+  const listener = frontFirst(setup.front, (request, response) => app.routing(request, response));
+  return withTimeouts(createPlainServer(listener), setup.requestTimeout);
+}
+
 export interface RouteEntry {
   method: string;
   url: string;
@@ -48,19 +84,15 @@ export async function createHttpServer(options: ServerOptions): Promise<FastifyI
   const front = options.front;
   const app: FastifyInstance = Fastify({
     ...(options.tls ? { https: { key: options.tls.key, cert: options.tls.cert } } : {}),
-    // Our own server, so that the front handler sees each request first; the timeouts are the ones Fastify sets.
+    // Our own server, so that the front handler sees each request first.
     serverFactory: (frameworkHandler) => {
-      const listener = front
-        ? (request: IncomingMessage, response: ServerResponse) => {
-            if (!front.handle(request, response)) frameworkHandler(request, response);
-          }
-        : frameworkHandler;
-      const server = options.tls
-        ? createSecureServer({ key: options.tls.key, cert: options.tls.cert }, listener)
-        : createPlainServer(listener);
-      server.keepAliveTimeout = 72_000;
-      server.requestTimeout = requestTimeout;
-      return server;
+      const listener = frontFirst(front, frameworkHandler);
+      return withTimeouts(
+        options.tls
+          ? createSecureServer({ key: options.tls.key, cert: options.tls.cert }, listener)
+          : createPlainServer(listener),
+        requestTimeout,
+      );
     },
     loggerInstance: options.logger as FastifyBaseLogger,
     // The device route logs one line per decision; per-request lines would double it.
@@ -72,6 +104,7 @@ export async function createHttpServer(options: ServerOptions): Promise<FastifyI
     // Unknown properties are an error people should see, not something silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
   });
+  nodeServerSetups.set(app, { front, requestTimeout });
   const routes: RouteEntry[] = [...(front?.routes ?? [])];
   registeredRoutes.set(app, routes);
   app.addHook('onRoute', (route) => {
