@@ -120,7 +120,7 @@ export class ActivityRecorder {
     this.devices = new Map();
     this.events = [];
     try {
-      await this.catalogue.transact(async (stores) => {
+      await this.catalogue.transactUnflushed(async (stores) => {
         await stores.devices.record(devices);
         await stores.events.append(events);
       });
