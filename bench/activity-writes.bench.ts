@@ -2,7 +2,7 @@
  * What one device check costs the activity recorder: queueing it on the hot path and writing its event and
  * inventory row in the batched flush, on the embedded SQLite store. "fleet" rotates 10,000 MACs (each batch holds
  * a different device per check); "one device" repeats one MAC (the batch folds them into one inventory row).
- * Run: npm run bench:activity      (CHECKS=200000 timed after PREFILL=500000 untimed, by default)
+ * Run: npm run bench:activity      (CHECKS=200000 timed after PREFILL=500000 untimed; BATCH=checks per transaction)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,11 @@ import { join } from 'node:path';
 import { createDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { createCatalogue } from '../src/db/stores.js';
-import { ActivityRecorder, type CheckActivity } from '../src/features/update-check/activity-recorder.js';
+import {
+  ACTIVITY_BATCH,
+  ActivityRecorder,
+  type CheckActivity,
+} from '../src/features/update-check/activity-recorder.js';
 
 const CHECKS = Number(process.env.CHECKS ?? 200_000);
 const PREFILL = Number(process.env.PREFILL ?? 500_000);
@@ -67,7 +71,11 @@ async function measure(name: string, macs: number): Promise<void> {
       device_secret_hash: null,
     })
     .execute();
-  const recorder = new ActivityRecorder(createCatalogue(db), { flushIntervalMs: 1000, maxBatch: 10_000 }, console);
+  const recorder = new ActivityRecorder(
+    createCatalogue(db),
+    { flushIntervalMs: 1000, maxBatch: Number(process.env.BATCH ?? ACTIVITY_BATCH) },
+    console,
+  );
   // A server that has been up a while keeps many events (up to `eventRetentionCount`, a million by default), and
   // what an insert costs depends on how large the tables and their indexes have grown: fill them first, untimed.
   await recordChecks(recorder, 0, PREFILL, macs);

@@ -16,7 +16,7 @@ import { registerPlatformRoutes } from './features/platforms/platform-routes.js'
 import { Metrics } from './features/metrics/metrics.js';
 import { runMaintenance } from './features/maintenance/maintenance.js';
 import { registerMetricsRoutes } from './features/metrics/metrics-routes.js';
-import { ActivityRecorder } from './features/update-check/activity-recorder.js';
+import { ACTIVITY_BATCH, ActivityRecorder } from './features/update-check/activity-recorder.js';
 import { CatalogueView } from './features/update-check/catalogue-view.js';
 import { UpdateCheckService } from './features/update-check/update-check-service.js';
 import { createDeviceEndpoint, DEVICE_ROUTES } from './features/update-check/device-endpoint.js';
@@ -106,7 +106,11 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   const onChange = () => view.invalidate();
   const platforms = new PlatformService(catalogue, clock, onChange);
   const firmware = new FirmwareService(catalogue, blobs, clock, config.uploadLimit, onChange);
-  const recorder = new ActivityRecorder(catalogue, { flushIntervalMs: config.eventFlushMs, maxBatch: 10_000 }, logger);
+  const recorder = new ActivityRecorder(
+    catalogue,
+    { flushIntervalMs: config.eventFlushMs, maxBatch: ACTIVITY_BATCH },
+    logger,
+  );
   const metrics = new Metrics({
     queuedEvents: () => recorder.queued,
     devicesSeenSince: (since) => catalogue.stores.devices.countSeenSince(since),
