@@ -2,7 +2,7 @@
  * Device-check and download throughput, each as a ratio against references measured in the same run on this
  * machine: a minimal Node HTTP server answering 304, and nginx (sendfile) serving the same 1 MiB file.
  * Servers run on CPU 0, the load generator (wrk) on CPU 1. Needs `wrk` and `nginx` (Debian packages).
- * Run: npm run bench:devices        (SECONDS=5 by default per measurement)
+ * Run: npm run bench:devices        (SECONDS=5 per measurement, PREFILL=500000 events in the log, by default)
  *
  * Targets (issue #3): 304 path ≥ 50 % of the minimal Node server with keep-alive and ≥ 80 % with one connection
  * per request; 1 MiB downloads ≥ 100 % of nginx.
@@ -12,6 +12,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { databaseFile, loadConfig } from '../src/config.js';
+import { createDatabase } from '../src/db/database.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+import { createCatalogue } from '../src/db/stores.js';
 import { buildEsp8266App } from '../test/synthetic/image-builder.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -19,6 +23,8 @@ const SECONDS = Number(process.env.SECONDS ?? 5);
 const work = mkdtempSync(join(tmpdir(), 'esp-ota-bench-'));
 const children: ChildProcess[] = [];
 const TOKEN = 'bench-token-0123456789';
+/** Events already in the log when the measurements start (PREFILL=0 for an empty one). */
+const PREFILL = Number(process.env.PREFILL ?? 500_000);
 
 function need(command: string): void {
   try {
@@ -87,6 +93,51 @@ function wrk(
   return Number(/Requests\/sec:\s+([\d.]+)/.exec(output)![1]);
 }
 
+/** Fills a data folder's database with the fleet's past checks, through the stores the server itself uses. */
+async function prefill(dataDir: string): Promise<void> {
+  const db = createDatabase({ kind: 'sqlite', file: databaseFile(loadConfig({ env: {}, flags: { data: dataDir } })) });
+  await migrateToLatest(db);
+  const { stores } = createCatalogue(db);
+  const started = Date.now() - PREFILL; // one check a millisecond, up to now
+  const fleetMac = (n: number) => `5ccf7f00${(n % 10_000).toString(16).padStart(4, '0')}`;
+  for (let first = 0; first < PREFILL; first += 10_000) {
+    const count = Math.min(10_000, PREFILL - first);
+    const checks = Array.from({ length: count }, (_, i) => ({
+      at: started + first + i,
+      type: 'check',
+      platform_name: 'Bench',
+      mac: fleetMac(first + i),
+      from_version: '2.0.0',
+      to_version: null,
+      decision: 'not-modified',
+      reason: 'current',
+      detail: 'the device runs the released version',
+    }));
+    await stores.events.append(checks);
+    await stores.devices.record(
+      checks.map((check) => ({
+        mac: check.mac,
+        platform_id: null,
+        platform_name: 'Bench',
+        family: 'esp8266',
+        ip: '127.0.0.1',
+        reported_version: '2.0.0',
+        sdk_version: null,
+        free_space: 3_000_000,
+        chip_size: null,
+        sketch_md5: null,
+        first_seen_at: check.at,
+        last_seen_at: check.at,
+        check_count: 1,
+        download_count: 0,
+        last_decision: 'not-modified',
+        last_reason: 'current',
+      })),
+    );
+  }
+  await db.destroy();
+}
+
 async function main(): Promise<void> {
   need('wrk');
   need('nginx');
@@ -115,6 +166,10 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;
     location = /firmware.bin { default_type application/octet-stream; } } }\n`,
   );
   startOnCpu0('nginx', ['-c', join(work, 'nginx.conf')]);
+
+  // A server that has been up for a while: its event log holds PREFILL checks of the fleet (the default retention
+  // keeps a million), and every device of the fleet is known. Writing a check costs more as the log grows.
+  await prefill(join(work, 'data'));
 
   // Our server, as `npm start` runs it (info-level JSON logs, here to /dev/null).
   startOnCpu0(
