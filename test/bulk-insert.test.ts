@@ -5,11 +5,10 @@ import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BulkInsert } from '../src/db/bulk-insert.js';
-import { createDatabase, type Database } from '../src/db/database.js';
-import { migrateToLatest } from '../src/db/migrate.js';
+import type { Database } from '../src/db/database.js';
 import { withStatementCache } from '../src/db/statement-cache.js';
 import type { NewEvent } from '../src/db/tables.js';
-import { createPgDatabase, describeEachStore } from './helpers/test-app.js';
+import { describeEachStore, openTestDatabase } from './helpers/test-app.js';
 
 type EventValues = Omit<NewEvent, 'id'>;
 const COLUMNS = [
@@ -42,22 +41,7 @@ describeEachStore('bulk inserts', (store) => {
   let db: Database;
   let cleanup: () => Promise<void>;
   beforeAll(async () => {
-    if (store === 'postgres') {
-      const pg = await createPgDatabase();
-      db = createDatabase({ kind: 'postgres', url: pg.url });
-      cleanup = async () => {
-        await db.destroy();
-        await pg.drop();
-      };
-    } else {
-      const dir = mkdtempSync(join(tmpdir(), 'esp-ota-bulk-'));
-      db = createDatabase({ kind: 'sqlite', file: join(dir, 'test.sqlite') });
-      cleanup = async () => {
-        await db.destroy();
-        rmSync(dir, { recursive: true, force: true });
-      };
-    }
-    await migrateToLatest(db);
+    ({ db, close: cleanup } = await openTestDatabase(store));
   });
   afterAll(() => cleanup());
 

@@ -1,12 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createDatabase, type Database } from '../src/db/database.js';
-import { migrateToLatest } from '../src/db/migrate.js';
+import type { Database } from '../src/db/database.js';
 import { createCatalogue, type Catalogue } from '../src/db/stores.js';
-import { createPgDatabase, describeEachStore } from './helpers/test-app.js';
+import { describeEachStore, openTestDatabase } from './helpers/test-app.js';
 
 const event = (detail: string) => ({
   at: 1,
@@ -39,23 +35,8 @@ describeEachStore('unflushed transactions', (store) => {
   let catalogue: Catalogue;
   let cleanup: () => Promise<void>;
   beforeAll(async () => {
-    if (postgres) {
-      const pg = await createPgDatabase();
-      // One connection, so that a setting left behind would show in the next transaction.
-      db = createDatabase({ kind: 'postgres', url: pg.url, poolSize: 1 });
-      cleanup = async () => {
-        await db.destroy();
-        await pg.drop();
-      };
-    } else {
-      const dir = mkdtempSync(join(tmpdir(), 'esp-ota-unflushed-'));
-      db = createDatabase({ kind: 'sqlite', file: join(dir, 'test.sqlite') });
-      cleanup = async () => {
-        await db.destroy();
-        rmSync(dir, { recursive: true, force: true });
-      };
-    }
-    await migrateToLatest(db);
+    // One PostgreSQL connection, so that a setting left behind would show in the next transaction.
+    ({ db, close: cleanup } = await openTestDatabase(store, { poolSize: 1 }));
     catalogue = createCatalogue(db);
   });
   afterAll(() => cleanup());

@@ -6,6 +6,8 @@ import { pino } from 'pino';
 import { describe } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createApp, type App } from '../../src/compose.js';
+import { createDatabase, type Database } from '../../src/db/database.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
 import { TEST_ADMIN_PASSWORD, TEST_TOKEN } from './http.js';
 
 /** PostgreSQL tests run when this names a server (CI sets it); each test app gets a database of its own. */
@@ -44,6 +46,32 @@ export async function createPgDatabase(): Promise<{ url: string; drop: () => Pro
       await client.connect();
       await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await client.end();
+    },
+  };
+}
+
+/** A migrated database of its own on the given store, without a server; `close` destroys it. */
+export async function openTestDatabase(
+  store: StoreKind,
+  options: { poolSize?: number } = {},
+): Promise<{ db: Database; close: () => Promise<void> }> {
+  let db: Database;
+  let remove: () => Promise<void> | void;
+  if (store === 'postgres') {
+    const pgDb = await createPgDatabase();
+    db = createDatabase({ kind: 'postgres', url: pgDb.url, ...options });
+    remove = pgDb.drop;
+  } else {
+    const dir = mkdtempSync(join(tmpdir(), 'esp-ota-db-'));
+    db = createDatabase({ kind: 'sqlite', file: join(dir, 'test.sqlite') });
+    remove = () => rmSync(dir, { recursive: true, force: true });
+  }
+  await migrateToLatest(db);
+  return {
+    db,
+    close: async () => {
+      await db.destroy();
+      await remove();
     },
   };
 }
