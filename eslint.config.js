@@ -15,4 +15,18 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  // The layers of docs/architecture.md: the database knows nothing of the features built on it.
+  {
+    files: ['src/db/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/features/**', '**/ui/**', '**/http/**', '**/cli/**'], message: 'db/ is the lowest layer' },
+          ],
+        },
+      ],
+    },
+  },
 );

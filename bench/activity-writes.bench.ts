@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
-import { createCatalogue } from '../src/db/stores.js';
+import { createCatalogue } from '../src/features/catalogue.js';
 import {
   ACTIVITY_BATCH,
   ActivityRecorder,

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { databaseFile, loadConfig } from '../src/config.js';
 import { createDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
-import { createCatalogue } from '../src/db/stores.js';
+import { createCatalogue } from '../src/features/catalogue.js';
 import { buildEsp8266App } from '../test/synthetic/image-builder.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');

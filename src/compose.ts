@@ -7,7 +7,7 @@ import { collectOrphanBlobs } from './blobs/blob-collector.js';
 import type { BlobStore } from './blobs/blob-store.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
-import type { Catalogue } from './db/stores.js';
+import type { Catalogue } from './features/catalogue.js';
 import { registerActivityRoutes } from './features/devices/device-routes.js';
 import { FirmwareService } from './features/firmware/firmware-service.js';
 import { registerFirmwareRoutes } from './features/firmware/firmware-routes.js';

@@ -7,7 +7,7 @@ import { StagingArea } from './blobs/staging-area.js';
 import { databaseFile, type Config } from './config.js';
 import { createDatabase, type Database } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
-import { createCatalogue, type Catalogue } from './db/stores.js';
+import { createCatalogue, type Catalogue } from './features/catalogue.js';
 import type { Clock } from './lib/clock.js';
 
 export interface Storage {

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Database } from '../src/db/database.js';
-import { createCatalogue, type Catalogue } from '../src/db/stores.js';
+import { createCatalogue, type Catalogue } from '../src/features/catalogue.js';
 import { describeEachStore, openTestDatabase } from './helpers/test-app.js';
 
 const event = (detail: string) => ({

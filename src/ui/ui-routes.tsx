@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Catalogue } from '../db/stores.js';
+import type { Catalogue } from '../features/catalogue.js';
 import type { Role } from '../db/tables.js';
 import type { FirmwareService } from '../features/firmware/firmware-service.js';
 import type { PlatformService } from '../features/platforms/platform-service.js';

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { BlobStore } from '../../blobs/blob-store.js';
-import type { Catalogue } from '../../db/stores.js';
+import type { Catalogue } from '../catalogue.js';
 import { formatMac } from '../../lib/mac.js';
 import { CATALOGUE_FILE, EXPORT_FORMAT, FIRMWARE_DIR, type ExportedCatalogue } from './export-format.js';
 

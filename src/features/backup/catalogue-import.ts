@@ -6,7 +6,7 @@ import { Type } from 'typebox';
 import Value from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
 import type { BlobInfo, BlobStore } from '../../blobs/blob-store.js';
-import type { Catalogue } from '../../db/stores.js';
+import type { Catalogue } from '../catalogue.js';
 import { analyzeImage, type ImageAnalysis } from '../../firmware-image/index.js';
 import type { Clock } from '../../lib/clock.js';
 import { normalizeMac } from '../../lib/mac.js';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Catalogue } from '../../db/stores.js';
+import type { Catalogue } from '../catalogue.js';
 import { DomainError } from '../../lib/domain-error.js';
 import { compareVersions } from '../../lib/version.js';
 import { deviceJson, eventJson } from '../api-views.js';

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { BlobTooLargeError, type BlobStore, type StagedBlob } from '../../blobs/blob-store.js';
-import type { Catalogue, Stores } from '../../db/stores.js';
+import type { Catalogue, Stores } from '../catalogue.js';
 import type { ImageRow, PlatformRow } from '../../db/tables.js';
 import { analyzeImage, chipDisplayName, type ImageAnalysis } from '../../firmware-image/index.js';
 import { identify, type Identity } from '../../firmware-image/identify.js';

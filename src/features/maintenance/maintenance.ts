@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Database } from '../../db/database.js';
 import { isPostgres } from '../../db/schema-helpers.js';
-import type { Catalogue } from '../../db/stores.js';
+import type { Catalogue } from '../catalogue.js';
 
 export interface RetentionPolicy {
   eventRetentionDays: number;

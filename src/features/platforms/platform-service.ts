@@ -1,4 +1,4 @@
-import type { Catalogue } from '../../db/stores.js';
+import type { Catalogue } from '../catalogue.js';
 import type { AllowlistRow, PlatformRow } from '../../db/tables.js';
 import { isChipName } from '../../firmware-image/index.js';
 import type { Clock } from '../../lib/clock.js';

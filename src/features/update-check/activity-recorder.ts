@@ -1,4 +1,4 @@
-import type { Catalogue } from '../../db/stores.js';
+import type { Catalogue } from '../catalogue.js';
 import type { DeviceRow } from '../../db/tables.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { BlobStore } from '../../blobs/blob-store.js';
-import type { Catalogue } from '../../db/stores.js';
+import type { Catalogue } from '../catalogue.js';
 import type { Clock } from '../../lib/clock.js';
 import { type PlatformView, type ReleasedImage, runningDigests, toReleasedImage } from './catalogue-snapshot.js';
 

@@ -1,0 +1,41 @@
+import type { Database } from '../db/database.js';
+import { transact, transactUnflushed } from '../db/transactions.js';
+import { AllowlistStore } from './allowlist/allowlist-store.js';
+import { DeviceStore } from './devices/device-store.js';
+import { EventStore } from './events/event-store.js';
+import { ImageStore } from './firmware/image-store.js';
+import { PlatformStore } from './platforms/platform-store.js';
+
+export interface Stores {
+  platforms: PlatformStore;
+  allowlist: AllowlistStore;
+  images: ImageStore;
+  devices: DeviceStore;
+  events: EventStore;
+}
+
+/** The stores over one database, and a way to run work on all of them in one transaction. */
+export interface Catalogue {
+  stores: Stores;
+  transact<T>(work: (stores: Stores) => Promise<T>): Promise<T>;
+  /** The same without waiting for the disk at commit: for device activity only (see `db/transactions.ts`). */
+  transactUnflushed<T>(work: (stores: Stores) => Promise<T>): Promise<T>;
+}
+
+function storesOver(db: Database): Stores {
+  return {
+    platforms: new PlatformStore(db),
+    allowlist: new AllowlistStore(db),
+    images: new ImageStore(db),
+    devices: new DeviceStore(db),
+    events: new EventStore(db),
+  };
+}
+
+export function createCatalogue(db: Database): Catalogue {
+  return {
+    stores: storesOver(db),
+    transact: (work) => transact(db, (trx) => work(storesOver(trx))),
+    transactUnflushed: (work) => transactUnflushed(db, (trx) => work(storesOver(trx))),
+  };
+}
