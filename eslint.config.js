@@ -29,4 +29,11 @@ export default tseslint.config(
       ],
     },
   },
+  // …and the features know nothing of the pages drawn from them.
+  {
+    files: ['src/features/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/ui/**'], message: 'features/ are below ui/' }] }],
+    },
+  },
 );

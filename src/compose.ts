@@ -24,6 +24,7 @@ import { createHttpServer, createPlainSibling } from './http/server.js';
 import { useHtmlErrors } from './http/error-handler.js';
 import { renderErrorPage } from './ui/html-errors.js';
 import { registerStaticRoutes } from './ui/static-routes.js';
+import { registerAccountRoutes } from './ui/routes/account-routes.js';
 import { registerUiRoutes } from './ui/ui-routes.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { openStorage } from './storage.js';
@@ -155,7 +156,8 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   useHtmlErrors(http, renderErrorPage);
   registerStaticRoutes(http);
   registerUiRoutes(http, { catalogue, platforms, firmware, now: () => clock.now() });
-  registerAuthRoutes(http, auth, () => clock.now());
+  registerAccountRoutes(http, auth, () => clock.now());
+  registerAuthRoutes(http, auth);
 
   const maintain = async () => {
     const report = await runMaintenance(db, catalogue, config, clock.now());
