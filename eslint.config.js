@@ -36,4 +36,21 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: [{ group: ['**/ui/**'], message: 'features/ are below ui/' }] }],
     },
   },
+  // …and the pages draw the features' views, never the database's rows.
+  {
+    files: ['src/ui/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/db/**', '**/catalogue.js', '**/*-store.js'],
+              message: 'ui/ reads through features/fleet/fleet-reader.ts',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -10,6 +10,7 @@ import type { Database } from './db/database.js';
 import type { Catalogue } from './features/catalogue.js';
 import { registerActivityRoutes } from './features/devices/device-routes.js';
 import { FirmwareService } from './features/firmware/firmware-service.js';
+import { FleetReader } from './features/fleet/fleet-reader.js';
 import { registerFirmwareRoutes } from './features/firmware/firmware-routes.js';
 import { PlatformService } from './features/platforms/platform-service.js';
 import { registerPlatformRoutes } from './features/platforms/platform-routes.js';
@@ -24,7 +25,6 @@ import { createHttpServer, createPlainSibling } from './http/server.js';
 import { useHtmlErrors } from './http/error-handler.js';
 import { renderErrorPage } from './ui/html-errors.js';
 import { registerStaticRoutes } from './ui/static-routes.js';
-import { registerAccountRoutes } from './ui/routes/account-routes.js';
 import { registerUiRoutes } from './ui/ui-routes.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { openStorage } from './storage.js';
@@ -107,6 +107,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   const onChange = () => view.invalidate();
   const platforms = new PlatformService(catalogue, clock, onChange);
   const firmware = new FirmwareService(catalogue, blobs, clock, config.uploadLimit, onChange);
+  const reader = new FleetReader(catalogue);
   const recorder = new ActivityRecorder(
     catalogue,
     { flushIntervalMs: config.eventFlushMs, maxBatch: ACTIVITY_BATCH },
@@ -150,13 +151,12 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   });
   let plainServer: HttpServer | undefined;
   registerMetricsRoutes(http, metrics, config.metricsToken);
-  registerPlatformRoutes(http, platforms);
-  registerFirmwareRoutes(http, firmware, platforms, config.uploadLimit, metrics);
-  registerActivityRoutes(http, catalogue, () => clock.now());
+  registerPlatformRoutes(http, platforms, reader);
+  registerFirmwareRoutes(http, firmware, reader, config.uploadLimit, metrics);
+  registerActivityRoutes(http, reader, () => clock.now());
   useHtmlErrors(http, renderErrorPage);
   registerStaticRoutes(http);
-  registerUiRoutes(http, { catalogue, platforms, firmware, now: () => clock.now() });
-  registerAccountRoutes(http, auth, () => clock.now());
+  registerUiRoutes(http, { reader, platforms, firmware, auth, now: () => clock.now() });
   registerAuthRoutes(http, auth);
 
   const maintain = async () => {

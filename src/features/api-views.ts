@@ -1,8 +1,8 @@
-import type { AllowlistRow, DeviceRow, EventRow, ImageRow, PlatformRow } from '../db/tables.js';
 import { formatMac } from '../lib/mac.js';
+import type { AllowlistEntryView, DeviceView, EventView, ImageView, PlatformView } from './views.js';
 
 /** JSON shapes of the REST API: camelCase, ISO times, MACs as devices write them. */
-export function platformJson(p: PlatformRow) {
+export function platformJson(p: PlatformView) {
   return {
     name: p.name,
     chip: p.chip,
@@ -19,7 +19,7 @@ export function platformJson(p: PlatformRow) {
   };
 }
 
-export function imageJson(i: ImageRow, platform?: PlatformRow) {
+export function imageJson(i: ImageView, platform?: PlatformView) {
   return {
     id: i.id,
     platform: platform?.name,
@@ -36,11 +36,11 @@ export function imageJson(i: ImageRow, platform?: PlatformRow) {
   };
 }
 
-export function allowlistJson(a: AllowlistRow) {
+export function allowlistJson(a: AllowlistEntryView) {
   return { mac: formatMac(a.mac), label: a.label, addedAt: iso(a.created_at) };
 }
 
-export function deviceJson(d: DeviceRow) {
+export function deviceJson(d: DeviceView) {
   return {
     mac: formatMac(d.mac),
     platform: d.platform_name,
@@ -60,7 +60,7 @@ export function deviceJson(d: DeviceRow) {
   };
 }
 
-export function eventJson(e: EventRow) {
+export function eventJson(e: EventView) {
   return {
     id: e.id,
     at: iso(e.at),

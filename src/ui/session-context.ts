@@ -1,6 +1,6 @@
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
-import type { Role } from '../db/tables.js';
+import type { Role } from '../features/auth/roles.js';
 
 /** Who is looking at the page, and the CSRF token their forms must send back. */
 export interface Viewer {

@@ -1,4 +1,4 @@
-import type { DeviceRow } from '../db/tables.js';
+import { deviceStatus, type DeviceView } from '../features/views.js';
 
 /** "3 min ago" for people, with the exact time in the element for machines and tooltips. */
 export function Ago({ at, now }: { at: number; now: number }) {
@@ -20,17 +20,7 @@ export function relativeTime(ms: number): string {
   return `${Math.round(h / 24)} days ago`;
 }
 
-export type DeviceStatus = 'current' | 'update offered' | 'refused' | 'idle';
-
-/** What the last check told the device, in one word for the inventory. */
-export function deviceStatus(device: Pick<DeviceRow, 'last_decision' | 'last_reason'>): DeviceStatus {
-  if (device.last_decision === 'serve' || device.last_decision === 'announce-version') return 'update offered';
-  if (device.last_decision === 'refuse') return 'refused';
-  if (device.last_reason === 'current') return 'current';
-  return 'idle';
-}
-
-export function StatusBadge({ device }: { device: Pick<DeviceRow, 'last_decision' | 'last_reason'> }) {
+export function StatusBadge({ device }: { device: Pick<DeviceView, 'last_decision' | 'last_reason'> }) {
   const status = deviceStatus(device);
   const tone = status === 'current' ? 'ok' : status === 'refused' ? 'bad' : status === 'update offered' ? 'warn' : '';
   return (

@@ -1,5 +1,7 @@
 import type { Role } from '../../db/tables.js';
 
+export type { Role };
+
 /** What a route needs: `public` (no one), `device` (the device protocol's own rules), or a role. */
 export type Access = 'public' | 'device' | Role;
 

@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Catalogue } from '../catalogue.js';
 import { DomainError } from '../../lib/domain-error.js';
-import { compareVersions } from '../../lib/version.js';
 import { deviceJson, eventJson } from '../api-views.js';
+import type { FleetReader } from '../fleet/fleet-reader.js';
 import { normalizeMac } from '../../lib/mac.js';
 
 const DeviceQuery = Type.Object({
@@ -22,9 +21,8 @@ const EventQuery = Type.Object({
 });
 
 /** Read-only views of device activity: the inventory and the event log. */
-export function registerActivityRoutes(server: FastifyInstance, catalogue: Catalogue, now: () => number): void {
+export function registerActivityRoutes(server: FastifyInstance, reader: FleetReader, now: () => number): void {
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
-  const { stores } = catalogue;
 
   app.get(
     '/api/v1/devices',
@@ -38,27 +36,12 @@ export function registerActivityRoutes(server: FastifyInstance, catalogue: Catal
     },
     async (request) => {
       const q = request.query;
-      const platform = q.platform ? await stores.platforms.findByName(q.platform) : undefined;
-      if (q.platform && !platform)
-        throw new DomainError('unknown-platform', `there is no platform named "${q.platform}"`);
-      let devices = await stores.devices.list({
-        platformId: platform?.id,
+      const devices = await reader.devices({
+        platform: q.platform,
         seenSince: q.seenWithinHours !== undefined ? now() - q.seenWithinHours * 3_600_000 : undefined,
+        outdated: q.outdated,
         limit: q.limit ?? 500,
       });
-      if (q.outdated) {
-        const released = new Map<number, string>();
-        for (const p of await stores.platforms.list()) {
-          const image = p.released_app_id ? await stores.images.findById(p.released_app_id) : undefined;
-          if (image) released.set(p.id, image.version);
-        }
-        devices = devices.filter((d) => {
-          const version = d.platform_id !== null ? released.get(d.platform_id) : undefined;
-          return (
-            version !== undefined && (d.reported_version === null || compareVersions(d.reported_version, version) !== 0)
-          );
-        });
-      }
       return { devices: devices.map(deviceJson) };
     },
   );
@@ -80,16 +63,15 @@ export function registerActivityRoutes(server: FastifyInstance, catalogue: Catal
         mac = normalizeMac(q.mac);
         if (!mac) throw new DomainError('invalid-mac', `"${q.mac}" is not a MAC address`);
       }
-      const limit = q.limit ?? 100;
-      const events = await stores.events.list({
+      const { events, next } = await reader.events({
         platform: q.platform,
         mac,
         decision: q.decision,
         type: q.type,
         beforeId: q.before,
-        limit,
+        limit: q.limit ?? 100,
       });
-      return { events: events.map(eventJson), next: events.length === limit ? events[events.length - 1]!.id : null };
+      return { events: events.map(eventJson), next };
     },
   );
 }

@@ -5,7 +5,7 @@ import type { Static } from 'typebox';
 import { DomainError } from '../../lib/domain-error.js';
 import { imageJson, platformJson } from '../api-views.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { PlatformService } from '../platforms/platform-service.js';
+import type { FleetReader } from '../fleet/fleet-reader.js';
 import type { FirmwareService, UploadInput, UploadResult } from './firmware-service.js';
 
 const UploadQuery = Type.Object({
@@ -62,7 +62,7 @@ export function uploadResultJson(result: UploadResult) {
 export function registerFirmwareRoutes(
   server: FastifyInstance,
   firmware: FirmwareService,
-  platforms: PlatformService,
+  reader: FleetReader,
   uploadLimit: number,
   metrics: Pick<Metrics, 'upload'>,
 ): void {
@@ -113,7 +113,7 @@ export function registerFirmwareRoutes(
       schema: { tags, summary: 'List a platform’s images, newest upload first', params: NameParams },
     },
     async (request) => {
-      const { platform, images } = await firmware.list(request.params.name);
+      const { platform, images } = await reader.platformImages(request.params.name);
       return { platform: platformJson(platform), images: images.map((i) => imageJson(i, platform)) };
     },
   );
@@ -122,7 +122,7 @@ export function registerFirmwareRoutes(
     { config: { access: 'viewer' }, schema: { tags, summary: 'An image with its analysis', params: IdParams } },
     async (request) => {
       const image = await firmware.get(request.params.id);
-      const platform = (await platforms.list()).find((p) => p.id === image.platform_id);
+      const platform = (await reader.platforms()).find((p) => p.id === image.platform_id);
       return { ...imageJson(image, platform), analysis: JSON.parse(image.analysis) as unknown };
     },
   );

@@ -188,11 +188,6 @@ export class FirmwareService {
     return true;
   }
 
-  async list(platformName: string): Promise<{ platform: PlatformRow; images: ImageRow[] }> {
-    const platform = await this.platform(platformName);
-    return { platform, images: await this.catalogue.stores.images.listForPlatform(platform.id) };
-  }
-
   async get(id: number): Promise<ImageRow> {
     const image = await this.catalogue.stores.images.findById(id);
     if (!image) throw new DomainError('unknown-image', `there is no firmware image with id ${id}`);
@@ -250,11 +245,5 @@ export class FirmwareService {
     });
     // The blob goes when the collector finds nothing pointing at it.
     this.onChange();
-  }
-
-  private async platform(name: string): Promise<PlatformRow> {
-    const platform = await this.catalogue.stores.platforms.findByName(name);
-    if (!platform) throw new DomainError('unknown-platform', `there is no platform named "${name}"`);
-    return platform;
   }
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { allowlistJson, platformJson } from '../api-views.js';
+import type { FleetReader } from '../fleet/fleet-reader.js';
 import type { PlatformService } from './platform-service.js';
 
 const NameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -26,14 +27,14 @@ const AllowBody = Type.Object(
   { additionalProperties: false },
 );
 
-export function registerPlatformRoutes(server: FastifyInstance, platforms: PlatformService): void {
+export function registerPlatformRoutes(server: FastifyInstance, platforms: PlatformService, reader: FleetReader): void {
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['platforms'];
   app.get(
     '/api/v1/platforms',
     { config: { access: 'viewer' }, schema: { tags, summary: 'List platforms' } },
     async () => ({
-      platforms: (await platforms.list()).map(platformJson),
+      platforms: (await reader.platforms()).map(platformJson),
     }),
   );
 

@@ -59,10 +59,6 @@ export class PlatformService {
     private readonly onChange: () => void,
   ) {}
 
-  list(): Promise<PlatformRow[]> {
-    return this.catalogue.stores.platforms.list();
-  }
-
   async get(name: string): Promise<PlatformRow> {
     const platform = await this.catalogue.stores.platforms.findByName(name);
     if (!platform) throw new DomainError('unknown-platform', `there is no platform named "${name}"`);

@@ -1,11 +1,11 @@
-import type { ApiTokenRow } from '../../db/tables.js';
+import type { ApiTokenView } from '../../features/views.js';
 import { CsrfField } from '../csrf-field.js';
 import { Layout } from '../layout.js';
 import { useViewer } from '../session-context.js';
 import { Ago } from '../view-helpers.js';
 
 export function AccountPage(props: {
-  tokens: ApiTokenRow[] | undefined;
+  tokens: ApiTokenView[] | undefined;
   newToken?: string | undefined;
   now: number;
   error?: string | undefined;

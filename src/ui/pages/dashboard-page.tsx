@@ -1,28 +1,11 @@
 import { CsrfField } from '../csrf-field.js';
-import type { DeviceRow, EventRow, ImageRow, PlatformRow } from '../../db/tables.js';
+import type { Dashboard } from '../../features/fleet/fleet-reader.js';
 import { formatMac } from '../../lib/mac.js';
 import { Layout } from '../layout.js';
 import { Ago, StatusBadge } from '../view-helpers.js';
 import { EventList } from './events-page.js';
 
-export interface PlatformSummary {
-  platform: PlatformRow;
-  released: ImageRow | undefined;
-  lastUpload: ImageRow | undefined;
-  devices: number;
-  current: number;
-  offered: number;
-  refused: number;
-}
-
-export function DashboardPage(props: {
-  summaries: PlatformSummary[];
-  events: EventRow[];
-  attention: DeviceRow[];
-  now: number;
-  error?: string;
-  notice?: string;
-}) {
+export function DashboardPage(props: Dashboard & { now: number; error?: string; notice?: string }) {
   const { summaries, events, attention, now } = props;
   return (
     <Layout title="Dashboard" path="/" error={props.error} notice={props.notice}>

@@ -1,29 +1,12 @@
-import type { DeviceRow, EventRow } from '../../db/tables.js';
+import type { DeviceSort } from '../../features/fleet/device-search.js';
+import type { DeviceView, EventView } from '../../features/views.js';
 import { formatMac } from '../../lib/mac.js';
 import { Layout } from '../layout.js';
-import { Ago, StatusBadge, deviceStatus, formatSize } from '../view-helpers.js';
+import { Ago, StatusBadge, formatSize } from '../view-helpers.js';
 import { EventList } from './events-page.js';
 
-export const DEVICE_SORTS = ['mac', 'platform', 'version', 'seen', 'status'] as const;
-export type DeviceSort = (typeof DEVICE_SORTS)[number];
-
-export function sortDevices(devices: DeviceRow[], sort: DeviceSort, descending: boolean): DeviceRow[] {
-  const key = (d: DeviceRow): string | number =>
-    sort === 'mac'
-      ? d.mac
-      : sort === 'platform'
-        ? d.platform_name.toLowerCase()
-        : sort === 'version'
-          ? (d.reported_version ?? '')
-          : sort === 'status'
-            ? deviceStatus(d)
-            : d.last_seen_at;
-  const sorted = [...devices].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-  return descending ? sorted.reverse() : sorted;
-}
-
 export function DevicesPage(props: {
-  devices: DeviceRow[];
+  devices: DeviceView[];
   labels: Map<string, string>;
   q: string;
   sort: DeviceSort;
@@ -100,7 +83,7 @@ export function DevicesPage(props: {
   );
 }
 
-export function DevicePage(props: { device: DeviceRow; label: string | undefined; events: EventRow[]; now: number }) {
+export function DevicePage(props: { device: DeviceView; label: string | undefined; events: EventView[]; now: number }) {
   const { device: d, now } = props;
   const facts: [string, string][] = [
     ['Platform', d.platform_name],

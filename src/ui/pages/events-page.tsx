@@ -1,10 +1,10 @@
 import { PlatformSelect } from '../platform-select.js';
-import type { EventRow } from '../../db/tables.js';
+import type { EventView } from '../../features/views.js';
 import { formatMac } from '../../lib/mac.js';
 import { Layout } from '../layout.js';
 import { Ago } from '../view-helpers.js';
 
-export function EventList({ events, now }: { events: EventRow[]; now: number }) {
+export function EventList({ events, now }: { events: EventView[]; now: number }) {
   if (events.length === 0) return <p class="muted">No events yet.</p>;
   return (
     <div class="table-wrap">
@@ -55,7 +55,7 @@ export interface EventFilter {
 }
 
 export function EventsPage(props: {
-  events: EventRow[];
+  events: EventView[];
   filter: EventFilter;
   next: number | null;
   platforms: string[];

@@ -1,16 +1,13 @@
 import { CsrfField } from '../csrf-field.js';
-import type { AllowlistRow, DeviceRow, ImageRow, PlatformRow } from '../../db/tables.js';
+import type { PlatformDetail } from '../../features/fleet/fleet-reader.js';
+import type { ImageView } from '../../features/views.js';
 import { CHIP_NAMES } from '../../firmware-image/index.js';
 import { formatMac } from '../../lib/mac.js';
 import { compareVersions } from '../../lib/version.js';
 import { Layout } from '../layout.js';
 import { Ago, StatusBadge, formatSize } from '../view-helpers.js';
 
-export interface PlatformPageProps {
-  platform: PlatformRow;
-  images: ImageRow[];
-  allowlist: AllowlistRow[];
-  devices: DeviceRow[];
+export interface PlatformPageProps extends PlatformDetail {
   now: number;
   error?: string | undefined;
   notice?: string | undefined;
@@ -19,9 +16,9 @@ export interface PlatformPageProps {
 export function PlatformPage(props: PlatformPageProps) {
   const { platform, images, allowlist, devices, now } = props;
   const base = `/platforms/${encodeURIComponent(platform.name)}`;
-  const released = (image: ImageRow) => platform.released_app_id === image.id || platform.released_fs_id === image.id;
+  const released = (image: ImageView) => platform.released_app_id === image.id || platform.released_fs_id === image.id;
   const releasedApp = images.find((i) => i.id === platform.released_app_id);
-  const isRollback = (image: ImageRow) =>
+  const isRollback = (image: ImageView) =>
     image.kind === 'app' && releasedApp !== undefined && compareVersions(image.version, releasedApp.version) === -1;
   return (
     <Layout title={platform.name} path={base} error={props.error} notice={props.notice}>

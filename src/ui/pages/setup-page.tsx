@@ -1,9 +1,9 @@
 import { PlatformSelect } from '../platform-select.js';
-import type { PlatformRow } from '../../db/tables.js';
+import type { PlatformView } from '../../features/views.js';
 import { Layout } from '../layout.js';
 
 /** Ready-to-paste device code with this server's URL and the platform's name filled in. */
-export function SetupPage(props: { platforms: PlatformRow[]; selected: string; serverUrl: string }) {
+export function SetupPage(props: { platforms: PlatformView[]; selected: string; serverUrl: string }) {
   const platform = props.selected || 'MyPlatform';
   const url = `${props.serverUrl}/update?dev=${encodeURIComponent(platform)}&ver=`;
   const marker = `__attribute__((used)) static const char ESP_OTA_ID[] = "ESP-OTA:platform=${platform};version=" FW_VERSION;`;

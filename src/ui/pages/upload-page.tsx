@@ -1,7 +1,7 @@
 import { PlatformSelect } from '../platform-select.js';
 import { CsrfField } from '../csrf-field.js';
 import { useViewer } from '../session-context.js';
-import type { PlatformRow } from '../../db/tables.js';
+import type { PlatformView } from '../../features/views.js';
 import { Layout } from '../layout.js';
 
 export interface UploadOutcome {
@@ -15,7 +15,7 @@ export interface UploadOutcome {
  * anywhere on the page, a progress bar per file, and the analyser's answer in place.
  */
 export function UploadPage(props: {
-  platforms: PlatformRow[];
+  platforms: PlatformView[];
   selected?: string | undefined;
   outcome?: UploadOutcome | undefined;
   csrf?: string | undefined;

@@ -6,9 +6,9 @@ import { DomainError } from '../../lib/domain-error.js';
 import { AccountPage } from '../pages/account-page.js';
 import { LoginPage } from '../pages/login-page.js';
 import { sendPage } from '../render.js';
+import type { Form } from './route-helpers.js';
 
 const SESSION_SECONDS = 7 * 24 * 3600;
-type Form = Record<string, string | undefined>;
 
 /** Only paths on this site: `next` must not send people elsewhere after logging in. */
 function safeNext(next: string | undefined): string {

@@ -1,0 +1,68 @@
+import type { FastifyInstance } from 'fastify';
+import type { Role } from '../../features/auth/roles.js';
+import { DomainError } from '../../lib/domain-error.js';
+import { PlatformPage } from '../pages/platform-page.js';
+import { sendPage } from '../render.js';
+import { pageAccess, queryOf, redirect, type Form, type UiServices } from './route-helpers.js';
+
+/** A platform's page and its forms: release or delete an image, the allowlist, the settings. */
+export function registerPlatformRoutes(app: FastifyInstance, ui: UiServices): void {
+  const platformPage = async (name: string) => ({ ...(await ui.reader.platform(name)), now: ui.now() });
+
+  app.get('/platforms/:name', pageAccess('viewer'), async (request, reply) => {
+    const name = (request.params as { name: string }).name;
+    return sendPage(request, reply, <PlatformPage {...await platformPage(name)} notice={queryOf(request).notice} />);
+  });
+
+  /** Runs a change on a platform, then shows the platform page with its outcome. */
+  const platformAction = (
+    path: string,
+    access: Role,
+    change: (name: string, params: Record<string, string>, form: Form) => Promise<string>,
+  ) =>
+    app.post(path, pageAccess(access), async (request, reply) => {
+      const params = request.params as Record<string, string>;
+      const name = params.name!;
+      try {
+        const notice = await change(name, params, (request.body ?? {}) as Form);
+        return redirect(reply, `/platforms/${encodeURIComponent(name)}`, notice);
+      } catch (error) {
+        if (!(error instanceof DomainError) || error.code === 'unknown-platform') throw error;
+        return sendPage(
+          request,
+          reply,
+          <PlatformPage {...await platformPage(name)} error={error.message} />,
+          error.status,
+        );
+      }
+    });
+  platformAction('/platforms/:name/images/:id/release', 'uploader', async (_name, params) => {
+    const image = await ui.firmware.get(Number(params.id));
+    await ui.firmware.release(image.id, 'ui');
+    return `Version ${image.version} is released.`;
+  });
+  platformAction('/platforms/:name/images/:id/delete', 'admin', async (_name, params) => {
+    const image = await ui.firmware.get(Number(params.id));
+    await ui.firmware.delete(image.id, 'ui');
+    return `Version ${image.version} was deleted.`;
+  });
+  platformAction('/platforms/:name/allowlist', 'admin', async (name, _params, form) => {
+    const entry = await ui.platforms.allow(name, form.mac ?? '', form.label, 'ui');
+    return `Device ${entry.mac} may update.`;
+  });
+  platformAction('/platforms/:name/allowlist/:mac/remove', 'admin', async (name, params) => {
+    await ui.platforms.disallow(name, params.mac!, 'ui');
+    return `Device ${params.mac} was removed.`;
+  });
+  platformAction('/platforms/:name/settings', 'admin', async (name, _params, form) => {
+    const accessMode = form.accessMode === 'open' ? 'open' : 'allowlist';
+    const deviceAuth = form.deviceAuth === 'basic' || form.deviceAuth === 'token' ? form.deviceAuth : 'off';
+    const secret = form.deviceSecret ? { deviceSecret: form.deviceSecret } : {};
+    await ui.platforms.update(
+      name,
+      { accessMode, chip: form.chip || null, deviceAuth, deviceUser: form.deviceUser || null, ...secret },
+      'ui',
+    );
+    return 'Settings saved.';
+  });
+}

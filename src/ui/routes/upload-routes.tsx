@@ -1,0 +1,53 @@
+import type { FastifyInstance } from 'fastify';
+import { DomainError } from '../../lib/domain-error.js';
+import { UploadPage, type UploadOutcome } from '../pages/upload-page.js';
+import { sendPage } from '../render.js';
+import { pageAccess, queryOf, type UiServices } from './route-helpers.js';
+
+/** The upload page and its plain form (app.js uploads through the REST API instead). */
+export function registerUploadRoutes(app: FastifyInstance, ui: UiServices): void {
+  app.get('/upload', pageAccess('viewer'), async (request, reply) =>
+    sendPage(
+      request,
+      reply,
+      <UploadPage platforms={await ui.reader.platforms()} selected={queryOf(request).platform} />,
+    ),
+  );
+  // The page's plain form (no JavaScript): multipart with the file and optional platform, version, release.
+  app.post('/upload', pageAccess('uploader'), async (request, reply) => {
+    const platforms = await ui.reader.platforms();
+    let outcome: UploadOutcome;
+    let status = 201;
+    try {
+      const part = await request.file();
+      if (!part) throw new DomainError('bad-request', 'choose a file to upload');
+      const field = (name: string) => {
+        const value = part.fields[name];
+        return value && !Array.isArray(value) && value.type === 'field'
+          ? String(value.value).trim() || undefined
+          : undefined;
+      };
+      const result = await ui.firmware.upload(part.file, {
+        platform: field('platform'),
+        version: field('version'),
+        release: field('release') === 'true',
+        filename: part.filename,
+        actor: 'ui',
+      });
+      outcome = {
+        ok: true,
+        message: `${result.platform.name} ${result.image.version} uploaded${result.released ? ' and released' : ''}.`,
+      };
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      status = error.status;
+      const details = error.details as { identity?: { version?: { candidates?: { value: string }[] } } } | undefined;
+      outcome = {
+        ok: false,
+        message: error.message,
+        candidates: details?.identity?.version?.candidates?.map((c) => c.value),
+      };
+    }
+    return sendPage(request, reply, <UploadPage platforms={platforms} outcome={outcome} />, status);
+  });
+}
