@@ -43,6 +43,7 @@ export interface App {
   recorder: ActivityRecorder;
   view: CatalogueView;
   blobs: BlobStore;
+  auth: AuthService;
   collectOrphans(): Promise<number>;
   /** Retention, SQLite housekeeping and the orphan collector; also runs at start and every maintenanceIntervalMs. */
   maintain(): Promise<void>;
@@ -173,6 +174,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     recorder,
     view,
     blobs,
+    auth,
     collectOrphans,
     maintain,
     listen: async () => {
