@@ -3,6 +3,7 @@ import type { Catalogue } from '../db/stores.js';
 import type { Role } from '../db/tables.js';
 import type { FirmwareService } from '../features/firmware/firmware-service.js';
 import type { PlatformService } from '../features/platforms/platform-service.js';
+import { sameSiteRedirect } from '../http/redirect-target.js';
 import { DomainError } from '../lib/domain-error.js';
 import { normalizeMac } from '../lib/mac.js';
 import { DashboardPage, type PlatformSummary } from './pages/dashboard-page.js';
@@ -237,9 +238,10 @@ export function registerUiRoutes(app: FastifyInstance, ui: UiServices): void {
 }
 
 function redirect(reply: FastifyReply, to: string, notice: string): FastifyReply {
+  // `to` is built from request parameters (a platform name), so it gets the same check as `next=`.
   return reply
     .code(303)
-    .header('location', `${to}?notice=${encodeURIComponent(notice)}`)
+    .header('location', sameSiteRedirect(`${to}?notice=${encodeURIComponent(notice)}`))
     .send();
 }
 

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { readCookie, SESSION_COOKIE, setSessionCookie } from '../../http/cookies.js';
+import { sameSiteRedirect } from '../../http/redirect-target.js';
 import { DomainError } from '../../lib/domain-error.js';
 import { AccountPage } from '../../ui/pages/account-page.js';
 import { LoginPage } from '../../ui/pages/login-page.js';
@@ -11,21 +12,16 @@ import { isRole, roleAllows } from './roles.js';
 const SESSION_SECONDS = 7 * 24 * 3600;
 type Form = Record<string, string | undefined>;
 
-/** Only paths on this site: `next` must not send people elsewhere after logging in. */
-function safeNext(next: string | undefined): string {
-  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
-}
-
 export function registerAuthRoutes(server: FastifyInstance, auth: AuthService, now: () => number): void {
   const page = { schema: { hide: true } };
   server.get('/login', { ...page, config: { access: 'public' } }, async (request, reply) => {
     const q = request.query as Form;
-    return sendPage(request, reply, <LoginPage next={safeNext(q.next)} notice={q.notice} />);
+    return sendPage(request, reply, <LoginPage next={sameSiteRedirect(q.next)} notice={q.notice} />);
   });
 
   server.post('/login', { ...page, config: { access: 'public' } }, async (request, reply) => {
     const form = (request.body ?? {}) as Form;
-    const next = safeNext(form.next);
+    const next = sameSiteRedirect(form.next);
     try {
       const { cookie } = await auth.login(form.username ?? '', form.password ?? '', request.ip);
       setSessionCookie(request, reply, cookie, SESSION_SECONDS);
