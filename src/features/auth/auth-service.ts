@@ -98,9 +98,13 @@ export class AuthService {
         `too many failed logins; try again in ${Math.ceil(wait / 60_000)} minutes`,
       );
     }
-    const user = await this.store.findUser(username);
+    // A name no account can have (NUL and other control characters, which PostgreSQL refuses in text, or too long)
+    // or a password longer than any account's is wrong without asking the database or hashing; that reveals nothing
+    // about which names exist.
+    const possible = USERNAME.test(username) && password.length <= MAX_PASSWORD;
+    const user = possible ? await this.store.findUser(username) : undefined;
     // Verify against a real hash even for unknown users, so timing does not reveal which names exist.
-    const ok = await this.hasher.verify(user?.password_hash ?? DUMMY_HASH, password);
+    const ok = possible && (await this.hasher.verify(user?.password_hash ?? DUMMY_HASH, password));
     if (!user || !ok) throw new DomainError('unauthorized', 'wrong user name or password');
     this.limiter.succeed(keys);
     const cookie = randomSecret();
