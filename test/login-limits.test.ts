@@ -1,29 +1,16 @@
-import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { api } from './helpers/http.js';
+import { api, requestFrom } from './helpers/http.js';
 import { startTestApp, type TestApp } from './helpers/test-app.js';
 import { buildEsp8266App } from './synthetic/image-builder.js';
 
-/** A login form posted from the given local address (Linux loopback accepts all of 127/8), answered with its status. */
-function loginFrom(url: string, localAddress: string, username: string, password: string): Promise<number> {
-  const body = new URLSearchParams({ username, password }).toString();
-  return new Promise((resolve, reject) => {
-    const sent = request(
-      `${url}/login`,
-      {
-        method: 'POST',
-        localAddress,
-        agent: false,
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) },
-      },
-      (response) => {
-        response.resume();
-        response.on('end', () => resolve(response.statusCode!));
-      },
-    );
-    sent.on('error', reject);
-    sent.end(body);
+/** A login form posted from the given local address, answered with its status. */
+async function loginFrom(url: string, localAddress: string, username: string, password: string): Promise<number> {
+  const response = await requestFrom(localAddress, `${url}/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ username, password }).toString(),
   });
+  return response.status;
 }
 
 /**
