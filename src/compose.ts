@@ -29,6 +29,7 @@ import { systemClock, type Clock } from './lib/clock.js';
 import { openStorage } from './storage.js';
 import { BufferedLogDestination } from './lib/log-destination.js';
 import { createLogger } from './lib/logger.js';
+import { proxyTrust } from './lib/trusted-proxies.js';
 import { AuthService } from './features/auth/auth-service.js';
 import { AuthStore } from './features/auth/auth-store.js';
 import { registerAuthRoutes } from './features/auth/auth-routes.js';
@@ -125,8 +126,10 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   if (admin.password) (options.announce ?? announceOnStderr)(admin.password);
 
   let closing = false;
+  // One trust decision for the device endpoint and Fastify (login limits, request.ip, request.protocol).
+  const trustProxy = proxyTrust(config.trustProxy);
   const deviceEndpoint = createDeviceEndpoint(updates, {
-    trustProxy: config.trustProxy,
+    trustProxy,
     log: logger,
     observe: (route, method, status, seconds) => metrics.request(route, method, status, seconds),
     closing: () => closing,
@@ -138,7 +141,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     auth,
     tls: readTls(),
     uploadLimit: config.uploadLimit,
-    trustProxy: config.trustProxy,
+    trustProxy,
     front: { handle: deviceEndpoint, routes: DEVICE_ROUTES },
   });
   let plainServer: HttpServer | undefined;

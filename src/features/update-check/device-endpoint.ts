@@ -3,6 +3,7 @@ import { parse as parseQuery } from 'node:querystring';
 import proxyAddr from '@fastify/proxy-addr';
 import { parseRange } from '../../http/byte-range.js';
 import { ResponseBatch } from '../../http/response-batch.js';
+import type { ProxyTrust } from '../../lib/trusted-proxies.js';
 import type { Access } from '../auth/roles.js';
 import type { ReleasedImage } from './catalogue-snapshot.js';
 import type { Decision } from './decide.js';
@@ -21,8 +22,8 @@ export const DEVICE_ROUTES: { method: string; url: string; access: Access }[] = 
 ];
 
 export interface DeviceEndpointOptions {
-  /** Take the client address from X-Forwarded-For (behind a reverse proxy). */
-  trustProxy: boolean;
+  /** Take the client address from X-Forwarded-For through these trusted proxies (none when undefined). */
+  trustProxy: ProxyTrust | undefined;
   log: { error(object: unknown, message: string): void };
   /** Request latency, as the HTTP metrics record it for every other route. */
   observe(route: string, method: string, statusCode: number, seconds: number): void;
@@ -78,8 +79,9 @@ export function createDeviceEndpoint(
   service: UpdateCheckService,
   options: DeviceEndpointOptions,
 ): (request: IncomingMessage, response: ServerResponse) => boolean {
-  const clientIp = options.trustProxy
-    ? (request: IncomingMessage) => proxyAddr(request, () => true)
+  const trust = options.trustProxy;
+  const clientIp = trust
+    ? (request: IncomingMessage) => proxyAddr(request, trust)
     : (request: IncomingMessage) => request.socket.remoteAddress;
   const batch = new ResponseBatch(options.log);
 
