@@ -90,7 +90,11 @@ export class AuthService {
   async login(usernameInput: string, password: string, ip: string): Promise<{ cookie: string; principal: Principal }> {
     const username = usernameInput.trim().toLowerCase();
     const now = this.clock.now();
-    const keys = [`ip:${ip}`, `user:${username}`];
+    // A name no account can have (NUL and other control characters, which PostgreSQL refuses in text, or too long)
+    // or a password longer than any account's is wrong without asking the database or hashing; that reveals nothing
+    // about which names exist. Such names are counted against the address only, so they cannot fill the limiter.
+    const possible = USERNAME.test(username) && password.length <= MAX_PASSWORD;
+    const keys = possible ? [`ip:${ip}`, `user:${username}`] : [`ip:${ip}`];
     const wait = this.limiter.attempt(keys, now);
     if (wait > 0) {
       throw new DomainError(
@@ -98,10 +102,6 @@ export class AuthService {
         `too many failed logins; try again in ${Math.ceil(wait / 60_000)} minutes`,
       );
     }
-    // A name no account can have (NUL and other control characters, which PostgreSQL refuses in text, or too long)
-    // or a password longer than any account's is wrong without asking the database or hashing; that reveals nothing
-    // about which names exist.
-    const possible = USERNAME.test(username) && password.length <= MAX_PASSWORD;
     const user = possible ? await this.store.findUser(username) : undefined;
     // Verify against a real hash even for unknown users, so timing does not reveal which names exist.
     const ok = possible && (await this.hasher.verify(user?.password_hash ?? DUMMY_HASH, password));

@@ -7,6 +7,8 @@
  */
 export class LoginLimiter {
   private readonly attempts = new Map<string, { count: number; since: number }>();
+  /** Size of the map after the last sweep of expired entries; the next sweep runs when it has doubled. */
+  private sweptAt = 0;
 
   constructor(
     private readonly maxFailures = 5,
@@ -31,7 +33,22 @@ export class LoginLimiter {
       if (entry) entry.count++;
       else this.attempts.set(key, { count: 1, since: now });
     }
+    if (this.attempts.size >= Math.max(1000, 2 * this.sweptAt)) this.sweep(now);
     return 0;
+  }
+
+  /** Keys being counted (for tests). */
+  get size(): number {
+    return this.attempts.size;
+  }
+
+  /**
+   * Expired entries are otherwise removed only when their key comes back; names and addresses that never do (a
+   * guessing run) would pile up. Sweeping when the map has doubled keeps the cost per attempt constant.
+   */
+  private sweep(now: number): void {
+    for (const [key, entry] of this.attempts) if (now - entry.since >= this.windowMs) this.attempts.delete(key);
+    this.sweptAt = this.attempts.size;
   }
 
   succeed(keys: string[]): void {
