@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import type { Server as SecureServer } from 'node:https';
 import type { FastifyInstance } from 'fastify';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { collectOrphanBlobs } from './blobs/blob-collector.js';
 import type { BlobStore } from './blobs/blob-store.js';
 import type { Config } from './config.js';
@@ -29,6 +29,8 @@ import { registerUiRoutes } from './ui/ui-routes.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { openStorage } from './storage.js';
 import { BufferedLogDestination } from './lib/log-destination.js';
+import { createLogger } from './lib/logger.js';
+import { proxyTrust } from './lib/trusted-proxies.js';
 import { AuthService } from './features/auth/auth-service.js';
 import { AuthStore } from './features/auth/auth-store.js';
 import { registerAuthRoutes } from './features/auth/auth-routes.js';
@@ -43,6 +45,7 @@ export interface App {
   recorder: ActivityRecorder;
   view: CatalogueView;
   blobs: BlobStore;
+  auth: AuthService;
   collectOrphans(): Promise<number>;
   /** Retention, SQLite housekeeping and the orphan collector; also runs at start and every maintenanceIntervalMs. */
   maintain(): Promise<void>;
@@ -55,6 +58,7 @@ export interface App {
 }
 
 export interface ComposeOptions {
+  /** Default: the server's own (src/lib/logger.ts) on stdout; tests capture lines with createLogger too. */
   logger?: Logger;
   clock?: Clock;
   /** Shows the first start's random admin password once (default: a line on stderr). */
@@ -83,18 +87,9 @@ function announceOnStderr(password: string): void {
 
 /** The composition root: config → database → stores → blobs → services → HTTP. Nothing else builds these. */
 export async function createApp(config: Config, options: ComposeOptions = {}): Promise<App> {
-  // Secrets never reach the log: the header paths are redacted (fixed paths; wildcards would cost every device
-  // check a deep traversal). Lines are buffered up to 64 KiB and flushed at least every 250 ms, so a busy server does
-  // not pay a system call per device check and an idle one still shows each line promptly (log-destination.ts).
-  const logger =
-    options.logger ??
-    pino(
-      {
-        level: config.logLevel,
-        redact: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie'],
-      },
-      new BufferedLogDestination(1),
-    );
+  // Lines are buffered up to 64 KiB and flushed at least every 250 ms, so a busy server does not pay a system call
+  // per device check and an idle one still shows each line promptly (log-destination.ts).
+  const logger = options.logger ?? createLogger(config.logLevel, new BufferedLogDestination(1));
   const logFlusher = setInterval(() => logger.flush(), 250);
   logFlusher.unref();
   const clock = options.clock ?? systemClock;
@@ -133,8 +128,10 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   if (admin.password) (options.announce ?? announceOnStderr)(admin.password);
 
   let closing = false;
+  // One trust decision for the device endpoint and Fastify (login limits, request.ip, request.protocol).
+  const trustProxy = proxyTrust(config.trustProxy);
   const deviceEndpoint = createDeviceEndpoint(updates, {
-    trustProxy: config.trustProxy,
+    trustProxy,
     log: logger,
     observe: (route, method, status, seconds) => metrics.request(route, method, status, seconds),
     closing: () => closing,
@@ -146,7 +143,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     auth,
     tls: readTls(),
     uploadLimit: config.uploadLimit,
-    trustProxy: config.trustProxy,
+    trustProxy,
     front: { handle: deviceEndpoint, routes: DEVICE_ROUTES },
   });
   let plainServer: HttpServer | undefined;
@@ -182,6 +179,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     recorder,
     view,
     blobs,
+    auth,
     collectOrphans,
     maintain,
     listen: async () => {

@@ -46,8 +46,31 @@ describe('configuration', () => {
     expect(found).toHaveLength(5);
     expect(found.join('\n')).toMatch(/bogus/);
     expect(found.join('\n')).toMatch(/port: must be at most 65535/);
-    expect(found.join('\n')).toMatch(/ESP_OTA_TRUST_PROXY: must be true or false/);
+    expect(found.join('\n')).toMatch(/ESP_OTA_TRUST_PROXY: must be true, false or a comma-separated list/);
     expect(found.join('\n')).toMatch(/only postgres:\/\//);
+  });
+
+  it('issue 11: reads trustProxy as true (loopback only), false, or a list of addresses and CIDRs', () => {
+    const trustProxy = (value: string | boolean | string[]) =>
+      loadConfig({ env: {}, file: file('proxy.yaml', `trustProxy: ${JSON.stringify(value)}\n`) }).trustProxy;
+    expect(loadConfig({ env: {} }).trustProxy).toEqual([]);
+    expect(trustProxy(true)).toEqual(['loopback']);
+    expect(trustProxy('true')).toEqual(['loopback']);
+    expect(trustProxy(false)).toEqual([]);
+    expect(trustProxy('false')).toEqual([]);
+    expect(trustProxy(' 10.0.0.1, 192.168.0.0/16,::1 ,loopback')).toEqual([
+      '10.0.0.1',
+      '192.168.0.0/16',
+      '::1',
+      'loopback',
+    ]);
+    expect(trustProxy(['172.16.0.0/12', 'uniquelocal'])).toEqual(['172.16.0.0/12', 'uniquelocal']);
+    for (const bad of ['maybe', '10.0.0.1, nginx', '10.0.0.0/33', '*', '10.0.0.1,,']) {
+      expect(
+        problems(() => loadConfig({ env: { ESP_OTA_TRUST_PROXY: bad } })),
+        bad,
+      ).toEqual([expect.stringMatching(/^ESP_OTA_TRUST_PROXY: must be true, false or a comma-separated list/)]);
+    }
   });
 
   it('reports broken YAML and a file that is not a mapping', () => {

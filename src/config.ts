@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { parseTrustedProxies } from './lib/trusted-proxies.js';
 
 /**
  * Every setting, in one table: its YAML key, environment variable, default and meaning. Values come from defaults ←
  * YAML file (`--config` / `ESP_OTA_CONFIG`) ← `ESP_OTA_*` environment ← command-line flags, and are validated at
  * start; a bad configuration stops the server with every problem listed. docs/configuration.md mirrors this table.
  */
-type OptionType = 'integer' | 'size' | 'string' | 'boolean' | 'enum';
+type OptionType = 'integer' | 'size' | 'string' | 'boolean' | 'enum' | 'proxies';
 
 interface OptionSpec {
   env: string;
@@ -82,9 +83,10 @@ export const OPTIONS = {
   },
   trustProxy: {
     env: 'ESP_OTA_TRUST_PROXY',
-    type: 'boolean',
+    type: 'proxies',
     default: false,
-    description: 'take client addresses from X-Forwarded-For',
+    description:
+      'take client addresses from X-Forwarded-For sent by these proxies: true (loopback only), false, or a comma-separated list of addresses/CIDRs',
   },
   metricsToken: {
     env: 'ESP_OTA_METRICS_TOKEN',
@@ -153,9 +155,11 @@ export const OPTIONS = {
 export type Config = { [K in OptionName]: OptionValue<(typeof OPTIONS)[K]> };
 type OptionValue<S> = S extends { type: 'boolean' }
   ? boolean
-  : S extends { type: 'integer' | 'size' }
-    ? number
-    : string;
+  : S extends { type: 'proxies' }
+    ? string[]
+    : S extends { type: 'integer' | 'size' }
+      ? number
+      : string;
 
 export type OptionName = keyof typeof OPTIONS;
 
@@ -215,7 +219,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   for (const [name, spec] of Object.entries(OPTIONS) as [OptionName, OptionSpec][]) {
     const value = raw[name] ?? spec.default;
     const result = coerce(value, spec);
-    if (typeof result === 'object') problems.push(`${origin[name] ?? name}: ${result.problem}`);
+    if (typeof result === 'object' && !Array.isArray(result))
+      problems.push(`${origin[name] ?? name}: ${result.problem}`);
     else config[name] = result;
   }
   if (typeof config.databaseUrl === 'string' && config.databaseUrl && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
@@ -227,8 +232,10 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   return { ...(config as unknown as Config), data: resolve(config.data as string) };
 }
 
-function coerce(value: unknown, spec: OptionSpec): string | number | boolean | { problem: string } {
+function coerce(value: unknown, spec: OptionSpec): string | number | boolean | string[] | { problem: string } {
   switch (spec.type) {
+    case 'proxies':
+      return parseTrustedProxies(value);
     case 'string':
       return typeof value === 'string' || typeof value === 'number' ? String(value) : { problem: 'must be a string' };
     case 'boolean':

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildEsp8266App } from './synthetic/image-builder.js';
+import { listRoutes } from '../src/http/server.js';
 import { api } from './helpers/http.js';
 import { startTestApp, type TestApp } from './helpers/test-app.js';
 
@@ -53,5 +54,66 @@ describe('Prometheus metrics', () => {
     expect(again).toMatch(
       /^esp_ota_http_request_duration_seconds_count\{route="\/update",method="GET",status="3xx"\} 2$/m,
     );
+  });
+});
+
+/** Issue 11.4: labels come from a closed set (route templates, methods, status classes), never from request text. */
+describe('Prometheus metric labels', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp('sqlite');
+  });
+  afterAll(() => t.stop());
+
+  const KNOWN_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'other'];
+  const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'];
+
+  /** Every series of a metric, as its labels. */
+  async function series(metric: string): Promise<Record<string, string>[]> {
+    const text = await (await fetch(`${t.url}/metrics`)).text();
+    const found: Record<string, string>[] = [];
+    for (const match of text.matchAll(new RegExp(`^${metric}\\{([^}]*)\\} `, 'gm'))) {
+      found.push(Object.fromEntries([...match[1]!.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]])));
+    }
+    return found;
+  }
+
+  /** Requests whose path and method are all different and hostile: unmatched, undecodable, unknown methods. */
+  async function hostileRequests(batch: number) {
+    for (let n = 0; n < 40; n++) {
+      const tag = `${batch}-${n}`;
+      await fetch(`${t.url}/ota/%ZZ${tag}/app.bin`);
+      await fetch(`${t.url}/ota/%ZZ${tag}/filesystem.bin`, { method: 'HEAD' });
+      await fetch(`${t.url}/no-such-page-${tag}`);
+      await fetch(`${t.url}/api/v1/platforms/ghost-${tag}`);
+      await fetch(`${t.url}/%ZZ${tag}`);
+      await fetch(`${t.url}/update?dev=ghost-${tag}&ver=${tag}`, {
+        headers: { 'x-esp8266-sta-mac': '02:00:00:00:00:01' },
+      });
+      for (const method of ['PROPFIND', 'MKCOL', 'PURGE', 'FOO', 'DELETE', 'OPTIONS']) {
+        await fetch(`${t.url}/update-${method}-${tag}`, { method }).catch(() => undefined);
+      }
+    }
+  }
+
+  it('keeps the set of series closed however many distinct paths and methods arrive (issue 11.4)', async () => {
+    await series('esp_ota_http_request_duration_seconds_count'); // a scrape is counted after it answers
+    await hostileRequests(1);
+    const routes = new Set([...listRoutes(t.app.http).map((r) => r.url), 'unmatched']);
+    const first = await series('esp_ota_http_request_duration_seconds_count');
+    expect(first.length).toBeGreaterThan(3);
+    for (const labels of first) {
+      expect(routes, JSON.stringify(labels)).toContain(labels.route);
+      expect(KNOWN_METHODS, JSON.stringify(labels)).toContain(labels.method);
+      expect(STATUS_CLASSES, JSON.stringify(labels)).toContain(labels.status);
+    }
+    // Another batch of new paths adds no series: the label values are the same closed set.
+    const firstChecks = await series('esp_ota_device_checks_total');
+    expect(firstChecks.length).toBeGreaterThan(0);
+    await hostileRequests(2);
+    const second = await series('esp_ota_http_request_duration_seconds_count');
+    expect(second.map((l) => JSON.stringify(l)).sort()).toEqual(first.map((l) => JSON.stringify(l)).sort());
+    const secondChecks = await series('esp_ota_device_checks_total');
+    expect(secondChecks.map((l) => JSON.stringify(l)).sort()).toEqual(firstChecks.map((l) => JSON.stringify(l)).sort());
   });
 });

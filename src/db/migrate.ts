@@ -3,20 +3,25 @@ import type { Database } from './database.js';
 import * as initial from './migrations/001-initial.js';
 import * as peopleAndDeviceAuth from './migrations/002-people-and-device-auth.js';
 import * as eventsWithoutMacIndex from './migrations/003-events-without-mac-index.js';
+import * as eventsWithoutSecrets from './migrations/004-events-without-secrets.js';
 
 /** Migrations are listed here in order (no directory scanning, so the build output needs nothing else). */
 const MIGRATIONS: Record<string, Migration> = {
   '001-initial': initial,
   '002-people-and-device-auth': peopleAndDeviceAuth,
   '003-events-without-mac-index': eventsWithoutMacIndex,
+  '004-events-without-secrets': eventsWithoutSecrets,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
 
-/** Brings the schema up to date. Kysely's migrator takes a lock, so several instances may start at once. */
-export async function migrateToLatest(db: Database): Promise<void> {
+/**
+ * Brings the schema up to date (or only up to the named migration, for tests of a migration). Kysely's migrator takes
+ * a lock, so several instances may start at once.
+ */
+export async function migrateToLatest(db: Database, upTo?: string): Promise<void> {
   const migrator = new Migrator({ db, provider });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = upTo ? await migrator.migrateTo(upTo) : await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
     const cause = error instanceof Error ? error.message : String(error ?? '');

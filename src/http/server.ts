@@ -16,6 +16,7 @@ import { registerAuth } from './auth.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import type { AuthService } from '../features/auth/auth-service.js';
 import type { Access } from '../features/auth/roles.js';
+import type { ProxyTrust } from '../lib/trusted-proxies.js';
 
 export interface ServerOptions {
   /** PEM key and certificate: HTTPS instead of HTTP. */
@@ -26,7 +27,8 @@ export interface ServerOptions {
   uploadLimit: number;
   /** Seconds a client may take to send its request headers; slow clients are cut off. */
   requestTimeoutMs?: number;
-  trustProxy?: boolean;
+  /** Which peers' X-Forwarded-For (and -Proto, -Host) to believe; none when undefined. */
+  trustProxy?: ProxyTrust | undefined;
   /**
    * Answers some requests before the framework sees them (the device protocol, the hot path); returns false for the
    * rest. Its routes are listed with the framework's.

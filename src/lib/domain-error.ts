@@ -26,6 +26,7 @@ export const ERROR_STATUS = {
   'wrong-chip': 422,
   'wrong-kind': 422,
   'too-many-attempts': 429,
+  'server-busy': 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 
 export interface RawResponse {
@@ -123,4 +124,31 @@ export async function api<T = unknown>(
   const response = await fetch(baseUrl + path, init);
   const text = await response.text();
   return { status: response.status, json: (text ? JSON.parse(text) : undefined) as T };
+}
+
+/**
+ * One HTTP request sent from the given local address (Linux loopback accepts all of 127/8, so a test can be a
+ * client the server does not trust), on a connection of its own; resolves with the status and body.
+ */
+export function requestFrom(
+  localAddress: string,
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const headers = { ...options.headers };
+    if (options.body !== undefined) headers['content-length'] = String(Buffer.byteLength(options.body));
+    const sent = httpRequest(
+      url,
+      { method: options.method ?? 'GET', localAddress, agent: false, headers },
+      (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode!, body }));
+      },
+    );
+    sent.on('error', reject);
+    sent.end(options.body);
+  });
 }

@@ -1,10 +1,10 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import argon2 from 'argon2';
 import type { ApiTokenRow, Role, UserRow } from '../../db/tables.js';
 import type { Clock } from '../../lib/clock.js';
 import { DomainError } from '../../lib/domain-error.js';
 import type { AuthStore } from './auth-store.js';
 import { LoginLimiter } from './login-limiter.js';
+import { PasswordHasher } from './password-hasher.js';
 import { isRole } from './roles.js';
 
 export interface Principal {
@@ -21,6 +21,7 @@ const SESSION_TTL_MS = 7 * 24 * 3_600_000;
 const TOKEN_TOUCH_MS = 60_000;
 const USERNAME = /^[a-z0-9][a-z0-9._-]{0,31}$/;
 const MIN_PASSWORD = 10;
+const MAX_PASSWORD = 200;
 
 export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const randomSecret = (bytes = 32) => randomBytes(bytes).toString('base64url');
@@ -28,6 +29,8 @@ const randomSecret = (bytes = 32) => randomBytes(bytes).toString('base64url');
 /** Accounts (argon2id), sessions (random ids, stored hashed, expiring) and API tokens (shown once, stored hashed). */
 export class AuthService {
   private readonly limiter = new LoginLimiter();
+  /** Every argon2 hash goes through here, so a burst of logins cannot take the whole thread pool. */
+  readonly hasher = new PasswordHasher();
   private readonly touched = new Map<number, number>();
 
   constructor(
@@ -54,7 +57,7 @@ export class AuthService {
     if (await this.store.findUser(username)) throw new DomainError('user-exists', `user "${username}" exists`);
     return this.store.insertUser({
       username,
-      password_hash: await hashPassword(password),
+      password_hash: await this.hasher.hash(password),
       role,
       now: this.clock.now(),
     });
@@ -63,7 +66,7 @@ export class AuthService {
   async setPassword(username: string, password: string, keepSession?: string): Promise<void> {
     checkPassword(password);
     const user = await this.user(username);
-    await this.store.setPassword(user.id, await hashPassword(password), this.clock.now());
+    await this.store.setPassword(user.id, await this.hasher.hash(password), this.clock.now());
     // A changed password ends every other session of that person.
     await this.store.deleteSessionsOf(user.id, keepSession);
   }
@@ -80,25 +83,29 @@ export class AuthService {
     return this.store.listUsers();
   }
 
-  /** Checks a password; on success returns a new session's cookie value. Failures are counted per IP and account. */
+  /**
+   * Checks a password; on success returns a new session's cookie value. Attempts are counted per IP and account
+   * before the password is checked, so attempts sent at once cannot slip past the lock while the first ones hash.
+   */
   async login(usernameInput: string, password: string, ip: string): Promise<{ cookie: string; principal: Principal }> {
     const username = usernameInput.trim().toLowerCase();
     const now = this.clock.now();
-    const keys = [`ip:${ip}`, `user:${username}`];
-    const wait = this.limiter.lockedFor(keys, now);
+    // A name no account can have (NUL and other control characters, which PostgreSQL refuses in text, or too long)
+    // or a password longer than any account's is wrong without asking the database or hashing; that reveals nothing
+    // about which names exist. Such names are counted against the address only, so they cannot fill the limiter.
+    const possible = USERNAME.test(username) && password.length <= MAX_PASSWORD;
+    const keys = possible ? [`ip:${ip}`, `user:${username}`] : [`ip:${ip}`];
+    const wait = this.limiter.attempt(keys, now);
     if (wait > 0) {
       throw new DomainError(
         'too-many-attempts',
         `too many failed logins; try again in ${Math.ceil(wait / 60_000)} minutes`,
       );
     }
-    const user = await this.store.findUser(username);
+    const user = possible ? await this.store.findUser(username) : undefined;
     // Verify against a real hash even for unknown users, so timing does not reveal which names exist.
-    const ok = await argon2.verify(user?.password_hash ?? DUMMY_HASH, password).catch(() => false);
-    if (!user || !ok) {
-      this.limiter.fail(keys, now);
-      throw new DomainError('unauthorized', 'wrong user name or password');
-    }
+    const ok = possible && (await this.hasher.verify(user?.password_hash ?? DUMMY_HASH, password));
+    if (!user || !ok) throw new DomainError('unauthorized', 'wrong user name or password');
     this.limiter.succeed(keys);
     const cookie = randomSecret();
     const csrf = randomSecret(18);
@@ -184,13 +191,9 @@ export class AuthService {
 }
 
 function checkPassword(password: string): void {
-  if (typeof password !== 'string' || password.length < MIN_PASSWORD || password.length > 200) {
-    throw new DomainError('bad-request', `a password is ${MIN_PASSWORD} to 200 characters`);
+  if (typeof password !== 'string' || password.length < MIN_PASSWORD || password.length > MAX_PASSWORD) {
+    throw new DomainError('bad-request', `a password is ${MIN_PASSWORD} to ${MAX_PASSWORD} characters`);
   }
-}
-
-function hashPassword(password: string): Promise<string> {
-  return argon2.hash(password, { type: argon2.argon2id });
 }
 
 function safeEqual(a: string, b: string): boolean {

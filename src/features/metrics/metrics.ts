@@ -1,4 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ErrorCode } from '../../lib/domain-error.js';
+
+/** An upload's outcome: accepted, the domain error's code, or `error` for anything else (a closed set). */
+export type UploadResult = 'accepted' | 'error' | ErrorCode;
+
+/** Methods that get their own label value; Node accepts dozens more (PROPFIND, PURGE, …), all counted as `other`. */
+const LABELLED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 /**
  * The Prometheus metrics this server exports, on a registry of its own (several servers can live in one process,
@@ -72,6 +79,7 @@ export class Metrics {
   // Label children are looked up once per label set: hashing a label object on every request costs more.
   private readonly latencyChildren = new Map<string, { observe(value: number): void }>();
 
+  /** Labels from the decision's closed sets (`Decision['action']`, `DecisionReason`), never from the request. */
   deviceCheck(decision: string, reason: string): void {
     const key = `${decision}\n${reason}`;
     const tally = this.uncountedChecks.get(key);
@@ -91,15 +99,21 @@ export class Metrics {
     this.downloadBytes.inc(bytes);
   }
 
-  upload(result: string): void {
+  upload(result: UploadResult): void {
     this.uploads.inc({ result });
   }
 
+  /**
+   * One request's latency. Every label comes from a closed set, so no client can grow the series (each one costs
+   * memory and scrape time for the life of the process): `route` is a route template or `unmatched`, never the
+   * path; a method outside the standard ones is `other`; the status is its class.
+   */
   request(route: string, method: string, statusCode: number, seconds: number): void {
     const status = `${Math.floor(statusCode / 100)}xx`;
-    const key = `${route}\n${method}\n${status}`;
+    const methodLabel = LABELLED_METHODS.has(method) ? method : 'other';
+    const key = `${route}\n${methodLabel}\n${status}`;
     let child = this.latencyChildren.get(key);
-    if (!child) this.latencyChildren.set(key, (child = this.latency.labels(route, method, status)));
+    if (!child) this.latencyChildren.set(key, (child = this.latency.labels(route, methodLabel, status)));
     child.observe(seconds);
   }
 }

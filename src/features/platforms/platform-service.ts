@@ -4,6 +4,7 @@ import { isChipName } from '../../firmware-image/index.js';
 import type { Clock } from '../../lib/clock.js';
 import { DomainError } from '../../lib/domain-error.js';
 import { normalizeMac } from '../../lib/mac.js';
+import { describePlatformChange } from './platform-change.js';
 import { nameKey } from './platform-store.js';
 import { hashDeviceSecret } from '../update-check/device-credentials.js';
 
@@ -112,8 +113,11 @@ export class PlatformService {
         ...deviceAuthChanges(platform, changes),
         updated_at: now,
       });
-      await stores.events.append([changeEvent(now, 'platform-updated', newName, actor, JSON.stringify(changes))]);
-      return (await stores.platforms.findById(platform.id))!;
+      const after = (await stores.platforms.findById(platform.id))!;
+      await stores.events.append([
+        changeEvent(now, 'platform-updated', newName, actor, describePlatformChange(platform, after)),
+      ]);
+      return after;
     });
     this.onChange();
     return updated;

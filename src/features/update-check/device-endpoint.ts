@@ -3,6 +3,7 @@ import { parse as parseQuery } from 'node:querystring';
 import proxyAddr from '@fastify/proxy-addr';
 import { parseRange } from '../../http/byte-range.js';
 import { ResponseBatch } from '../../http/response-batch.js';
+import type { ProxyTrust } from '../../lib/trusted-proxies.js';
 import type { Access } from '../auth/roles.js';
 import type { ReleasedImage } from './catalogue-snapshot.js';
 import type { Decision } from './decide.js';
@@ -21,8 +22,8 @@ export const DEVICE_ROUTES: { method: string; url: string; access: Access }[] = 
 ];
 
 export interface DeviceEndpointOptions {
-  /** Take the client address from X-Forwarded-For (behind a reverse proxy). */
-  trustProxy: boolean;
+  /** Take the client address from X-Forwarded-For through these trusted proxies (none when undefined). */
+  trustProxy: ProxyTrust | undefined;
   log: { error(object: unknown, message: string): void };
   /** Request latency, as the HTTP metrics record it for every other route. */
   observe(route: string, method: string, statusCode: number, seconds: number): void;
@@ -39,23 +40,28 @@ interface DeviceRoute {
 
 const OTA_PATH = /^\/ota\/([^/]+)\/(app|filesystem)\.bin$/;
 
-function matchRoute(method: string | undefined, path: string): DeviceRoute | 'bad-path' | undefined {
+/** A stable URL whose platform name is not valid percent-encoding: answered 400, counted under its route. */
+interface BadPath {
+  badPath: true;
+  route: string;
+}
+
+function matchRoute(method: string | undefined, path: string): DeviceRoute | BadPath | undefined {
   if (path === '/update')
     return method === 'GET' || method === 'HEAD' || method === 'POST' ? { route: path } : undefined;
   if (method !== 'GET' && method !== 'HEAD') return undefined;
   const match = OTA_PATH.exec(path);
   if (!match) return undefined;
+  const kind = match[2] as 'app' | 'filesystem';
+  // The route template, never the path: metric labels must come from a closed set.
+  const route = `/ota/:platform/${kind}.bin`;
   let platform: string;
   try {
     platform = decodeURIComponent(match[1]!);
   } catch {
-    return 'bad-path';
+    return { badPath: true, route };
   }
-  const kind = match[2] as 'app' | 'filesystem';
-  return {
-    route: `/ota/:platform/${kind}.bin`,
-    direct: { platform, mode: kind === 'app' ? 'sketch' : 'littlefs' },
-  };
+  return { route, direct: { platform, mode: kind === 'app' ? 'sketch' : 'littlefs' } };
 }
 
 /**
@@ -73,8 +79,9 @@ export function createDeviceEndpoint(
   service: UpdateCheckService,
   options: DeviceEndpointOptions,
 ): (request: IncomingMessage, response: ServerResponse) => boolean {
-  const clientIp = options.trustProxy
-    ? (request: IncomingMessage) => proxyAddr(request, () => true)
+  const trust = options.trustProxy;
+  const clientIp = trust
+    ? (request: IncomingMessage) => proxyAddr(request, trust)
     : (request: IncomingMessage) => request.socket.remoteAddress;
   const batch = new ResponseBatch(options.log);
 
@@ -87,13 +94,8 @@ export function createDeviceEndpoint(
     const started = performance.now();
     if (options.closing()) response.setHeader('connection', 'close');
     const finish = (status: number) =>
-      options.observe(
-        route === 'bad-path' ? path : route.route,
-        request.method!,
-        status,
-        (performance.now() - started) / 1000,
-      );
-    if (route === 'bad-path') {
+      options.observe(route.route, request.method!, status, (performance.now() - started) / 1000);
+    if ('badPath' in route) {
       const short = text(400, 'bad-request', 'the platform name in the path is not valid percent-encoding');
       batch.add(response, short.status, short.headers, short.body, () => finish(400));
       return true;

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthService } from '../../features/auth/auth-service.js';
 import { isRole, roleAllows } from '../../features/auth/roles.js';
 import { readCookie, SESSION_COOKIE, setSessionCookie } from '../../http/cookies.js';
+import { sameSiteRedirect } from '../../http/redirect-target.js';
 import { DomainError } from '../../lib/domain-error.js';
 import { AccountPage } from '../pages/account-page.js';
 import { LoginPage } from '../pages/login-page.js';
@@ -10,22 +11,17 @@ import type { Form } from './route-helpers.js';
 
 const SESSION_SECONDS = 7 * 24 * 3600;
 
-/** Only paths on this site: `next` must not send people elsewhere after logging in. */
-function safeNext(next: string | undefined): string {
-  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
-}
-
 /** Logging in and out, and the account page (password, API tokens); scripts use `/api/v1/tokens`. */
 export function registerAccountRoutes(server: FastifyInstance, auth: AuthService, now: () => number): void {
   const page = { schema: { hide: true } };
   server.get('/login', { ...page, config: { access: 'public' } }, async (request, reply) => {
     const q = request.query as Form;
-    return sendPage(request, reply, <LoginPage next={safeNext(q.next)} notice={q.notice} />);
+    return sendPage(request, reply, <LoginPage next={sameSiteRedirect(q.next)} notice={q.notice} />);
   });
 
   server.post('/login', { ...page, config: { access: 'public' } }, async (request, reply) => {
     const form = (request.body ?? {}) as Form;
-    const next = safeNext(form.next);
+    const next = sameSiteRedirect(form.next);
     try {
       const { cookie } = await auth.login(form.username ?? '', form.password ?? '', request.ip);
       setSessionCookie(request, reply, cookie, SESSION_SECONDS);

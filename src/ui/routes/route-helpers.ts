@@ -1,3 +1,4 @@
+import { sameSiteRedirect } from '../../http/redirect-target.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FirmwareService } from '../../features/firmware/firmware-service.js';
 import type { FleetReader } from '../../features/fleet/fleet-reader.js';
@@ -26,8 +27,9 @@ export function queryOf(request: FastifyRequest): Record<string, string | undefi
 
 /** After a form's change: back to a page (POST → GET), with the outcome to show there. */
 export function redirect(reply: FastifyReply, to: string, notice: string): FastifyReply {
+  // `to` is built from request parameters (a platform name), so it gets the same check as `next=`.
   return reply
     .code(303)
-    .header('location', `${to}?notice=${encodeURIComponent(notice)}`)
+    .header('location', sameSiteRedirect(`${to}?notice=${encodeURIComponent(notice)}`))
     .send();
 }
