@@ -53,7 +53,11 @@ describe('crash recovery (SIGKILL during uploads and downloads)', () => {
         }
       };
       const load = Promise.all([uploader(1), uploader(2), uploader(3), downloader(), downloader()]);
-      await new Promise((r) => setTimeout(r, 150 + Math.random() * 600));
+      // Kill at a random moment once this round has had an upload acknowledged (on a busy machine the first one can
+      // take longer than any fixed delay), so every round proves something.
+      const before = acknowledged.size;
+      while (acknowledged.size === before) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, Math.random() * 600));
       server.child.kill('SIGKILL');
       await server.exited;
       stop = true;
