@@ -26,6 +26,8 @@ export const ERROR_STATUS = {
   'wrong-chip': 422,
   'wrong-kind': 422,
   'too-many-attempts': 429,
+  /** The database is out of reach, busy, full or read-only: nothing was changed, try again shortly. */
+  'database-unavailable': 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -76,8 +76,15 @@ export async function openTestDatabase(
   };
 }
 
-/** A real server on a real socket (127.0.0.1, random port) over a fresh data folder and database. */
-export async function startTestApp(store: StoreKind, overrides: Partial<Config> = {}): Promise<TestApp> {
+/**
+ * A real server on a real socket (127.0.0.1, random port) over a fresh data folder and database. `reachDatabase`
+ * turns the PostgreSQL URL into the one the server uses (e.g. through a proxy the test can cut).
+ */
+export async function startTestApp(
+  store: StoreKind,
+  overrides: Partial<Config> = {},
+  options: { reachDatabase?: (url: string) => string } = {},
+): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'esp-ota-test-'));
   const pgDb = store === 'postgres' ? await createPgDatabase() : undefined;
   const config: Config = {
@@ -85,7 +92,7 @@ export async function startTestApp(store: StoreKind, overrides: Partial<Config> 
     port: 0,
     host: '127.0.0.1',
     data: dataDir,
-    databaseUrl: pgDb?.url ?? '',
+    databaseUrl: pgDb ? (options.reachDatabase ?? String)(pgDb.url) : '',
     eventFlushMs: 50,
     catalogueRefreshMs: 60_000,
     apiToken: TEST_TOKEN,
