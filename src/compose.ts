@@ -106,16 +106,17 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   const onChange = () => view.invalidate();
   const platforms = new PlatformService(catalogue, clock, onChange);
   const firmware = new FirmwareService(catalogue, blobs, clock, config.uploadLimit, onChange);
-  const recorder = new ActivityRecorder(
-    catalogue,
-    { flushIntervalMs: config.eventFlushMs, maxBatch: ACTIVITY_BATCH },
-    logger,
-  );
   const metrics = new Metrics({
     queuedEvents: () => recorder.queued,
     devicesSeenSince: (since) => catalogue.stores.devices.countSeenSince(since),
     now: () => clock.now(),
   });
+  const recorder = new ActivityRecorder(
+    catalogue,
+    { flushIntervalMs: config.eventFlushMs, maxBatch: ACTIVITY_BATCH },
+    logger,
+    (outcome, checks) => metrics.activityFailure(outcome, checks),
+  );
   const updates = new UpdateCheckService(view, recorder, clock, logger, metrics);
   const collectOrphans = () =>
     collectOrphanBlobs(

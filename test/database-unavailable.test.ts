@@ -142,6 +142,51 @@ describe('issue 11.1: SQLite busy or full answers 503', () => {
   });
 });
 
+describe('issue 11.1: device activity while SQLite is locked', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp('sqlite');
+    await api(t.url, 'POST', '/api/v1/platforms', { name: 'Outage', accessMode: 'open' });
+    expect((await api(t.url, 'POST', '/api/v1/firmware', image('1.0.0'))).status).toBe(201);
+  });
+  afterAll(() => t.stop());
+
+  const failures = async () => {
+    const text = await (await fetch(`${t.url}/metrics`)).text();
+    const count = (outcome: string) =>
+      Number(
+        text
+          .split('\n')
+          .find((l) => l.startsWith(`esp_ota_device_activity_failures_total{outcome="${outcome}"} `))
+          ?.split(' ')[1] ?? 0,
+      );
+    return { retried: count('retried'), dropped: count('dropped') };
+  };
+
+  it('answers the device, tries its activity again, counts it as dropped when it stays locked, and goes on', async () => {
+    const other = new SQLite(join(t.dataDir, 'esp-ota.sqlite'));
+    await sql`pragma busy_timeout = 20`.execute(t.app.db);
+    try {
+      other.exec('begin immediate');
+      expect((await deviceCheck(t.url)).status).toBe(304);
+      for (let waited = 0; (await failures()).dropped === 0; waited += 20) {
+        expect(waited, 'the batch was given up').toBeLessThan(10_000);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(await failures()).toEqual({ retried: 1, dropped: 1 });
+      other.exec('rollback');
+      expect((await deviceCheck(t.url)).status).toBe(304);
+      await t.app.recorder.flush();
+      expect(await failures()).toEqual({ retried: 1, dropped: 1 });
+      const events = await t.app.catalogue.stores.events.list({ type: 'check', limit: 10 });
+      expect(events).toHaveLength(1);
+    } finally {
+      other.close();
+      await sql`pragma busy_timeout = 5000`.execute(t.app.db);
+    }
+  });
+});
+
 describe('issue 11 (failed delete): a statement that ends the SQLite transaction itself', () => {
   it('surfaces its own error, not "cannot rollback - no transaction is active"', async () => {
     const { db, close } = await openTestDatabase('sqlite');
