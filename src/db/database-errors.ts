@@ -75,3 +75,20 @@ export function isForeignKeyViolation(error: unknown): boolean {
   const code = (error as DriverError | undefined)?.code;
   return code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
 }
+
+/**
+ * Runs a write and turns the constraint it may hit into the domain error its store names: concurrent writers can
+ * both pass a check made before the write, and the constraint is then what decides.
+ */
+export async function refusedAs<T>(
+  write: Promise<T>,
+  errors: { unique?: () => Error; foreignKey?: () => Error },
+): Promise<T> {
+  try {
+    return await write;
+  } catch (error) {
+    if (errors.unique && isUniqueViolation(error)) throw errors.unique();
+    if (errors.foreignKey && isForeignKeyViolation(error)) throw errors.foreignKey();
+    throw error;
+  }
+}
