@@ -47,7 +47,7 @@ describeEachStore('issue 11.10: a device check sees every write that completed b
     const blobDir = mkdtempSync(join(tmpdir(), 'esp-ota-view-'));
     try {
       const held = withHeldRead(createCatalogue(db));
-      const view = new CatalogueView(held.catalogue, new FsBlobStore(blobDir), systemClock, {
+      const view = new CatalogueView(held.catalogue, new FsBlobStore(blobDir, async () => false), systemClock, {
         refreshMs: 60_000,
         cacheBytes: 1 << 20,
       });

@@ -53,6 +53,11 @@ export class ImageStore {
     });
   }
 
+  /** Whether some image row points at the blob. */
+  async references(key: string): Promise<boolean> {
+    return (await this.db.selectFrom('images').select('id').where('sha256', '=', key).executeTakeFirst()) !== undefined;
+  }
+
   /** Every blob key some image row points at. */
   async referencedBlobs(): Promise<Set<string>> {
     const rows = await this.db.selectFrom('images').select('sha256').distinct().execute();
