@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isDatabaseUnavailable } from '../src/db/database-errors.js';
 import { createCatalogue } from '../src/db/stores.js';
 import { buildEsp8266App } from './synthetic/image-builder.js';
 import { api } from './helpers/http.js';
@@ -91,6 +93,21 @@ describe.skipIf(!PG_URL)(
     });
   },
 );
+
+describe.skipIf(!PG_URL)(`issue 11.1: no free connection in time ${PG_URL ? '' : PG_SKIP_REASON}`, () => {
+  it('counts as the database being unavailable', async () => {
+    const pool = new pg.Pool({ connectionString: PG_URL, max: 1, connectionTimeoutMillis: 50 });
+    const held = await pool.connect();
+    try {
+      const waited = await pool.connect().catch((error: unknown) => error);
+      expect(waited).toBeInstanceOf(Error);
+      expect(isDatabaseUnavailable(waited)).toBe(true);
+    } finally {
+      held.release();
+      await pool.end();
+    }
+  });
+});
 
 describe('issue 11.1: SQLite busy or full answers 503', () => {
   let t: TestApp;
