@@ -103,16 +103,17 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   const platforms = new PlatformService(catalogue, clock, onChange);
   const firmware = new FirmwareService(catalogue, blobs, clock, config.uploadLimit, onChange);
   const reader = new FleetReader(catalogue);
-  const recorder = new ActivityRecorder(
-    catalogue,
-    { flushIntervalMs: config.eventFlushMs, maxBatch: ACTIVITY_BATCH },
-    logger,
-  );
   const metrics = new Metrics({
     queuedEvents: () => recorder.queued,
     devicesSeenSince: (since) => catalogue.stores.devices.countSeenSince(since),
     now: () => clock.now(),
   });
+  const recorder = new ActivityRecorder(
+    catalogue,
+    { flushIntervalMs: config.eventFlushMs, maxBatch: ACTIVITY_BATCH },
+    logger,
+    (outcome, checks) => metrics.activityFailure(outcome, checks),
+  );
   const updates = new UpdateCheckService(view, recorder, clock, logger, metrics);
   const collectOrphans = () =>
     collectOrphanBlobs(

@@ -27,9 +27,10 @@ export async function openStorage(config: Config, logger: Logger, clock: Clock):
     (err) => logger.warn({ err }, 'an idle database connection failed; it will be replaced'),
   );
   await migrateToLatest(db);
+  const catalogue = createCatalogue(db);
   const blobs = config.databaseUrl
     ? new DbBlobStore(db, new StagingArea(join(config.data, 'staging')), clock)
-    : new FsBlobStore(join(config.data, 'blobs'));
+    : new FsBlobStore(join(config.data, 'blobs'), (key) => catalogue.stores.images.references(key));
   await blobs.init();
-  return { db, catalogue: createCatalogue(db), blobs };
+  return { db, catalogue, blobs };
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../src/db/database.js';
-import { migrateToLatest } from '../src/db/migrate.js';
+import { migrateTo, migrateToLatest } from '../src/db/migrate.js';
 import { createPgDatabase, describeEachStore } from './helpers/test-app.js';
 
 /**
@@ -34,7 +34,7 @@ describeEachStore('migration 004 removes device secrets from old events (issue 1
         rmSync(dir, { recursive: true, force: true });
       };
     }
-    await migrateToLatest(db, '003-events-without-mac-index');
+    await migrateTo(db, '003-events-without-mac-index');
     return db;
   }
 

@@ -17,15 +17,15 @@ export async function collectOrphanBlobs(
   log: Logger,
 ): Promise<number> {
   const stagingRemoved = await blobs.removeAbandonedStaging(Math.max(graceMs, 60_000));
-  // List first, then read the references: a blob committed after the listing is not in it, one referenced before
-  // the reading is kept.
+  const committedBefore = now - graceMs;
+  // The listing and the references only pick candidates, in one query each. An upload of the same bytes may land
+  // after they were read, so the store decides again as it deletes (BlobStore.deleteIfUnreferenced).
   const stored = await blobs.list();
   const keep = await referenced();
   let removed = 0;
   for (const blob of stored) {
-    if (keep.has(blob.key) || now - blob.committedAt < graceMs) continue;
-    await blobs.delete(blob.key);
-    removed++;
+    if (keep.has(blob.key) || blob.committedAt >= committedBefore) continue;
+    if (await blobs.deleteIfUnreferenced(blob.key, committedBefore)) removed++;
   }
   if (removed || stagingRemoved) log.info({ removed, stagingRemoved }, 'removed unreferenced firmware files');
   return removed;

@@ -16,17 +16,23 @@ import { createPgDatabase, PG_SKIP_REASON, PG_URL } from '../../test/helpers/tes
 const bytes = Buffer.from('firmware bytes '.repeat(1000));
 const sha = createHash('sha256').update(bytes).digest('hex');
 
-function contract(
-  name: string,
-  make: (dir: string) => Promise<{ store: BlobStore; staging: string; close?: () => Promise<void> }>,
-) {
+interface Made {
+  store: BlobStore;
+  staging: string;
+  /** Makes an image row point at the key. */
+  reference: (key: string) => Promise<void>;
+  close?: () => Promise<void>;
+}
+
+function contract(name: string, make: (dir: string) => Promise<Made>) {
   describe(name, () => {
     const dir = mkdtempSync(join(tmpdir(), 'esp-ota-blobs-'));
     let store: BlobStore;
     let staging: string;
+    let reference: Made['reference'];
     let close: (() => Promise<void>) | undefined;
     beforeAll(async () => {
-      ({ store, staging, close } = await make(dir));
+      ({ store, staging, reference, close } = await make(dir));
     });
     afterAll(async () => {
       await close?.();
@@ -62,26 +68,73 @@ function contract(
       expect(readdirSync(staging)).toEqual([]);
     });
 
-    it('deletes, and deleting twice is fine', async () => {
-      await store.delete(sha);
-      await store.delete(sha);
+    it('deletes only a blob committed before the given time, and deleting twice is fine', async () => {
+      const committedAt = (await store.list())[0]!.committedAt;
+      expect(await store.deleteIfUnreferenced(sha, committedAt)).toBe(false);
+      expect(await store.exists(sha)).toBe(true);
+      expect(await store.deleteIfUnreferenced(sha, committedAt + 1)).toBe(true);
+      expect(await store.deleteIfUnreferenced(sha, committedAt + 1)).toBe(false);
       expect(await store.exists(sha)).toBe(false);
       await expect(store.read(sha)).rejects.toThrow();
+    });
+
+    it('never deletes a blob an image points at', async () => {
+      const again = await store.stage(Readable.from([bytes]), 1 << 20);
+      await again.commit();
+      await again.discard();
+      await reference(sha);
+      expect(await store.deleteIfUnreferenced(sha, Date.now() + 3_600_000)).toBe(false);
+      expect(await store.exists(sha)).toBe(true);
     });
   });
 }
 
 contract('FsBlobStore', async (dir) => {
-  const store = new FsBlobStore(join(dir, 'blobs'));
+  const referenced = new Set<string>();
+  const store = new FsBlobStore(join(dir, 'blobs'), async (key) => referenced.has(key));
   await store.init();
-  return { store, staging: join(dir, 'blobs', 'staging') };
+  return { store, staging: join(dir, 'blobs', 'staging'), reference: async (key) => void referenced.add(key) };
 });
 
-async function dbStore(dir: string, db: Database) {
+async function dbStore(dir: string, db: Database): Promise<Made> {
   await migrateToLatest(db);
   const store = new DbBlobStore(db, new StagingArea(join(dir, 'staging')), systemClock);
   await store.init();
-  return { store, staging: join(dir, 'staging'), close: () => db.destroy() };
+  const reference = async (key: string) => {
+    const { id } = await db
+      .insertInto('platforms')
+      .values({
+        name: 'P',
+        name_key: 'p',
+        chip: null,
+        access_mode: 'open',
+        app_release_pinned: 0,
+        created_at: 0,
+        updated_at: 0,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await db
+      .insertInto('images')
+      .values({
+        platform_id: id,
+        kind: 'app',
+        version: '1',
+        version_key: '1',
+        chip: null,
+        size: bytes.length,
+        md5: '',
+        sha256: key,
+        appended_digest: null,
+        md5_variants: null,
+        analysis: '{}',
+        identity_source: null,
+        filename: null,
+        uploaded_at: 0,
+      })
+      .execute();
+  };
+  return { store, staging: join(dir, 'staging'), reference, close: () => db.destroy() };
 }
 
 contract('DbBlobStore on SQLite', (dir) =>
@@ -92,7 +145,7 @@ if (PG_URL) {
   contract('DbBlobStore on PostgreSQL', async (dir) => {
     const pg = await createPgDatabase();
     const made = await dbStore(dir, createDatabase({ kind: 'postgres', url: pg.url }));
-    return { ...made, close: async () => (await made.close(), await pg.drop()) };
+    return { ...made, close: async () => (await made.close?.(), await pg.drop()) };
   });
 } else {
   describe.skip(`DbBlobStore on PostgreSQL — ${PG_SKIP_REASON}`, () => undefined);

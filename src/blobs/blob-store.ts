@@ -34,7 +34,12 @@ export interface BlobStore {
   exists(key: string): Promise<boolean>;
   /** Keys of committed blobs and when each was last committed, for the collector. */
   list(): Promise<{ key: string; committedAt: number }[]>;
-  delete(key: string): Promise<void>;
+  /**
+   * Deletes the blob if no image row points at it and it was last committed before `committedBefore`; true when it
+   * did. Deciding and deleting are one step against commits of the same key, which refresh its time: a commit is
+   * either seen (and the blob kept) or comes after the delete (and brings the blob back), never lost in between.
+   */
+  deleteIfUnreferenced(key: string, committedBefore: number): Promise<boolean>;
   /** Removes temporary files left by a crash. */
   removeAbandonedStaging(olderThanMs: number): Promise<number>;
 }

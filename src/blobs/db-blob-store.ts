@@ -55,8 +55,17 @@ export class DbBlobStore implements BlobStore {
     return rows.map((r) => ({ key: r.key, committedAt: r.committed_at }));
   }
 
-  async delete(key: string): Promise<void> {
-    await this.db.deleteFrom('blobs').where('key', '=', key).execute();
+  /** One statement: its conditions are checked against the row as it is when deleted, with any commit before. */
+  async deleteIfUnreferenced(key: string, committedBefore: number): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('blobs')
+      .where('key', '=', key)
+      .where('committed_at', '<', committedBefore)
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom('images').select('images.id').whereRef('images.sha256', '=', 'blobs.key'))),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
   }
 
   removeAbandonedStaging(olderThanMs: number): Promise<number> {

@@ -9,12 +9,29 @@ const KEY = /^[0-9a-f]{64}$/;
 /**
  * Blobs on disk under `<root>/<2 hex>/<64 hex>`, named by SHA-256: the embedded default. Keys are validated before
  * they touch a path, so nothing a client sends can name a file.
+ *
+ * Commits and deletions take turns (one lock in this process), and a deletion checks the references and the file's
+ * time after taking it, so a commit of the same bytes cannot fall between deciding and deleting. That covers the
+ * server, the only process that deletes; another process committing into the same folder (an `esp-ota import` while
+ * the server runs) is not seen by the lock and is protected only by the time check made just before the unlink.
  */
 export class FsBlobStore implements BlobStore {
   private readonly staging: StagingArea;
+  private turns: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly root: string) {
+  constructor(
+    private readonly root: string,
+    /** Whether an image row points at the blob (the rows live in the database, not here). */
+    private readonly isReferenced: (key: string) => Promise<boolean>,
+  ) {
     this.staging = new StagingArea(join(root, 'staging'));
+  }
+
+  /** Runs `work` after every commit and deletion started before it has finished. */
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.turns.then(work, work);
+    this.turns = run.catch(() => undefined);
+    return run;
   }
 
   init(): Promise<void> {
@@ -33,15 +50,16 @@ export class FsBlobStore implements BlobStore {
     return {
       ...info,
       read: () => readFile(tempPath),
-      commit: async () => {
-        await mkdir(dir, { recursive: true });
-        // Renaming over an existing blob with the same name is harmless: the bytes are equal by construction. The
-        // fresh mtime tells the collector this blob was just committed, so it will not race the row that follows.
-        await rename(tempPath, finalPath);
-        await fsyncPath(dir);
-        const now = new Date();
-        await utimes(finalPath, now, now);
-      },
+      commit: () =>
+        this.inTurn(async () => {
+          await mkdir(dir, { recursive: true });
+          // Renaming over an existing blob with the same name is harmless: the bytes are equal by construction. The
+          // fresh mtime tells the collector this blob was just committed, so it will not race the row that follows.
+          await rename(tempPath, finalPath);
+          await fsyncPath(dir);
+          const now = new Date();
+          await utimes(finalPath, now, now);
+        }),
       discard: () => rm(tempPath, { force: true }),
     };
   }
@@ -67,9 +85,16 @@ export class FsBlobStore implements BlobStore {
     return result;
   }
 
-  async delete(key: string): Promise<void> {
-    await unlink(this.pathOf(key)).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
+  deleteIfUnreferenced(key: string, committedBefore: number): Promise<boolean> {
+    const path = this.pathOf(key);
+    return this.inTurn(async () => {
+      if (await this.isReferenced(key)) return false;
+      const info = await stat(path).catch(() => undefined);
+      if (!info || info.mtimeMs >= committedBefore) return false;
+      await unlink(path).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
+      return true;
     });
   }
 

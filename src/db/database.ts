@@ -1,7 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import {
+  type DatabaseConnection,
+  Kysely,
+  PostgresDialect,
+  type PostgresDialectConfig,
+  PostgresDriver,
+  SqliteDialect,
+  type SqliteDialectConfig,
+  SqliteDriver,
+} from 'kysely';
 import pg from 'pg';
 import { withStatementCache } from './statement-cache.js';
 import type { Tables } from './tables.js';
@@ -13,16 +22,27 @@ export type Database = Kysely<Tables>;
 // PostgreSQL returns bigint (int8) columns as strings; our bigints are times and sizes, well within 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
+/** How long a query waits for a connection (a free one from the pool, or a new one) before it fails with a 503. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
 export function createDatabase(
   config: DatabaseConfig,
   onIdleError: (error: Error) => void = () => undefined,
 ): Database {
   if (config.kind === 'postgres') {
-    const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize ?? 10 });
+    const pool = new pg.Pool({
+      connectionString: config.url,
+      max: config.poolSize ?? 10,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    });
     // An idle connection dropped by the server (restart, failover) is an 'error' event; unhandled, it would end the
     // process. The pool replaces the connection on the next query.
     pool.on('error', onIdleError);
-    return new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+    // A connection in use has no listener of the pool's, so the same event would end the process while a request or
+    // a batch of device activity holds it. The work on it fails with the server's error instead (the query running
+    // then, or the next one: "not queryable"), and the pool discards the connection when it is given back.
+    pool.on('connect', (client) => client.on('error', () => undefined));
+    return new Kysely<Tables>({ dialect: new PostgresDialectKeepingErrors({ pool }) });
   }
   if (config.file !== ':memory:') mkdirSync(dirname(config.file), { recursive: true });
   const sqlite = new SQLite(config.file);
@@ -33,5 +53,58 @@ export function createDatabase(
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  return new Kysely<Tables>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  return new Kysely<Tables>({
+    dialect: new SqliteDialectKeepingErrors({ database: withStatementCache(sqlite) }, sqlite),
+  });
+}
+
+/*
+ * When a transaction fails, Kysely rolls it back and, should the rollback fail too, throws the rollback's error
+ * instead of the one that caused it. Both stores have such rollbacks: SQLite ends the transaction by itself on some
+ * errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_BUSY, RAISE(ROLLBACK) in a trigger), after which the rollback fails with
+ * "cannot rollback - no transaction is active"; on PostgreSQL a dropped connection cannot roll back. These drivers
+ * let the original error through.
+ */
+
+class SqliteDialectKeepingErrors extends SqliteDialect {
+  constructor(
+    private readonly settings: SqliteDialectConfig,
+    private readonly sqlite: SQLite.Database,
+  ) {
+    super(settings);
+  }
+
+  override createDriver(): SqliteDriver {
+    return new SqliteDriverKeepingErrors(this.settings, this.sqlite);
+  }
+}
+
+class SqliteDriverKeepingErrors extends SqliteDriver {
+  constructor(
+    settings: SqliteDialectConfig,
+    private readonly sqlite: SQLite.Database,
+  ) {
+    super(settings);
+  }
+
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (this.sqlite.inTransaction) await super.rollbackTransaction(connection);
+  }
+}
+
+class PostgresDialectKeepingErrors extends PostgresDialect {
+  constructor(private readonly settings: PostgresDialectConfig) {
+    super(settings);
+  }
+
+  override createDriver(): PostgresDriver {
+    return new PostgresDriverKeepingErrors(this.settings);
+  }
+}
+
+class PostgresDriverKeepingErrors extends PostgresDriver {
+  override async rollbackTransaction(connection: Parameters<PostgresDriver['rollbackTransaction']>[0]): Promise<void> {
+    // The driver discards a connection whose rollback failed: it is never handed out again inside the transaction.
+    await super.rollbackTransaction(connection).catch(() => undefined);
+  }
 }

@@ -1,9 +1,10 @@
-import { type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { type Migration, type MigrationProvider, type MigrationResultSet, Migrator } from 'kysely';
 import type { Database } from './database.js';
 import * as initial from './migrations/001-initial.js';
 import * as peopleAndDeviceAuth from './migrations/002-people-and-device-auth.js';
 import * as eventsWithoutMacIndex from './migrations/003-events-without-mac-index.js';
 import * as eventsWithoutSecrets from './migrations/004-events-without-secrets.js';
+import * as releasePointerKeys from './migrations/005-release-pointer-keys.js';
 
 /** Migrations are listed here in order (no directory scanning, so the build output needs nothing else). */
 const MIGRATIONS: Record<string, Migration> = {
@@ -11,17 +12,23 @@ const MIGRATIONS: Record<string, Migration> = {
   '002-people-and-device-auth': peopleAndDeviceAuth,
   '003-events-without-mac-index': eventsWithoutMacIndex,
   '004-events-without-secrets': eventsWithoutSecrets,
+  '005-release-pointer-keys': releasePointerKeys,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
 
-/**
- * Brings the schema up to date (or only up to the named migration, for tests of a migration). Kysely's migrator takes
- * a lock, so several instances may start at once.
- */
-export async function migrateToLatest(db: Database, upTo?: string): Promise<void> {
-  const migrator = new Migrator({ db, provider });
-  const { error, results } = upTo ? await migrator.migrateTo(upTo) : await migrator.migrateToLatest();
+/** Brings the schema up to date. Kysely's migrator takes a lock, so several instances may start at once. */
+export function migrateToLatest(db: Database): Promise<void> {
+  return migrate(db, (migrator) => migrator.migrateToLatest());
+}
+
+/** Brings the schema to the named migration: where tests of a later migration start from. */
+export function migrateTo(db: Database, name: keyof typeof MIGRATIONS): Promise<void> {
+  return migrate(db, (migrator) => migrator.migrateTo(name));
+}
+
+async function migrate(db: Database, run: (migrator: Migrator) => Promise<MigrationResultSet>): Promise<void> {
+  const { error, results } = await run(new Migrator({ db, provider }));
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
     const cause = error instanceof Error ? error.message : String(error ?? '');

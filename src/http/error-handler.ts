@@ -1,5 +1,14 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError } from '../lib/domain-error.js';
+import { isDatabaseUnavailable } from '../db/database-errors.js';
+import { DomainError, ERROR_STATUS } from '../lib/domain-error.js';
+
+/** The answer when the database cannot be used now; device routes outside the framework say the same. */
+export const DATABASE_UNAVAILABLE = {
+  status: ERROR_STATUS['database-unavailable'],
+  code: 'database-unavailable',
+  message: 'the database is not available at the moment; nothing was changed, try again shortly',
+  retryAfterSeconds: '5',
+} as const;
 
 /** Device routes get a short plain-text reason (the Arduino clients only read the status). */
 function isDeviceRoute(path: string): boolean {
@@ -37,13 +46,19 @@ export function sendError(
 }
 
 /**
- * One mapping from errors to answers: domain errors carry their status; framework errors for bad input (schema,
- * JSON, media type, body size) are 4xx with their own message; anything else is a 500 without internals.
+ * One mapping from errors to answers: domain errors carry their status; a database out of reach, busy or full is a
+ * 503; framework errors for bad input (schema, JSON, media type, body size) are 4xx with their own message; anything
+ * else is a 500 without internals.
  */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof DomainError)
       return sendError(request, reply, error.status, error.code, error.message, error.details);
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ err: error }, 'database unavailable');
+      const { status, code, message, retryAfterSeconds } = DATABASE_UNAVAILABLE;
+      return sendError(request, reply.header('retry-after', retryAfterSeconds), status, code, message);
+    }
     if (error.validation) return sendError(request, reply, 400, 'bad-request', error.message);
     const status = error.statusCode ?? 500;
     if (status === 413)

@@ -27,6 +27,8 @@ export const ERROR_STATUS = {
   'wrong-kind': 422,
   'too-many-attempts': 429,
   'server-busy': 503,
+  /** The database is out of reach, busy, full or read-only: nothing was changed, try again shortly. */
+  'database-unavailable': 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

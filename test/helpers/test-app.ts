@@ -78,12 +78,13 @@ export async function openTestDatabase(
 
 /**
  * A real server on a real socket (127.0.0.1, random port) over a fresh data folder and database; silent unless a
- * logger is given.
+ * logger is given. `reachDatabase`
+ * turns the PostgreSQL URL into the one the server uses (e.g. through a proxy the test can cut).
  */
 export async function startTestApp(
   store: StoreKind,
   overrides: Partial<Config> = {},
-  options: { logger?: Logger } = {},
+  options: { logger?: Logger; reachDatabase?: (url: string) => string } = {},
 ): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'esp-ota-test-'));
   const pgDb = store === 'postgres' ? await createPgDatabase() : undefined;
@@ -92,7 +93,7 @@ export async function startTestApp(
     port: 0,
     host: '127.0.0.1',
     data: dataDir,
-    databaseUrl: pgDb?.url ?? '',
+    databaseUrl: pgDb ? (options.reachDatabase ?? String)(pgDb.url) : '',
     eventFlushMs: 50,
     catalogueRefreshMs: 60_000,
     apiToken: TEST_TOKEN,

@@ -1,5 +1,7 @@
 import type { Database } from '../../db/database.js';
+import { refusedAs } from '../../db/database-errors.js';
 import type { ApiTokenRow, Role, SessionRow, UserRow } from '../../db/tables.js';
+import { DomainError } from '../../lib/domain-error.js';
 
 /** SQL for people's accounts, their sessions and API tokens. Secrets are only ever stored as hashes. */
 export class AuthStore {
@@ -26,7 +28,7 @@ export class AuthStore {
   }
 
   insertUser(user: { username: string; password_hash: string; role: Role; now: number }): Promise<UserRow> {
-    return this.db
+    const insert = this.db
       .insertInto('users')
       .values({
         username: user.username,
@@ -37,6 +39,7 @@ export class AuthStore {
       })
       .returningAll()
       .executeTakeFirstOrThrow();
+    return refusedAs(insert, { unique: () => new DomainError('user-exists', `user "${user.username}" exists`) });
   }
 
   async setPassword(id: number, passwordHash: string, now: number): Promise<void> {

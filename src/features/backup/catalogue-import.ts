@@ -158,7 +158,7 @@ export async function importFromDirectory(
   const now = deps.clock.now();
   await deps.catalogue.transact(async (tx) => {
     for (const platform of exported.platforms) {
-      let row = await tx.platforms.findByName(platform.name);
+      let row = await tx.platforms.lockByName(platform.name);
       if (!row) {
         row = await tx.platforms.insert({
           name: platform.name,

@@ -107,7 +107,7 @@ export class FirmwareService {
       released,
       platform: updated,
     } = await this.catalogue.transact(async (stores) => {
-      const current = await stores.platforms.findById(platform.id);
+      const current = await stores.platforms.lockById(platform.id);
       if (!current) throw new DomainError('unknown-platform', `platform "${platform.name}" was deleted meanwhile`);
       await this.refuseExistingVersion(stores, current, kind, key, version);
       const image = await stores.images.insert(
@@ -202,9 +202,7 @@ export class FirmwareService {
   async release(id: number, actor = 'api'): Promise<PlatformRow> {
     const now = this.clock.now();
     const platform = await this.catalogue.transact(async (stores) => {
-      const image = await stores.images.findById(id);
-      if (!image) throw new DomainError('unknown-image', `there is no firmware image with id ${id}`);
-      const platform = (await stores.platforms.findById(image.platform_id))!;
+      const { image, platform } = await lockedImage(stores, id);
       const previousId = image.kind === 'app' ? platform.released_app_id : platform.released_fs_id;
       const previous = previousId !== null ? await stores.images.findById(previousId) : undefined;
       await stores.platforms.update(platform.id, {
@@ -229,9 +227,7 @@ export class FirmwareService {
   async delete(id: number, actor = 'api'): Promise<void> {
     const now = this.clock.now();
     await this.catalogue.transact(async (stores) => {
-      const image = await stores.images.findById(id);
-      if (!image) throw new DomainError('unknown-image', `there is no firmware image with id ${id}`);
-      const platform = (await stores.platforms.findById(image.platform_id))!;
+      const { image, platform } = await lockedImage(stores, id);
       if (platform.released_app_id === id || platform.released_fs_id === id) {
         throw new DomainError(
           'image-released',
@@ -246,4 +242,18 @@ export class FirmwareService {
     // The blob goes when the collector finds nothing pointing at it.
     this.onChange();
   }
+}
+
+/**
+ * An image and its platform, the platform locked for the rest of the transaction (see PlatformStore.lockById). The
+ * image is read again under the lock: a release or delete that got there first may have deleted it.
+ */
+async function lockedImage(stores: Stores, id: number): Promise<{ image: ImageRow; platform: PlatformRow }> {
+  const unknown = () => new DomainError('unknown-image', `there is no firmware image with id ${id}`);
+  const seen = await stores.images.findById(id);
+  if (!seen) throw unknown();
+  const platform = await stores.platforms.lockById(seen.platform_id);
+  const image = platform && (await stores.images.findById(id));
+  if (!platform || !image) throw unknown();
+  return { image, platform };
 }

@@ -1,5 +1,7 @@
 import type { Database } from '../../db/database.js';
+import { refusedAs } from '../../db/database-errors.js';
 import type { ImageRow, NewImage } from '../../db/tables.js';
+import { DomainError } from '../../lib/domain-error.js';
 
 export class ImageStore {
   constructor(private readonly db: Database) {}
@@ -32,11 +34,28 @@ export class ImageStore {
   }
 
   insert(image: NewImage): Promise<ImageRow> {
-    return this.db.insertInto('images').values(image).returningAll().executeTakeFirstOrThrow();
+    return refusedAs(this.db.insertInto('images').values(image).returningAll().executeTakeFirstOrThrow(), {
+      unique: () =>
+        new DomainError(
+          'version-exists',
+          `the platform already has ${image.kind === 'app' ? 'an application' : 'a filesystem'} image version ${image.version}; delete it first to replace it`,
+          { version: image.version },
+        ),
+      foreignKey: () => new DomainError('unknown-platform', 'the platform was deleted meanwhile'),
+    });
   }
 
+  /** Deletes a kept image; a released one is refused (the platform's release pointer is a foreign key). */
   async delete(id: number): Promise<void> {
-    await this.db.deleteFrom('images').where('id', '=', id).execute();
+    await refusedAs(this.db.deleteFrom('images').where('id', '=', id).execute(), {
+      foreignKey: () =>
+        new DomainError('image-released', 'this image is released: release another image before deleting it'),
+    });
+  }
+
+  /** Whether some image row points at the blob. */
+  async references(key: string): Promise<boolean> {
+    return (await this.db.selectFrom('images').select('id').where('sha256', '=', key).executeTakeFirst()) !== undefined;
   }
 
   /** Every blob key some image row points at. */

@@ -41,6 +41,14 @@ export class Metrics {
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
+  private readonly activityFailures = new Counter({
+    name: 'esp_ota_device_activity_failures_total',
+    help:
+      'Device checks whose activity (event and inventory update) failed to be written: retried (the database was ' +
+      'out of reach; written later unless also dropped) or dropped (lost)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   private readonly latency = new Histogram({
     name: 'esp_ota_http_request_duration_seconds',
     help: 'HTTP request latency by route and status class',
@@ -97,6 +105,11 @@ export class Metrics {
   download(bytes: number): void {
     this.downloads.inc();
     this.downloadBytes.inc(bytes);
+  }
+
+  /** Checks of a batch that could not be written; the outcome is one of two fixed values. */
+  activityFailure(outcome: 'retried' | 'dropped', checks: number): void {
+    this.activityFailures.inc({ outcome }, checks);
   }
 
   upload(result: UploadResult): void {

@@ -97,7 +97,7 @@ export class PlatformService {
   async update(name: string, changes: PlatformChanges, actor = 'api'): Promise<PlatformRow> {
     const now = this.clock.now();
     const updated = await this.catalogue.transact(async (stores) => {
-      const platform = await stores.platforms.findByName(name);
+      const platform = await stores.platforms.lockByName(name);
       if (!platform) throw new DomainError('unknown-platform', `there is no platform named "${name}"`);
       const newName = changes.name !== undefined ? validatePlatformName(changes.name) : platform.name;
       if (nameKey(newName) !== platform.name_key && (await stores.platforms.findByName(newName))) {
@@ -126,7 +126,7 @@ export class PlatformService {
   async delete(name: string, actor = 'api'): Promise<void> {
     const now = this.clock.now();
     await this.catalogue.transact(async (stores) => {
-      const platform = await stores.platforms.findByName(name);
+      const platform = await stores.platforms.lockByName(name);
       if (!platform) throw new DomainError('unknown-platform', `there is no platform named "${name}"`);
       await stores.platforms.delete(platform.id);
       await stores.events.append([changeEvent(now, 'platform-deleted', platform.name, actor)]);
@@ -142,7 +142,7 @@ export class PlatformService {
     if (secret !== null) checkSecret(secret);
     const now = this.clock.now();
     await this.catalogue.transact(async (stores) => {
-      const platform = await stores.platforms.findByName(name);
+      const platform = await stores.platforms.lockByName(name);
       if (!platform) throw new DomainError('unknown-platform', `there is no platform named "${name}"`);
       if (!(await stores.allowlist.setSecret(platform.id, mac, secret === null ? null : hashDeviceSecret(secret)))) {
         throw new DomainError('unknown-device', `${mac} is not on the allowlist of "${platform.name}"`);
@@ -162,7 +162,7 @@ export class PlatformService {
     if (!mac) throw new DomainError('invalid-mac', `"${macInput}" is not a MAC address (e.g. 5C:CF:7F:12:34:56)`);
     const now = this.clock.now();
     const entry = await this.catalogue.transact(async (stores) => {
-      const platform = await stores.platforms.findByName(name);
+      const platform = await stores.platforms.lockByName(name);
       if (!platform) throw new DomainError('unknown-platform', `there is no platform named "${name}"`);
       const row: AllowlistRow = {
         platform_id: platform.id,
@@ -184,7 +184,7 @@ export class PlatformService {
     if (!mac) throw new DomainError('invalid-mac', `"${macInput}" is not a MAC address (e.g. 5C:CF:7F:12:34:56)`);
     const now = this.clock.now();
     await this.catalogue.transact(async (stores) => {
-      const platform = await stores.platforms.findByName(name);
+      const platform = await stores.platforms.lockByName(name);
       if (!platform) throw new DomainError('unknown-platform', `there is no platform named "${name}"`);
       if (!(await stores.allowlist.remove(platform.id, mac))) {
         throw new DomainError('unknown-device', `${mac} is not on the allowlist of "${platform.name}"`);

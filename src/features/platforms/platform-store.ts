@@ -1,5 +1,8 @@
 import type { Database } from '../../db/database.js';
+import { refusedAs } from '../../db/database-errors.js';
+import { isPostgres } from '../../db/schema-helpers.js';
 import type { NewPlatform, PlatformRow, PlatformUpdate } from '../../db/tables.js';
+import { DomainError } from '../../lib/domain-error.js';
 
 /** SQL for platforms. Names are looked up by `name_key`, the lower-cased name. */
 export class PlatformStore {
@@ -17,17 +20,53 @@ export class PlatformStore {
     return this.db.selectFrom('platforms').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  /**
+   * The platform, locked until the transaction ends: every change to a platform, its images, its release pointers
+   * or its allowlist starts here, so on PostgreSQL such changes run one after another and each reads what the one
+   * before committed (otherwise two uploads both read the same release pointer and the lower version can win).
+   * SQLite needs no lock: its transactions on this process's one connection already run one at a time.
+   */
+  lockById(id: number): Promise<PlatformRow | undefined> {
+    return this.lockWhere('id', id);
+  }
+
+  lockByName(name: string): Promise<PlatformRow | undefined> {
+    return this.lockWhere('name_key', nameKey(name));
+  }
+
+  private lockWhere(column: 'id' | 'name_key', value: number | string): Promise<PlatformRow | undefined> {
+    const query = this.db.selectFrom('platforms').selectAll().where(column, '=', value);
+    // FOR NO KEY UPDATE: writers of one platform wait for each other; rows that merely reference it need not.
+    return (isPostgres(this.db) ? query.forNoKeyUpdate() : query).executeTakeFirst();
+  }
+
   async insert(platform: NewPlatform): Promise<PlatformRow> {
-    return this.db.insertInto('platforms').values(platform).returningAll().executeTakeFirstOrThrow();
+    return refusedAs(this.db.insertInto('platforms').values(platform).returningAll().executeTakeFirstOrThrow(), {
+      unique: () => platformExists(platform.name),
+    });
   }
 
   async update(id: number, changes: PlatformUpdate): Promise<void> {
-    await this.db.updateTable('platforms').set(changes).where('id', '=', id).execute();
+    await refusedAs(this.db.updateTable('platforms').set(changes).where('id', '=', id).execute(), {
+      unique: () => platformExists(changes.name ?? ''),
+      foreignKey: () => new DomainError('unknown-image', 'the image to release was deleted meanwhile'),
+    });
   }
 
+  /** Deletes the platform with its images and allowlist. */
   async delete(id: number): Promise<void> {
+    // The release pointers keep their images from being deleted; with the platform they go too.
+    await this.db
+      .updateTable('platforms')
+      .set({ released_app_id: null, released_fs_id: null })
+      .where('id', '=', id)
+      .execute();
     await this.db.deleteFrom('platforms').where('id', '=', id).execute();
   }
+}
+
+function platformExists(name: string): DomainError {
+  return new DomainError('platform-exists', `a platform named "${name}" already exists`);
 }
 
 export function nameKey(name: string): string {

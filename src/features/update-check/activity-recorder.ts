@@ -1,3 +1,4 @@
+import { isDatabaseUnavailable } from '../../db/database-errors.js';
 import type { Catalogue } from '../catalogue.js';
 import type { DeviceRow } from '../../db/tables.js';
 
@@ -8,6 +9,9 @@ import type { DeviceRow } from '../../db/tables.js';
  */
 export const ACTIVITY_BATCH = 1_000;
 
+/** Tries at writing one batch while the database is out of reach, before its checks are given up. */
+const WRITE_ATTEMPTS = 3;
+
 export interface ActivityRecorderOptions {
   flushIntervalMs: number;
   /** Flush early when this many events are waiting. */
@@ -17,6 +21,9 @@ export interface ActivityRecorderOptions {
 interface Logger {
   error(object: unknown, message: string): void;
 }
+
+/** What became of checks whose batch failed to be written: tried again (the database was out of reach), or lost. */
+export type ActivityFailure = 'retried' | 'dropped';
 
 /**
  * One device check as the event log and the inventory need it. Its property names are the event columns, so the
@@ -42,6 +49,11 @@ export interface CheckActivity {
   sketch_md5: string | null;
 }
 
+interface Batch {
+  devices: DeviceRow[];
+  events: CheckActivity[];
+}
+
 /**
  * Device sightings and check events, queued on the hot path and written in one transaction per batch: at most
  * `flushIntervalMs` of them can be lost in a crash, never catalogue data. Checks of the same device within one
@@ -57,6 +69,7 @@ export class ActivityRecorder {
     private readonly catalogue: Catalogue,
     private readonly options: ActivityRecorderOptions,
     private readonly log: Logger,
+    private readonly failed: (outcome: ActivityFailure, checks: number) => void = () => undefined,
   ) {}
 
   get queued(): number {
@@ -122,18 +135,37 @@ export class ActivityRecorder {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.events.length === 0 && this.devices.size === 0) return;
-    const devices = [...this.devices.values()];
-    const events = this.events;
+    const batch = { devices: [...this.devices.values()], events: this.events };
     this.devices = new Map();
     this.events = [];
-    try {
-      await this.catalogue.transactUnflushed(async (stores) => {
+    // Activity is not catalogue data: a batch that cannot be written is logged and the server goes on rather than
+    // take device checks down with the database. A lost connection (failover, a restart, a terminated backend) is
+    // tried again on a new one, a flush interval apart (the pool may still hold connections that died with it and
+    // only notices as they fail); newer checks wait in the queue, so the inventory keeps its order. What still fails
+    // is lost, and counted.
+    for (let attempt = 1; ; attempt++) {
+      const failure = await this.writeBatch(batch);
+      if (!failure) return;
+      if (attempt === WRITE_ATTEMPTS || !isDatabaseUnavailable(failure.error)) {
+        this.failed('dropped', batch.events.length);
+        this.log.error({ err: failure.error, events: batch.events.length }, 'could not write device activity');
+        return;
+      }
+      if (attempt === 1) this.failed('retried', batch.events.length);
+      await new Promise((resolve) => setTimeout(resolve, this.options.flushIntervalMs));
+    }
+  }
+
+  /** One transaction for the batch; resolves to its error when it failed. */
+  private writeBatch({ devices, events }: Batch): Promise<{ error: unknown } | undefined> {
+    return this.catalogue
+      .transactUnflushed(async (stores) => {
         await stores.devices.record(devices);
         await stores.events.append(events);
-      });
-    } catch (error) {
-      // Activity is not catalogue data: log and go on rather than take device checks down with the database.
-      this.log.error({ err: error, events: events.length }, 'could not write device activity');
-    }
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => ({ error }),
+      );
   }
 }

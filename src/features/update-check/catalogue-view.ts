@@ -17,7 +17,8 @@ export interface CatalogueViewOptions {
  */
 export class CatalogueView {
   private snapshot: { loadedAt: number; platforms: Map<string, PlatformView> } | undefined;
-  private loading: Promise<Map<string, PlatformView>> | undefined;
+  /** The reload in flight, and the generation it started in: only checks of that generation may join it. */
+  private loading: { generation: number; platforms: Promise<Map<string, PlatformView>> } | undefined;
   private generation = 0;
   private readonly bytes = new Map<string, Buffer>();
   private cachedBytes = 0;
@@ -46,18 +47,28 @@ export class CatalogueView {
     return (await this.reload()).get(key);
   }
 
+  /**
+   * A check joins a reload in flight only when nothing was written since it started: a check that begins after a
+   * write has completed must see that write, which a reload that began before it may not have read.
+   */
   private reload(): Promise<Map<string, PlatformView>> {
-    if (this.loading) return this.loading;
     const generation = this.generation;
+    if (this.loading?.generation === generation) return this.loading.platforms;
     const startedAt = this.clock.now();
-    this.loading = this.load()
-      .then((platforms) => {
-        // A write during the load may not be in it; keep it only if nothing was invalidated meanwhile.
-        if (generation === this.generation) this.snapshot = { loadedAt: startedAt, platforms };
-        return platforms;
-      })
-      .finally(() => (this.loading = undefined));
-    return this.loading;
+    const loading = {
+      generation,
+      platforms: this.load()
+        .then((platforms) => {
+          // A write during the load may not be in it; keep it only if nothing was invalidated meanwhile.
+          if (generation === this.generation) this.snapshot = { loadedAt: startedAt, platforms };
+          return platforms;
+        })
+        .finally(() => {
+          if (this.loading === loading) this.loading = undefined;
+        }),
+    };
+    this.loading = loading;
+    return loading.platforms;
   }
 
   private async load(): Promise<Map<string, PlatformView>> {

@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import proxyAddr from '@fastify/proxy-addr';
+import { isDatabaseUnavailable } from '../../db/database-errors.js';
 import { parseRange } from '../../http/byte-range.js';
+import { DATABASE_UNAVAILABLE } from '../../http/error-handler.js';
 import { ResponseBatch } from '../../http/response-batch.js';
 import type { ProxyTrust } from '../../lib/trusted-proxies.js';
 import type { Access } from '../auth/roles.js';
@@ -119,8 +121,10 @@ export function createDeviceEndpoint(
           finish(500);
           return;
         }
-        const failure = text(500, 'internal', 'the server failed to handle this request');
-        batch.add(response, 500, failure.headers, failure.body, () => finish(500));
+        const failure = isDatabaseUnavailable(error)
+          ? text(DATABASE_UNAVAILABLE.status, DATABASE_UNAVAILABLE.code, DATABASE_UNAVAILABLE.message)
+          : text(500, 'internal', 'the server failed to handle this request');
+        batch.add(response, failure.status, failure.headers, failure.body, () => finish(failure.status));
       });
     return true;
   };
