@@ -2,6 +2,7 @@ import type { Clock } from '../../lib/clock.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { ActivityRecorder } from './activity-recorder.js';
 import type { CatalogueView } from './catalogue-view.js';
+import type { ImageCache } from './image-cache.js';
 import { decide, type Decision } from './decide.js';
 import type { EspRequest } from './esp-request.js';
 
@@ -13,6 +14,7 @@ interface Logger {
 export class UpdateCheckService {
   constructor(
     private readonly view: CatalogueView,
+    private readonly images: ImageCache,
     private readonly recorder: ActivityRecorder,
     private readonly clock: Clock,
     private readonly log: Logger,
@@ -58,7 +60,7 @@ export class UpdateCheckService {
     return decision;
   }
 
-  imageBytes = (image: Parameters<CatalogueView['imageBytes']>[0]) => this.view.imageBytes(image);
+  imageBytes = (image: Parameters<ImageCache['read']>[0]) => this.images.read(image);
 
   /** Called with the bytes actually sent (a range may be less than the image). */
   served(bytes: number): void {
