@@ -3,12 +3,14 @@ import type { Database } from './database.js';
 import * as initial from './migrations/001-initial.js';
 import * as peopleAndDeviceAuth from './migrations/002-people-and-device-auth.js';
 import * as eventsWithoutMacIndex from './migrations/003-events-without-mac-index.js';
+import * as uncompressedBlobs from './migrations/005-uncompressed-blobs.js';
 
 /** Migrations are listed here in order (no directory scanning, so the build output needs nothing else). */
 const MIGRATIONS: Record<string, Migration> = {
   '001-initial': initial,
   '002-people-and-device-auth': peopleAndDeviceAuth,
   '003-events-without-mac-index': eventsWithoutMacIndex,
+  '005-uncompressed-blobs': uncompressedBlobs,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -1,12 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
+import { pipeline } from 'node:stream';
 import proxyAddr from '@fastify/proxy-addr';
-import { parseRange } from '../../http/byte-range.js';
 import { ResponseBatch } from '../../http/response-batch.js';
 import type { Access } from '../auth/roles.js';
 import type { ReleasedImage } from './catalogue-snapshot.js';
 import type { Decision } from './decide.js';
 import { MalformedRequestError, parseEspRequest, type EspRequest, type UpdateMode } from './esp-request.js';
+import { planImageDelivery } from './image-delivery.js';
 import type { UpdateCheckService } from './update-check-service.js';
 
 /** The routes this endpoint answers, as the route list (and the security test) sees them. */
@@ -99,7 +100,7 @@ export function createDeviceEndpoint(
       return true;
     }
     // Everything that reads the request runs inside answer(): whatever it throws becomes a 500, never a crash.
-    answer(service, request, response, route, queryStart < 0 ? '' : url.slice(queryStart + 1), clientIp)
+    answer(service, request, response, route, queryStart < 0 ? '' : url.slice(queryStart + 1), clientIp, options.log)
       .then((result) => {
         if (result.kind === 'short') {
           batch.add(response, result.status, result.headers, result.body, () => finish(result.status));
@@ -146,6 +147,7 @@ async function answer(
   route: DeviceRoute,
   query: string,
   clientIp: (request: IncomingMessage) => string | undefined,
+  log: DeviceEndpointOptions['log'],
 ): Promise<ShortAnswer | ImageAnswer> {
   let espRequest: EspRequest;
   try {
@@ -158,8 +160,15 @@ async function answer(
   const decision: Decision = await service.check(espRequest, clientIp(request));
   switch (decision.action) {
     case 'serve': {
-      const bytes = await service.imageBytes(decision.image);
-      const sent = sendImage(request, response, decision.image, decision.reason, bytes, espRequest.platform);
+      const sent = await sendImage(
+        service,
+        request,
+        response,
+        decision.image,
+        decision.reason,
+        espRequest.platform,
+        log,
+      );
       if (sent > 0) service.served(sent);
       return { kind: 'image', bodyPending: sent > 0 };
     }
@@ -196,17 +205,23 @@ function text(status: number, code: string, message: string): ShortAnswer {
   };
 }
 
-/** The image with its digests, whole or one byte range; returns the number of body bytes sent. */
-function sendImage(
+/**
+ * The image with its digests, whole or one byte range. Resolves once the headers are written, with the number of
+ * body bytes being sent. Images the cache holds go out in one write from the shared buffer; larger ones are streamed
+ * from storage a chunk at a time, so concurrent downloads never hold a copy each.
+ */
+async function sendImage(
+  service: UpdateCheckService,
   request: IncomingMessage,
   response: ServerResponse,
   image: ReleasedImage,
   reason: string,
-  bytes: Buffer,
   platform: string,
-): number {
+  log: DeviceEndpointOptions['log'],
+): Promise<number> {
   const etag = `"${image.sha256}"`;
-  if (request.headers['if-none-match'] === etag) {
+  const delivery = planImageDelivery(request.method, request.headers, image);
+  if (delivery.status === 304) {
     response.writeHead(304, { etag, 'x-ota-reason': 'current' });
     response.end();
     return 0;
@@ -223,20 +238,31 @@ function sendImage(
     'accept-ranges': 'bytes',
     'cache-control': 'no-store',
   };
-  const range = parseRange(request.headers.range, bytes.length);
-  if (range.kind === 'unsatisfiable') {
-    response.writeHead(416, { ...headers, 'content-range': `bytes */${bytes.length}`, 'content-length': '0' });
+  if (delivery.status === 416) {
+    response.writeHead(416, { ...headers, 'content-range': `bytes */${image.size}`, 'content-length': '0' });
     response.end();
     return 0;
   }
-  const body = range.kind === 'range' ? bytes.subarray(range.start, range.end + 1) : bytes;
-  if (range.kind === 'range') headers['content-range'] = `bytes ${range.start}-${range.end}/${bytes.length}`;
-  headers['content-length'] = String(body.length);
-  response.writeHead(range.kind === 'range' ? 206 : 200, headers);
-  if (request.method === 'HEAD') {
+  const { start, end } = delivery;
+  if (delivery.status === 206) headers['content-range'] = `bytes ${start}-${end}/${image.size}`;
+  headers['content-length'] = String(end - start + 1);
+  if (!delivery.body) {
+    response.writeHead(delivery.status, headers);
     response.end();
     return 0;
   }
-  response.end(body);
-  return body.length;
+  const cached = await service.imageBytes(image);
+  if (cached) {
+    response.writeHead(delivery.status, headers);
+    response.end(delivery.status === 206 ? cached.subarray(start, end + 1) : cached);
+    return end - start + 1;
+  }
+  const source = await service.imageStream(image, start, end);
+  response.writeHead(delivery.status, headers);
+  pipeline(source, response, (error) => {
+    // A device that hangs up early (esp_https_ota may, after reading the header) is not a failure of ours.
+    if (error && (error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE')
+      log.error({ err: error, image: image.sha256 }, 'streaming an image failed');
+  });
+  return end - start + 1;
 }

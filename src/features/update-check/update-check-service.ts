@@ -1,8 +1,9 @@
+import type { Readable } from 'node:stream';
 import type { Clock } from '../../lib/clock.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { ActivityRecorder } from './activity-recorder.js';
 import type { CatalogueView } from './catalogue-view.js';
-import type { ImageCache } from './image-cache.js';
+import type { CachedImage, ImageCache } from './image-cache.js';
 import { decide, type Decision } from './decide.js';
 import type { EspRequest } from './esp-request.js';
 
@@ -60,7 +61,14 @@ export class UpdateCheckService {
     return decision;
   }
 
-  imageBytes = (image: Parameters<ImageCache['read']>[0]) => this.images.read(image);
+  /** The whole image from memory, or undefined when it is too large to hold: then stream it (`imageStream`). */
+  imageBytes(image: CachedImage): Promise<Buffer> | undefined {
+    return this.images.read(image);
+  }
+
+  imageStream(image: CachedImage, start: number, end: number): Promise<Readable> {
+    return this.images.stream(image, start, end);
+  }
 
   /** Called with the bytes actually sent (a range may be less than the image). */
   served(bytes: number): void {
