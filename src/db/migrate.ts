@@ -4,6 +4,7 @@ import * as initial from './migrations/001-initial.js';
 import * as peopleAndDeviceAuth from './migrations/002-people-and-device-auth.js';
 import * as eventsWithoutMacIndex from './migrations/003-events-without-mac-index.js';
 import * as uncompressedBlobs from './migrations/005-uncompressed-blobs.js';
+import * as honestDeviceRecords from './migrations/006-honest-device-records.js';
 
 /** Migrations are listed here in order (no directory scanning, so the build output needs nothing else). */
 const MIGRATIONS: Record<string, Migration> = {
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '002-people-and-device-auth': peopleAndDeviceAuth,
   '003-events-without-mac-index': eventsWithoutMacIndex,
   '005-uncompressed-blobs': uncompressedBlobs,
+  '006-honest-device-records': honestDeviceRecords,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

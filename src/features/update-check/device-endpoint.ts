@@ -5,9 +5,8 @@ import proxyAddr from '@fastify/proxy-addr';
 import { ResponseBatch } from '../../http/response-batch.js';
 import type { Access } from '../auth/roles.js';
 import type { ReleasedImage } from './catalogue-snapshot.js';
-import type { Decision } from './decide.js';
 import { MalformedRequestError, parseEspRequest, type EspRequest, type UpdateMode } from './esp-request.js';
-import { planImageDelivery } from './image-delivery.js';
+import { planImageDelivery, type ImageDelivery } from './image-delivery.js';
 import type { UpdateCheckService } from './update-check-service.js';
 
 /** The routes this endpoint answers, as the route list (and the security test) sees them. */
@@ -157,30 +156,33 @@ async function answer(
     if (!(error instanceof MalformedRequestError)) throw error;
     return text(400, 'bad-request', error.message);
   }
-  const decision: Decision = await service.check(espRequest, clientIp(request));
+  const check = await service.check(espRequest, clientIp(request));
+  const { decision } = check;
   switch (decision.action) {
     case 'serve': {
-      const sent = await sendImage(
-        service,
-        request,
-        response,
-        decision.image,
-        decision.reason,
-        espRequest.platform,
-        log,
-      );
-      if (sent > 0) service.served(sent);
-      return { kind: 'image', bodyPending: sent > 0 };
+      let sent: SentImage;
+      try {
+        sent = await sendImage(service, request, response, decision.image, decision.reason, espRequest.platform, log);
+      } catch (error) {
+        service.answered(check, 500); // the caller answers 500 (or cuts the connection)
+        throw error;
+      }
+      service.answered(check, sent.delivery.status, sent.delivery);
+      if (sent.bodyBytes > 0) service.served(sent.bodyBytes);
+      return { kind: 'image', bodyPending: sent.bodyBytes > 0 };
     }
     case 'announce-version':
+      service.answered(check, 200);
       return {
         kind: 'short',
         status: 200,
         headers: { 'x-version': decision.image.version, 'x-ota-reason': decision.reason, 'content-length': '0' },
       };
     case 'not-modified':
+      service.answered(check, 304);
       return { kind: 'short', status: 304, headers: { 'x-ota-reason': decision.reason } };
     case 'refuse': {
+      service.answered(check, decision.status);
       const refusal = text(decision.status, decision.reason, decision.message);
       // Both credential kinds fit in Basic: ESP8266's setAuthorization(token) sends "Basic <token>".
       if (decision.status === 401)
@@ -205,9 +207,14 @@ function text(status: number, code: string, message: string): ShortAnswer {
   };
 }
 
+/** How an offered image was answered, and how many body bytes are on their way. */
+interface SentImage {
+  delivery: ImageDelivery;
+  bodyBytes: number;
+}
+
 /**
- * The image with its digests, whole or one byte range. Resolves once the headers are written, with the number of
- * body bytes being sent. Images the cache holds go out in one write from the shared buffer; larger ones are streamed
+ * The image with its digests, whole or one byte range. Resolves once the headers are written. Images the cache holds go out in one write from the shared buffer; larger ones are streamed
  * from storage a chunk at a time, so concurrent downloads never hold a copy each.
  */
 async function sendImage(
@@ -218,13 +225,13 @@ async function sendImage(
   reason: string,
   platform: string,
   log: DeviceEndpointOptions['log'],
-): Promise<number> {
+): Promise<SentImage> {
   const etag = `"${image.sha256}"`;
   const delivery = planImageDelivery(request.method, request.headers, image);
   if (delivery.status === 304) {
     response.writeHead(304, { etag, 'x-ota-reason': 'current' });
     response.end();
-    return 0;
+    return { delivery, bodyBytes: 0 };
   }
   const safeName = `${platform}-${image.version}`.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 100);
   const headers: Record<string, string> = {
@@ -241,7 +248,7 @@ async function sendImage(
   if (delivery.status === 416) {
     response.writeHead(416, { ...headers, 'content-range': `bytes */${image.size}`, 'content-length': '0' });
     response.end();
-    return 0;
+    return { delivery, bodyBytes: 0 };
   }
   const { start, end } = delivery;
   if (delivery.status === 206) headers['content-range'] = `bytes ${start}-${end}/${image.size}`;
@@ -249,13 +256,13 @@ async function sendImage(
   if (!delivery.body) {
     response.writeHead(delivery.status, headers);
     response.end();
-    return 0;
+    return { delivery, bodyBytes: 0 };
   }
   const cached = await service.imageBytes(image);
   if (cached) {
     response.writeHead(delivery.status, headers);
     response.end(delivery.status === 206 ? cached.subarray(start, end + 1) : cached);
-    return end - start + 1;
+    return { delivery, bodyBytes: end - start + 1 };
   }
   const source = await service.imageStream(image, start, end);
   response.writeHead(delivery.status, headers);
@@ -264,5 +271,5 @@ async function sendImage(
     if (error && (error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE')
       log.error({ err: error, image: image.sha256 }, 'streaming an image failed');
   });
-  return end - start + 1;
+  return { delivery, bodyBytes: end - start + 1 };
 }

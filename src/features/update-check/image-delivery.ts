@@ -20,3 +20,14 @@ export function planImageDelivery(
   if (range.kind === 'range') return { status: 206, start: range.start, end: range.end, body };
   return { status: 200, start: 0, end: image.size - 1, body };
 }
+
+/**
+ * What an image answer means for the device's records. A download starts where a body starts at the first byte (the
+ * whole image, or the first of a client's ranges); HEAD, 304 and 416 are checks; the later ranges of a download in
+ * pieces (esp_https_ota fetches 64 KiB at a time, and resumes with `bytes=N-`) continue a download already counted
+ * and are not recorded again, or one install would look like dozens of checks and downloads.
+ */
+export function recordedAs(delivery: ImageDelivery): 'download' | 'check' | 'continuation' {
+  if (delivery.status === 304 || delivery.status === 416 || !delivery.body) return 'check';
+  return delivery.start === 0 ? 'download' : 'continuation';
+}
