@@ -196,4 +196,36 @@ describeEachStore('device records (issue 11)', (store) => {
       ['current', 304],
     ]);
   });
+
+  it('issue 11: ?outdated=true filters before the limit', async () => {
+    await api(t.url, 'POST', '/api/v1/platforms', { name: 'Aging', accessMode: 'open' });
+    await api(
+      t.url,
+      'POST',
+      '/api/v1/firmware',
+      buildEsp8266App({ strings: ['ESP-OTA:platform=Aging;version=3.0.0'] }),
+    );
+    const macOf = (n: number) => `5C:CF:7F:00:03:${String(n).padStart(2, '0')}`;
+    const pause = () => new Promise((r) => setTimeout(r, 3)); // distinct last-seen times, so the order is defined
+    // The outdated devices checked first; five current ones (some reporting `v3.0.0`, the same version) after them.
+    for (const n of [1, 2]) {
+      expect((await arduino('Aging', { mac: macOf(n), version: '2.9.0', freeSpace: 100 })).status).toBe(403);
+      await pause();
+    }
+    for (const n of [3, 4, 5, 6, 7]) {
+      expect((await arduino('Aging', { mac: macOf(n), version: n % 2 ? 'v3.0.0' : '3.0.0' })).status).toBe(304);
+      await pause();
+    }
+    await t.app.recorder.flush();
+    const outdated = async (limit: number) =>
+      (
+        await api<{ devices: DeviceJson[] }>(
+          t.url,
+          'GET',
+          `/api/v1/devices?platform=Aging&outdated=true&limit=${limit}`,
+        )
+      ).json.devices.map((d) => d.mac);
+    expect(await outdated(3)).toEqual([macOf(2), macOf(1)]);
+    expect(await outdated(1)).toEqual([macOf(2)]);
+  });
 });

@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Catalogue } from '../../db/stores.js';
 import { DomainError } from '../../lib/domain-error.js';
-import { compareVersions } from '../../lib/version.js';
 import { deviceJson, eventJson } from '../api-views.js';
 import { normalizeMac } from '../../lib/mac.js';
+import { listOutdatedDevices } from './outdated-devices.js';
 
 const DeviceQuery = Type.Object({
   platform: Type.Optional(Type.String({ maxLength: 64 })),
@@ -41,24 +41,12 @@ export function registerActivityRoutes(server: FastifyInstance, catalogue: Catal
       const platform = q.platform ? await stores.platforms.findByName(q.platform) : undefined;
       if (q.platform && !platform)
         throw new DomainError('unknown-platform', `there is no platform named "${q.platform}"`);
-      let devices = await stores.devices.list({
+      const query = {
         platformId: platform?.id,
         seenSince: q.seenWithinHours !== undefined ? now() - q.seenWithinHours * 3_600_000 : undefined,
         limit: q.limit ?? 500,
-      });
-      if (q.outdated) {
-        const released = new Map<number, string>();
-        for (const p of await stores.platforms.list()) {
-          const image = p.released_app_id ? await stores.images.findById(p.released_app_id) : undefined;
-          if (image) released.set(p.id, image.version);
-        }
-        devices = devices.filter((d) => {
-          const version = d.platform_id !== null ? released.get(d.platform_id) : undefined;
-          return (
-            version !== undefined && (d.reported_version === null || compareVersions(d.reported_version, version) !== 0)
-          );
-        });
-      }
+      };
+      const devices = q.outdated ? await listOutdatedDevices(stores.devices, query) : await stores.devices.list(query);
       return { devices: devices.map(deviceJson) };
     },
   );

@@ -6,8 +6,13 @@ import type { DeviceRow, Tables } from '../../db/tables.js';
 export interface DeviceQuery {
   platformId?: number | undefined;
   seenSince?: number | undefined;
+  /** The next page: devices after this one in the list's order (most recently seen first, then by MAC). */
+  after?: { lastSeenAt: number; mac: string } | undefined;
   limit: number;
 }
+
+/** A device with the version its platform has released, for telling whether it runs that version. */
+export type DeviceWithRelease = DeviceRow & { released_version: string };
 
 const DEVICE_COLUMNS = [
   'mac',
@@ -86,6 +91,22 @@ function stuckOnRelease(eb: ExpressionBuilder<Tables, 'devices'>): Expression<Sq
   ]);
 }
 
+function matching(eb: ExpressionBuilder<Tables, 'devices'>, query: DeviceQuery): Expression<SqlBool> {
+  const conditions: Expression<SqlBool>[] = [];
+  if (query.platformId !== undefined) conditions.push(eb('devices.platform_id', '=', query.platformId));
+  if (query.seenSince !== undefined) conditions.push(eb('devices.last_seen_at', '>=', query.seenSince));
+  if (query.after) {
+    const { lastSeenAt, mac } = query.after;
+    conditions.push(
+      eb.or([
+        eb('devices.last_seen_at', '<', lastSeenAt),
+        eb.and([eb('devices.last_seen_at', '=', lastSeenAt), eb('devices.mac', '<', mac)]),
+      ]),
+    );
+  }
+  return eb.and(conditions);
+}
+
 export class DeviceStore {
   constructor(private readonly db: Database) {}
 
@@ -98,10 +119,41 @@ export class DeviceStore {
   }
 
   list(query: DeviceQuery): Promise<DeviceRow[]> {
-    let q = this.db.selectFrom('devices').selectAll();
-    if (query.platformId !== undefined) q = q.where('platform_id', '=', query.platformId);
-    if (query.seenSince !== undefined) q = q.where('last_seen_at', '>=', query.seenSince);
-    return q.orderBy('last_seen_at', 'desc').limit(query.limit).execute();
+    return this.db
+      .selectFrom('devices')
+      .selectAll()
+      .where((eb) => matching(eb, query))
+      .orderBy('last_seen_at', 'desc')
+      .orderBy('mac', 'desc')
+      .limit(query.limit)
+      .execute();
+  }
+
+  /**
+   * Devices whose platform has released an app and that report another version text (or none), in the order of
+   * `list`: every outdated device, and also those that write the released version differently (`v1.2.3` for
+   * `1.2.3`), which only `compareVersions` can tell apart.
+   */
+  listNotReportingRelease(query: DeviceQuery): Promise<DeviceWithRelease[]> {
+    return this.db
+      .selectFrom('devices')
+      .innerJoin('platforms', 'platforms.id', 'devices.platform_id')
+      .innerJoin('images', 'images.id', 'platforms.released_app_id')
+      .selectAll('devices')
+      .select('images.version as released_version')
+      .where((eb) =>
+        eb.and([
+          matching(eb, query),
+          eb.or([
+            eb('devices.reported_version', 'is', null),
+            eb('devices.reported_version', '!=', eb.ref('images.version')),
+          ]),
+        ]),
+      )
+      .orderBy('devices.last_seen_at', 'desc')
+      .orderBy('devices.mac', 'desc')
+      .limit(query.limit)
+      .execute();
   }
 
   /** Devices per platform and last answer: the dashboard's counts, computed by the database. */
