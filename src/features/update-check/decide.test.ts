@@ -44,7 +44,7 @@ const request = (overrides: Partial<EspRequest> = {}): EspRequest => ({
   sketchMd5: undefined,
   sketchSha256: undefined,
   sdkVersion: '2.2.2',
-  credentials: { basic: undefined, tokens: [] },
+  credentials: { basic: undefined, deviceBasic: undefined, tokens: [] },
   ...overrides,
 });
 
@@ -158,7 +158,7 @@ describe('which decisions may write the device inventory (issue 11)', () => {
     deviceAuth: { mode: 'basic', user: 'fleet', secretHash: hash('platform-secret-0000'), deviceSecrets: new Map() },
   });
   const withBasic = (user: string, password: string) =>
-    request({ credentials: { basic: { user, password }, tokens: [] } });
+    request({ credentials: { basic: { user, password }, deviceBasic: { mac: user, password }, tokens: [] } });
 
   it.each([
     ['unknown platform (404)', request(), undefined, 'unknown-platform', false],

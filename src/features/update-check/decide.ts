@@ -173,12 +173,15 @@ function authorizeDevice(request: EspRequest, platform: PlatformView): Decision 
   const { mode, user, secretHash, deviceSecrets } = platform.deviceAuth;
   if (mode === 'off') return undefined;
   const own = request.mac ? deviceSecrets.get(request.mac) : undefined;
-  const { basic, tokens } = request.credentials;
+  const { basic, deviceBasic, tokens } = request.credentials;
   if (mode === 'basic') {
     if (!basic) return refuse(401, 'auth-required', `platform "${platform.name}" needs HTTP Basic credentials`);
     const platformOk = basic.user === user && secretMatches(basic.password, secretHash);
     const deviceOk =
-      own !== undefined && normalizeMac(basic.user) === request.mac && secretMatches(basic.password, own);
+      own !== undefined &&
+      deviceBasic !== undefined &&
+      normalizeMac(deviceBasic.mac) === request.mac &&
+      secretMatches(deviceBasic.password, own);
     return platformOk || deviceOk ? undefined : refuse(403, 'bad-credentials', 'wrong user name or password');
   }
   if (tokens.length === 0) return refuse(401, 'auth-required', `platform "${platform.name}" needs a device token`);
