@@ -112,6 +112,7 @@ async function prefill(dataDir: string): Promise<void> {
       decision: 'not-modified',
       reason: 'current',
       detail: 'the device runs the released version',
+      status: 304,
     }));
     await stores.events.append(checks);
     await stores.devices.record(
@@ -130,6 +131,8 @@ async function prefill(dataDir: string): Promise<void> {
         last_seen_at: check.at,
         check_count: 1,
         download_count: 0,
+        downloaded_image_id: null,
+        downloads_of_release: 0,
         last_decision: 'not-modified',
         last_reason: 'current',
       })),

@@ -19,6 +19,7 @@ import { runMaintenance } from './features/maintenance/maintenance.js';
 import { registerMetricsRoutes } from './features/metrics/metrics-routes.js';
 import { ACTIVITY_BATCH, ActivityRecorder } from './features/update-check/activity-recorder.js';
 import { CatalogueView } from './features/update-check/catalogue-view.js';
+import { ImageCache } from './features/update-check/image-cache.js';
 import { UpdateCheckService } from './features/update-check/update-check-service.js';
 import { createDeviceEndpoint, DEVICE_ROUTES } from './features/update-check/device-endpoint.js';
 import { createHttpServer, createPlainSibling } from './http/server.js';
@@ -95,10 +96,8 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   const clock = options.clock ?? systemClock;
   const { db, catalogue, blobs } = await openStorage(config, logger, clock);
 
-  const view = new CatalogueView(catalogue, blobs, clock, {
-    refreshMs: config.catalogueRefreshMs,
-    cacheBytes: config.imageCache,
-  });
+  const view = new CatalogueView(catalogue, clock, { refreshMs: config.catalogueRefreshMs });
+  const images = new ImageCache(blobs, config.imageCache);
   const onChange = () => view.invalidate();
   const platforms = new PlatformService(catalogue, clock, onChange);
   const firmware = new FirmwareService(catalogue, blobs, clock, config.uploadLimit, onChange);
@@ -114,7 +113,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     logger,
     (outcome, checks) => metrics.activityFailure(outcome, checks),
   );
-  const updates = new UpdateCheckService(view, recorder, clock, logger, metrics);
+  const updates = new UpdateCheckService(view, images, recorder, clock, logger, metrics);
   const collectOrphans = () =>
     collectOrphanBlobs(
       blobs,

@@ -116,4 +116,44 @@ describeEachStore('device authentication', (store) => {
       ).status,
     ).toBe(400);
   });
+
+  it('issue 11: per-device Basic login takes the MAC as WiFi.macAddress() prints it, or with dashes, or bare', async () => {
+    await api(t.url, 'POST', '/api/v1/platforms', {
+      name: 'PerDevice',
+      accessMode: 'allowlist',
+      deviceAuth: 'basic',
+      deviceUser: 'fleet',
+      deviceSecret: PLATFORM_SECRET,
+    });
+    await api(t.url, 'POST', '/api/v1/platforms/PerDevice/allowlist', { mac: MAC });
+    const other = '5C:CF:7F:00:00:BB';
+    await api(t.url, 'POST', '/api/v1/platforms/PerDevice/allowlist', { mac: other });
+    await api(
+      t.url,
+      'POST',
+      '/api/v1/firmware',
+      buildEsp8266App({ strings: ['ESP-OTA:platform=PerDevice;version=2.0.0'] }),
+    );
+    const secret = await api(t.url, 'PUT', `/api/v1/platforms/PerDevice/allowlist/${encodeURIComponent(MAC)}/secret`, {
+      secret: DEVICE_SECRET,
+    });
+    expect(secret.status).toBe(204);
+    // ESP8266HTTPClient's setAuthorization(WiFi.macAddress().c_str(), secret): the MAC's colons meet Basic's own.
+    for (const user of [MAC, MAC.toLowerCase(), MAC.replaceAll(':', '-'), MAC.replaceAll(':', '')]) {
+      const response = await check('PerDevice', basic(user, DEVICE_SECRET));
+      expect(response.status, user).toBe(200);
+    }
+    expect((await check('PerDevice', basic(MAC, 'not-the-device-secret'))).status).toBe(403);
+    // Another listed device cannot log in with this one's secret, in any form of its own MAC.
+    const asOther = await rawRequest(
+      t.url,
+      esp8266Request(host, '/update?dev=PerDevice&ver=v1.0.0', {
+        mac: other,
+        version: 'v1.0.0',
+        authorization: basic(other, DEVICE_SECRET),
+      }),
+    );
+    expect(asOther.status).toBe(403);
+    expect((await check('PerDevice', basic(other, DEVICE_SECRET))).status).toBe(403);
+  });
 });

@@ -45,6 +45,8 @@ describeEachStore('retention', (store) => {
       last_reason: 'current',
       check_count: 1,
       download_count: 0,
+      downloaded_image_id: null,
+      downloads_of_release: 0,
     });
     await devices.record([sighting('000000000001', now - 100 * DAY), sighting('000000000002', now)]);
 

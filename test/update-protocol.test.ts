@@ -256,3 +256,41 @@ describe.skipIf(!CORPUS_AVAILABLE)('device protocol with real firmware', () => {
     expect(response.headers.get('x-md5')).toEqual([md5(wled)]);
   });
 });
+
+describeEachStore('images larger than the cache (issue 11)', (store) => {
+  let t: TestApp;
+  const image = buildEsp32App({
+    descriptor: { projectName: 'Roomy', version: '3.0.0' },
+    extraSegments: [{ loadAddress: 0x400d0020, data: Buffer.alloc(600_000, 0x5a).map((b, i) => b ^ (i * 31)) }],
+  });
+  beforeAll(async () => {
+    t = await startTestApp(store, { imageCache: 100_000 });
+    await api(t.url, 'POST', '/api/v1/platforms', { name: 'Roomy', accessMode: 'open' });
+    expect((await api(t.url, 'POST', '/api/v1/firmware', image)).status).toBe(201);
+  });
+  afterAll(() => t.stop());
+
+  it('issue 11: streams them from storage byte for byte, whole and in ranges', async () => {
+    const host = new URL(t.url).host;
+    const get = (range?: string) =>
+      rawRequest(
+        t.url,
+        `GET /ota/Roomy/app.bin HTTP/1.1\r\nHost: ${host}\r\n${range ? `Range: ${range}\r\n` : ''}Connection: close\r\n\r\n`,
+      );
+    const whole = await get();
+    expect(whole.status).toBe(200);
+    expect(whole.headers.get('content-length')).toEqual([String(image.length)]);
+    expect(whole.body.equals(image)).toBe(true);
+    const middle = await get('bytes=70000-400000');
+    expect(middle.status).toBe(206);
+    expect(middle.body.equals(image.subarray(70_000, 400_001))).toBe(true);
+    const tail = await get(`bytes=${image.length - 100}-${image.length + 5000}`);
+    expect(tail.headers.get('content-range')).toEqual([
+      `bytes ${image.length - 100}-${image.length - 1}/${image.length}`,
+    ]);
+    expect(tail.body.equals(image.subarray(-100))).toBe(true);
+    const arduino = await rawRequest(t.url, esp32Request(host, '/update?dev=Roomy&ver=2.0.0'));
+    expect(arduino.status).toBe(200);
+    expect(md5(arduino.body)).toBe(arduino.headers.get('x-md5')![0]);
+  });
+});

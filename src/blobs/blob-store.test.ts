@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
@@ -66,6 +67,22 @@ function contract(name: string, make: (dir: string) => Promise<Made>) {
     it('refuses a body over the limit and leaves nothing behind', async () => {
       await expect(store.stage(Readable.from([bytes]), 100)).rejects.toBeInstanceOf(BlobTooLargeError);
       expect(readdirSync(staging)).toEqual([]);
+    });
+
+    it('streams a byte range, and refuses a missing blob before the first byte (issue 11)', async () => {
+      const large = Buffer.alloc(700 * 1024);
+      for (let i = 0; i < large.length; i++) large[i] = (i * 7 + (i >> 10)) & 0xff;
+      const staged = await store.stage(Readable.from([large]), 1 << 20);
+      await staged.commit();
+      const collect = async (start: number, end: number) =>
+        Buffer.concat(await (await store.openRange(staged.key, start, end)).toArray());
+      expect((await collect(0, large.length - 1)).equals(large)).toBe(true);
+      // Across chunk boundaries, and an end past the last byte is clamped.
+      expect((await collect(65_000, 600_000)).equals(large.subarray(65_000, 600_001))).toBe(true);
+      expect((await collect(large.length - 10, large.length + 100)).equals(large.subarray(-10))).toBe(true);
+      expect((await collect(5, 5)).equals(large.subarray(5, 6))).toBe(true);
+      await expect(store.openRange('0'.repeat(64), 0, 10)).rejects.toMatchObject({ code: 'ENOENT' });
+      await store.deleteIfUnreferenced(staged.key, Date.now() + 1);
     });
 
     it('deletes only a blob committed before the given time, and deleting twice is fine', async () => {
@@ -146,6 +163,24 @@ if (PG_URL) {
     const pg = await createPgDatabase();
     const made = await dbStore(dir, createDatabase({ kind: 'postgres', url: pg.url }));
     return { ...made, close: async () => (await made.close?.(), await pg.drop()) };
+  });
+
+  it('DbBlobStore on PostgreSQL stores bytes uncompressed, so that a range reads only its own pages (issue 11)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'esp-ota-blobs-'));
+    const pg = await createPgDatabase();
+    const db = createDatabase({ kind: 'postgres', url: pg.url });
+    try {
+      const { store } = await dbStore(dir, db);
+      const compressible = Buffer.alloc(1 << 20, 0xaa); // erased-flash padding compresses to almost nothing
+      const staged = await store.stage(Readable.from([compressible]), 1 << 21);
+      await staged.commit();
+      const { rows } = await sql<{ stored: number }>`select pg_column_size(data) as stored from blobs`.execute(db);
+      expect(Number(rows[0]!.stored)).toBeGreaterThanOrEqual(compressible.length);
+    } finally {
+      await db.destroy();
+      await pg.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 } else {
   describe.skip(`DbBlobStore on PostgreSQL — ${PG_SKIP_REASON}`, () => undefined);

@@ -31,6 +31,11 @@ export class BlobTooLargeError extends Error {
 export interface BlobStore {
   stage(source: Readable, limit: number): Promise<StagedBlob>;
   read(key: string): Promise<Buffer>;
+  /**
+   * Bytes `start` to `end` (inclusive) of a committed blob as a stream that reads a bounded chunk at a time, for
+   * images too large to hold in memory once per request. Rejects before the first byte when the blob is missing.
+   */
+  openRange(key: string, start: number, end: number): Promise<Readable>;
   exists(key: string): Promise<boolean>;
   /** Keys of committed blobs and when each was last committed, for the collector. */
   list(): Promise<{ key: string; committedAt: number }[]>;

@@ -1,10 +1,12 @@
-import { mkdir, readdir, readFile, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BlobStore, StagedBlob } from './blob-store.js';
 import { fsyncPath, StagingArea } from './staging-area.js';
 
 const KEY = /^[0-9a-f]{64}$/;
+/** Bytes read at a time when a blob is streamed. */
+const STREAM_CHUNK = 64 * 1024;
 
 /**
  * Blobs on disk under `<root>/<2 hex>/<64 hex>`, named by SHA-256: the embedded default. Keys are validated before
@@ -66,6 +68,13 @@ export class FsBlobStore implements BlobStore {
 
   read(key: string): Promise<Buffer> {
     return readFile(this.pathOf(key));
+  }
+
+  async openRange(key: string, start: number, end: number): Promise<Readable> {
+    // Opened first, so that a missing file rejects here rather than in the middle of an answer. The open file
+    // stays readable even if the collector removes the blob meanwhile.
+    const file = await open(this.pathOf(key), 'r');
+    return file.createReadStream({ start, end, highWaterMark: STREAM_CHUNK });
   }
 
   async exists(key: string): Promise<boolean> {

@@ -5,6 +5,8 @@ import * as peopleAndDeviceAuth from './migrations/002-people-and-device-auth.js
 import * as eventsWithoutMacIndex from './migrations/003-events-without-mac-index.js';
 import * as eventsWithoutSecrets from './migrations/004-events-without-secrets.js';
 import * as releasePointerKeys from './migrations/005-release-pointer-keys.js';
+import * as uncompressedBlobs from './migrations/006-uncompressed-blobs.js';
+import * as honestDeviceRecords from './migrations/007-honest-device-records.js';
 
 /** Migrations are listed here in order (no directory scanning, so the build output needs nothing else). */
 const MIGRATIONS: Record<string, Migration> = {
@@ -13,6 +15,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '003-events-without-mac-index': eventsWithoutMacIndex,
   '004-events-without-secrets': eventsWithoutSecrets,
   '005-release-pointer-keys': releasePointerKeys,
+  '006-uncompressed-blobs': uncompressedBlobs,
+  '007-honest-device-records': honestDeviceRecords,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

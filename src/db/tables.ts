@@ -71,7 +71,11 @@ export interface DeviceTable {
   first_seen_at: Millis;
   last_seen_at: Millis;
   check_count: number;
+  /** Every download the device started, over its life. */
   download_count: number;
+  /** The image the device's latest download was of, and how many downloads of it came one after another. */
+  downloaded_image_id: number | null;
+  downloads_of_release: number;
   last_decision: string;
   last_reason: string;
 }
@@ -87,6 +91,8 @@ export interface EventTable {
   decision: string | null;
   reason: string | null;
   detail: string | null;
+  /** The HTTP status a device was answered with; null for events that are not device requests. */
+  status: number | null;
 }
 
 export interface BlobTable {

@@ -55,6 +55,7 @@ export function deviceJson(d: DeviceView) {
     lastSeenAt: iso(d.last_seen_at),
     checks: d.check_count,
     downloads: d.download_count,
+    downloadsOfRelease: d.downloads_of_release,
     lastDecision: d.last_decision,
     lastReason: d.last_reason,
   };
@@ -72,6 +73,7 @@ export function eventJson(e: EventView) {
     decision: e.decision,
     reason: e.reason,
     detail: e.detail,
+    status: e.status,
   };
 }
 

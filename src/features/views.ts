@@ -62,11 +62,22 @@ export type DeviceView = Pick<
   | 'download_count'
   | 'last_decision'
   | 'last_reason'
+  | 'downloads_of_release'
 >;
 
 export type EventView = Pick<
   EventRow,
-  'id' | 'at' | 'type' | 'platform_name' | 'mac' | 'from_version' | 'to_version' | 'decision' | 'reason' | 'detail'
+  | 'id'
+  | 'at'
+  | 'type'
+  | 'platform_name'
+  | 'mac'
+  | 'from_version'
+  | 'to_version'
+  | 'decision'
+  | 'reason'
+  | 'detail'
+  | 'status'
 >;
 
 /** An API token as its owner sees it: never the secret, nor its hash. */

@@ -1,13 +1,18 @@
-import { sql } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import { BulkInsert } from '../../db/bulk-insert.js';
 import type { Database } from '../../db/database.js';
-import type { DeviceRow } from '../../db/tables.js';
+import type { DeviceRow, Tables } from '../../db/tables.js';
 
 export interface DeviceQuery {
   platformId?: number | undefined;
   seenSince?: number | undefined;
+  /** The next page: devices after this one in the list's order (most recently seen first, then by MAC). */
+  after?: { lastSeenAt: number; mac: string } | undefined;
   limit: number;
 }
+
+/** A device with the version its platform has released, for telling whether it runs that version. */
+export type DeviceWithRelease = DeviceRow & { released_version: string };
 
 const DEVICE_COLUMNS = [
   'mac',
@@ -24,6 +29,8 @@ const DEVICE_COLUMNS = [
   'last_seen_at',
   'check_count',
   'download_count',
+  'downloaded_image_id',
+  'downloads_of_release',
   'last_decision',
   'last_reason',
 ] as const satisfies readonly (keyof DeviceRow)[];
@@ -49,9 +56,56 @@ const upsertDevices = new BulkInsert<DeviceRow>(DEVICE_COLUMNS, (db, rows) =>
         last_reason: eb.ref('excluded.last_reason'),
         check_count: sql<number>`devices.check_count + excluded.check_count`,
         download_count: sql<number>`devices.download_count + excluded.download_count`,
+        // A batch without downloads keeps the stored image and count; downloads of the stored image add to its
+        // count; downloads of another image replace both.
+        downloaded_image_id: sql<number | null>`coalesce(excluded.downloaded_image_id, devices.downloaded_image_id)`,
+        downloads_of_release: sql<number>`case
+          when excluded.downloaded_image_id is null then devices.downloads_of_release
+          when excluded.downloaded_image_id = devices.downloaded_image_id
+            then devices.downloads_of_release + excluded.downloads_of_release
+          else excluded.downloads_of_release end`,
       })),
     ),
 );
+
+/**
+ * Downloaded the released image three times or more and still offered it: the device fails to install it. Only
+ * downloads of the image released now count; a new release starts the count again (issue 11).
+ */
+function stuckOnRelease(eb: ExpressionBuilder<Tables, 'devices'>): Expression<SqlBool> {
+  return eb.and([
+    eb('devices.last_decision', '=', 'serve'),
+    eb('devices.downloads_of_release', '>=', 3),
+    eb.exists(
+      eb
+        .selectFrom('platforms')
+        .select('platforms.id')
+        .whereRef('platforms.id', '=', 'devices.platform_id')
+        .where((p) =>
+          p.or([
+            p('platforms.released_app_id', '=', p.ref('devices.downloaded_image_id')),
+            p('platforms.released_fs_id', '=', p.ref('devices.downloaded_image_id')),
+          ]),
+        ),
+    ),
+  ]);
+}
+
+function matching(eb: ExpressionBuilder<Tables, 'devices'>, query: DeviceQuery): Expression<SqlBool> {
+  const conditions: Expression<SqlBool>[] = [];
+  if (query.platformId !== undefined) conditions.push(eb('devices.platform_id', '=', query.platformId));
+  if (query.seenSince !== undefined) conditions.push(eb('devices.last_seen_at', '>=', query.seenSince));
+  if (query.after) {
+    const { lastSeenAt, mac } = query.after;
+    conditions.push(
+      eb.or([
+        eb('devices.last_seen_at', '<', lastSeenAt),
+        eb.and([eb('devices.last_seen_at', '=', lastSeenAt), eb('devices.mac', '<', mac)]),
+      ]),
+    );
+  }
+  return eb.and(conditions);
+}
 
 export class DeviceStore {
   constructor(private readonly db: Database) {}
@@ -65,10 +119,41 @@ export class DeviceStore {
   }
 
   list(query: DeviceQuery): Promise<DeviceRow[]> {
-    let q = this.db.selectFrom('devices').selectAll();
-    if (query.platformId !== undefined) q = q.where('platform_id', '=', query.platformId);
-    if (query.seenSince !== undefined) q = q.where('last_seen_at', '>=', query.seenSince);
-    return q.orderBy('last_seen_at', 'desc').limit(query.limit).execute();
+    return this.db
+      .selectFrom('devices')
+      .selectAll()
+      .where((eb) => matching(eb, query))
+      .orderBy('last_seen_at', 'desc')
+      .orderBy('mac', 'desc')
+      .limit(query.limit)
+      .execute();
+  }
+
+  /**
+   * Devices whose platform has released an app and that report another version text (or none), in the order of
+   * `list`: every outdated device, and also those that write the released version differently (`v1.2.3` for
+   * `1.2.3`), which only `compareVersions` can tell apart.
+   */
+  listNotReportingRelease(query: DeviceQuery): Promise<DeviceWithRelease[]> {
+    return this.db
+      .selectFrom('devices')
+      .innerJoin('platforms', 'platforms.id', 'devices.platform_id')
+      .innerJoin('images', 'images.id', 'platforms.released_app_id')
+      .selectAll('devices')
+      .select('images.version as released_version')
+      .where((eb) =>
+        eb.and([
+          matching(eb, query),
+          eb.or([
+            eb('devices.reported_version', 'is', null),
+            eb('devices.reported_version', '!=', eb.ref('images.version')),
+          ]),
+        ]),
+      )
+      .orderBy('devices.last_seen_at', 'desc')
+      .orderBy('devices.mac', 'desc')
+      .limit(query.limit)
+      .execute();
   }
 
   /** Devices per platform and last answer: the dashboard's counts, computed by the database. */
@@ -82,25 +167,19 @@ export class DeviceStore {
         'last_decision',
         'last_reason',
         eb.fn.countAll<number>().as('devices'),
-        // Offered an update three times or more and still asking: the device fails to install it.
-        eb.fn.sum<number>(eb.case().when('download_count', '>=', 3).then(1).else(0).end()).as('stuck'),
+        eb.fn.sum<number>(eb.case().when(stuckOnRelease(eb)).then(1).else(0).end()).as('stuck'),
       ])
       .groupBy(['platform_id', 'last_decision', 'last_reason'])
       .execute();
     return rows.map((r) => ({ ...r, devices: Number(r.devices), stuck: Number(r.stuck) }));
   }
 
-  /** Devices whose last check was refused, or that keep downloading without installing, newest first. */
+  /** Devices whose last check was refused, or that keep downloading the release without installing it, newest first. */
   needingAttention(limit: number): Promise<DeviceRow[]> {
     return this.db
       .selectFrom('devices')
       .selectAll()
-      .where((eb) =>
-        eb.or([
-          eb('last_decision', '=', 'refuse'),
-          eb.and([eb('last_decision', '=', 'serve'), eb('download_count', '>=', 3)]),
-        ]),
-      )
+      .where((eb) => eb.or([eb('last_decision', '=', 'refuse'), stuckOnRelease(eb)]))
       .orderBy('last_seen_at', 'desc')
       .limit(limit)
       .execute();

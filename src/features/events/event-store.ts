@@ -13,7 +13,7 @@ export interface EventQuery {
 }
 
 const appendEvents = new BulkInsert<NewEvent>(
-  ['at', 'type', 'platform_name', 'mac', 'from_version', 'to_version', 'decision', 'reason', 'detail'],
+  ['at', 'type', 'platform_name', 'mac', 'from_version', 'to_version', 'decision', 'reason', 'detail', 'status'],
   (db, rows) => db.insertInto('events').values(rows),
 );
 

@@ -1,7 +1,7 @@
 import { DomainError } from '../../lib/domain-error.js';
 import { normalizeMac } from '../../lib/mac.js';
-import { compareVersions } from '../../lib/version.js';
 import type { Catalogue, Stores } from '../catalogue.js';
+import { listOutdatedDevices } from '../devices/outdated-devices.js';
 import type { EventQuery } from '../events/event-store.js';
 import type { AllowlistEntryView, DeviceView, EventView, ImageView, PlatformView } from '../views.js';
 import { matchingDevices, sortDevices, type DeviceSort } from './device-search.js';
@@ -117,23 +117,8 @@ export class FleetReader {
   async devices(query: DeviceQuery): Promise<DeviceView[]> {
     const { stores } = this;
     const platform = query.platform ? await this.platformNamed(query.platform) : undefined;
-    const devices = await stores.devices.list({
-      platformId: platform?.id,
-      seenSince: query.seenSince,
-      limit: query.limit,
-    });
-    if (!query.outdated) return devices;
-    const released = new Map<number, string>();
-    for (const p of await stores.platforms.list()) {
-      const image = p.released_app_id ? await stores.images.findById(p.released_app_id) : undefined;
-      if (image) released.set(p.id, image.version);
-    }
-    return devices.filter((d) => {
-      const version = d.platform_id !== null ? released.get(d.platform_id) : undefined;
-      return (
-        version !== undefined && (d.reported_version === null || compareVersions(d.reported_version, version) !== 0)
-      );
-    });
+    const storeQuery = { platformId: platform?.id, seenSince: query.seenSince, limit: query.limit };
+    return query.outdated ? listOutdatedDevices(stores.devices, storeQuery) : stores.devices.list(storeQuery);
   }
 
   async inventory(query: InventoryQuery): Promise<Inventory> {

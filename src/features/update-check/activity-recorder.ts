@@ -39,6 +39,15 @@ export interface CheckActivity {
   decision: string;
   reason: string;
   detail: string;
+  /** The HTTP status the device was answered with. */
+  status: number;
+  /**
+   * Whether the request may write the device's inventory row: false for refusals before the platform knew who was
+   * asking (`speaksForDevice`), which are logged as events only.
+   */
+  speaks_for_device: boolean;
+  /** The image a download was of (null for checks). */
+  downloaded_image_id: number | null;
   /** Device facts for the inventory (only when the check names a MAC). */
   platform_id: number | null;
   family: string | null;
@@ -77,7 +86,7 @@ export class ActivityRecorder {
   }
 
   record(check: CheckActivity): void {
-    if (check.mac) this.foldIntoDevice(check.mac, check);
+    if (check.mac && check.speaks_for_device) this.foldIntoDevice(check.mac, check);
     this.events.push(check);
     if (this.events.length >= this.options.maxBatch) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.options.flushIntervalMs).unref();
@@ -103,6 +112,8 @@ export class ActivityRecorder {
         last_seen_at: check.at,
         check_count: 1,
         download_count: downloads,
+        downloaded_image_id: check.downloaded_image_id,
+        downloads_of_release: downloads,
         last_decision: check.decision,
         last_reason: check.reason,
       });
@@ -121,6 +132,17 @@ export class ActivityRecorder {
     device.last_seen_at = check.at;
     device.check_count += 1;
     device.download_count += downloads;
+    if (downloads) {
+      // Downloads of the same image add up; a download of another image starts the count again. The store merges
+      // this batch's count into the stored one by the same rule. (Should a batch see image A, then B, then A again,
+      // its count for A would be added to a stored count for A: the release would have to change twice within one
+      // flush interval, with a download in between, for that to happen.)
+      if (device.downloaded_image_id === check.downloaded_image_id) device.downloads_of_release += 1;
+      else {
+        device.downloaded_image_id = check.downloaded_image_id;
+        device.downloads_of_release = 1;
+      }
+    }
     device.last_decision = check.decision;
     device.last_reason = check.reason;
   }

@@ -1,4 +1,3 @@
-import type { BlobStore } from '../../blobs/blob-store.js';
 import type { Catalogue } from '../catalogue.js';
 import type { Clock } from '../../lib/clock.js';
 import { type PlatformView, type ReleasedImage, runningDigests, toReleasedImage } from './catalogue-snapshot.js';
@@ -6,26 +5,20 @@ import { type PlatformView, type ReleasedImage, runningDigests, toReleasedImage 
 export interface CatalogueViewOptions {
   /** How old a snapshot may get before the next check reloads it (other instances may have written). */
   refreshMs: number;
-  /** Bytes of released images held in memory; devices are served from here with one write per response. */
-  cacheBytes: number;
 }
 
 /**
  * The hot path's read model: platforms, allowlists and released images in memory, reloaded when this process
- * writes (invalidate) or when the snapshot is older than `refreshMs`. Image bytes are cached by SHA-256 up to a
- * byte budget, least recently used first out.
+ * writes (invalidate) or when the snapshot is older than `refreshMs`. Image bytes are kept by `ImageCache`.
  */
 export class CatalogueView {
   private snapshot: { loadedAt: number; platforms: Map<string, PlatformView> } | undefined;
   /** The reload in flight, and the generation it started in: only checks of that generation may join it. */
   private loading: { generation: number; platforms: Promise<Map<string, PlatformView>> } | undefined;
   private generation = 0;
-  private readonly bytes = new Map<string, Buffer>();
-  private cachedBytes = 0;
 
   constructor(
     private readonly catalogue: Catalogue,
-    private readonly blobs: BlobStore,
     private readonly clock: Clock,
     private readonly options: CatalogueViewOptions,
   ) {}
@@ -109,26 +102,5 @@ export class CatalogueView {
       });
     }
     return views;
-  }
-
-  /** The image's bytes, from memory when cached. Blobs are immutable, so a cached copy never goes stale. */
-  async imageBytes(image: ReleasedImage): Promise<Buffer> {
-    const cached = this.bytes.get(image.sha256);
-    if (cached) {
-      this.bytes.delete(image.sha256);
-      this.bytes.set(image.sha256, cached); // most recently used goes last
-      return cached;
-    }
-    const data = await this.blobs.read(image.sha256);
-    if (data.length <= this.options.cacheBytes) {
-      this.bytes.set(image.sha256, data);
-      this.cachedBytes += data.length;
-      for (const [key, value] of this.bytes) {
-        if (this.cachedBytes <= this.options.cacheBytes) break;
-        this.bytes.delete(key);
-        this.cachedBytes -= value.length;
-      }
-    }
-    return data;
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PlatformView, ReleasedImage } from './catalogue-snapshot.js';
-import { decide } from './decide.js';
+import { createHash } from 'node:crypto';
+import { decide, speaksForDevice } from './decide.js';
 import type { EspRequest } from './esp-request.js';
 
 const image = (overrides: Partial<ReleasedImage> = {}): ReleasedImage => ({
@@ -43,7 +44,7 @@ const request = (overrides: Partial<EspRequest> = {}): EspRequest => ({
   sketchMd5: undefined,
   sketchSha256: undefined,
   sdkVersion: '2.2.2',
-  credentials: { basic: undefined, tokens: [] },
+  credentials: { basic: undefined, deviceBasic: undefined, tokens: [] },
   ...overrides,
 });
 
@@ -147,5 +148,35 @@ describe('decide', () => {
     const decision = decide(req, view);
     expect(decision).toMatchObject({ action, reason });
     if (decision.action === 'serve' && req.mode !== 'sketch') expect(decision.image.kind).toBe('filesystem');
+  });
+});
+
+describe('which decisions may write the device inventory (issue 11)', () => {
+  const hash = (secret: string) => createHash('sha256').update(secret).digest('hex');
+  const guarded = platform({
+    accessMode: 'open',
+    deviceAuth: { mode: 'basic', user: 'fleet', secretHash: hash('platform-secret-0000'), deviceSecrets: new Map() },
+  });
+  const withBasic = (user: string, password: string) =>
+    request({ credentials: { basic: { user, password }, deviceBasic: { mac: user, password }, tokens: [] } });
+
+  it.each([
+    ['unknown platform (404)', request(), undefined, 'unknown-platform', false],
+    ['no credentials (401)', request(), guarded, 'auth-required', false],
+    ['wrong credentials (403)', withBasic('fleet', 'not-the-secret'), guarded, 'bad-credentials', false],
+    ['authenticated, offered the release', withBasic('fleet', 'platform-secret-0000'), guarded, 'newer-version', true],
+    [
+      'authentication off, not on the allowlist (403)',
+      request({ mac: '000000000001' }),
+      platform(),
+      'not-allowed',
+      true,
+    ],
+    ['authentication off, too large (403)', request({ freeSpace: 1 }), platform(), 'too-large', true],
+    ['authentication off, no version (400)', request({ version: undefined }), platform(), 'version-unknown', true],
+  ] as const)('%s', (_name, req, view, reason, speaks) => {
+    const decision = decide(req, view);
+    expect(decision.reason).toBe(reason);
+    expect(speaksForDevice(decision)).toBe(speaks);
   });
 });

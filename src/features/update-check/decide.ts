@@ -34,6 +34,8 @@ export type Decision =
       reason: DecisionReason;
       message: string;
       image: ReleasedImage | undefined;
+      /** Refused before the platform knew who was asking (unknown platform, missing or wrong credentials). */
+      unverified?: true;
     };
 
 /**
@@ -42,10 +44,10 @@ export type Decision =
  */
 export function decide(request: EspRequest, platform: PlatformView | undefined): Decision {
   if (!platform) {
-    return refuse(404, 'unknown-platform', `there is no platform named "${request.platform}"`);
+    return unverified(refuse(404, 'unknown-platform', `there is no platform named "${request.platform}"`));
   }
   const authorization = authorizeDevice(request, platform);
-  if (authorization) return authorization;
+  if (authorization) return unverified(authorization);
   if (platform.accessMode === 'allowlist') {
     if (!request.mac)
       return refuse(403, 'mac-required', 'this platform only serves listed devices, and the request names no MAC');
@@ -171,12 +173,15 @@ function authorizeDevice(request: EspRequest, platform: PlatformView): Decision 
   const { mode, user, secretHash, deviceSecrets } = platform.deviceAuth;
   if (mode === 'off') return undefined;
   const own = request.mac ? deviceSecrets.get(request.mac) : undefined;
-  const { basic, tokens } = request.credentials;
+  const { basic, deviceBasic, tokens } = request.credentials;
   if (mode === 'basic') {
     if (!basic) return refuse(401, 'auth-required', `platform "${platform.name}" needs HTTP Basic credentials`);
     const platformOk = basic.user === user && secretMatches(basic.password, secretHash);
     const deviceOk =
-      own !== undefined && normalizeMac(basic.user) === request.mac && secretMatches(basic.password, own);
+      own !== undefined &&
+      deviceBasic !== undefined &&
+      normalizeMac(deviceBasic.mac) === request.mac &&
+      secretMatches(deviceBasic.password, own);
     return platformOk || deviceOk ? undefined : refuse(403, 'bad-credentials', 'wrong user name or password');
   }
   if (tokens.length === 0) return refuse(401, 'auth-required', `platform "${platform.name}" needs a device token`);
@@ -184,6 +189,19 @@ function authorizeDevice(request: EspRequest, platform: PlatformView): Decision 
     (token) => secretMatches(token, secretHash) || (own !== undefined && secretMatches(token, own)),
   );
   return ok ? undefined : refuse(403, 'bad-credentials', 'wrong device token');
+}
+
+/**
+ * Whether the request may speak for the device it names in the inventory (its platform, version and facts): only
+ * once it reached an existing platform and passed that platform's authentication, if it has any. Anyone can send
+ * another device's MAC; refusals before that point are logged as events, never written over the device's row.
+ */
+export function speaksForDevice(decision: Decision): boolean {
+  return !(decision.action === 'refuse' && decision.unverified);
+}
+
+function unverified(decision: Decision): Decision {
+  return decision.action === 'refuse' ? { ...decision, unverified: true } : decision;
 }
 
 function refuse(

@@ -1,15 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
+import { pipeline } from 'node:stream';
 import proxyAddr from '@fastify/proxy-addr';
 import { isDatabaseUnavailable } from '../../db/database-errors.js';
-import { parseRange } from '../../http/byte-range.js';
 import { DATABASE_UNAVAILABLE } from '../../http/error-handler.js';
 import { ResponseBatch } from '../../http/response-batch.js';
 import type { ProxyTrust } from '../../lib/trusted-proxies.js';
 import type { Access } from '../auth/roles.js';
 import type { ReleasedImage } from './catalogue-snapshot.js';
-import type { Decision } from './decide.js';
 import { MalformedRequestError, parseEspRequest, type EspRequest, type UpdateMode } from './esp-request.js';
+import { planImageDelivery, type ImageDelivery } from './image-delivery.js';
 import type { UpdateCheckService } from './update-check-service.js';
 
 /** The routes this endpoint answers, as the route list (and the security test) sees them. */
@@ -103,7 +103,7 @@ export function createDeviceEndpoint(
       return true;
     }
     // Everything that reads the request runs inside answer(): whatever it throws becomes a 500, never a crash.
-    answer(service, request, response, route, queryStart < 0 ? '' : url.slice(queryStart + 1), clientIp)
+    answer(service, request, response, route, queryStart < 0 ? '' : url.slice(queryStart + 1), clientIp, options.log)
       .then((result) => {
         if (result.kind === 'short') {
           batch.add(response, result.status, result.headers, result.body, () => finish(result.status));
@@ -152,6 +152,7 @@ async function answer(
   route: DeviceRoute,
   query: string,
   clientIp: (request: IncomingMessage) => string | undefined,
+  log: DeviceEndpointOptions['log'],
 ): Promise<ShortAnswer | ImageAnswer> {
   let espRequest: EspRequest;
   try {
@@ -161,23 +162,33 @@ async function answer(
     if (!(error instanceof MalformedRequestError)) throw error;
     return text(400, 'bad-request', error.message);
   }
-  const decision: Decision = await service.check(espRequest, clientIp(request));
+  const check = await service.check(espRequest, clientIp(request));
+  const { decision } = check;
   switch (decision.action) {
     case 'serve': {
-      const bytes = await service.imageBytes(decision.image);
-      const sent = sendImage(request, response, decision.image, decision.reason, bytes, espRequest.platform);
-      if (sent > 0) service.served(sent);
-      return { kind: 'image', bodyPending: sent > 0 };
+      let sent: SentImage;
+      try {
+        sent = await sendImage(service, request, response, decision.image, decision.reason, espRequest.platform, log);
+      } catch (error) {
+        service.answered(check, 500); // the caller answers 500 (or cuts the connection)
+        throw error;
+      }
+      service.answered(check, sent.delivery.status, sent.delivery);
+      if (sent.bodyBytes > 0) service.served(sent.bodyBytes);
+      return { kind: 'image', bodyPending: sent.bodyBytes > 0 };
     }
     case 'announce-version':
+      service.answered(check, 200);
       return {
         kind: 'short',
         status: 200,
         headers: { 'x-version': decision.image.version, 'x-ota-reason': decision.reason, 'content-length': '0' },
       };
     case 'not-modified':
+      service.answered(check, 304);
       return { kind: 'short', status: 304, headers: { 'x-ota-reason': decision.reason } };
     case 'refuse': {
+      service.answered(check, decision.status);
       const refusal = text(decision.status, decision.reason, decision.message);
       // Both credential kinds fit in Basic: ESP8266's setAuthorization(token) sends "Basic <token>".
       if (decision.status === 401)
@@ -202,20 +213,31 @@ function text(status: number, code: string, message: string): ShortAnswer {
   };
 }
 
-/** The image with its digests, whole or one byte range; returns the number of body bytes sent. */
-function sendImage(
+/** How an offered image was answered, and how many body bytes are on their way. */
+interface SentImage {
+  delivery: ImageDelivery;
+  bodyBytes: number;
+}
+
+/**
+ * The image with its digests, whole or one byte range. Resolves once the headers are written. Images the cache holds go out in one write from the shared buffer; larger ones are streamed
+ * from storage a chunk at a time, so concurrent downloads never hold a copy each.
+ */
+async function sendImage(
+  service: UpdateCheckService,
   request: IncomingMessage,
   response: ServerResponse,
   image: ReleasedImage,
   reason: string,
-  bytes: Buffer,
   platform: string,
-): number {
+  log: DeviceEndpointOptions['log'],
+): Promise<SentImage> {
   const etag = `"${image.sha256}"`;
-  if (request.headers['if-none-match'] === etag) {
+  const delivery = planImageDelivery(request.method, request.headers, image);
+  if (delivery.status === 304) {
     response.writeHead(304, { etag, 'x-ota-reason': 'current' });
     response.end();
-    return 0;
+    return { delivery, bodyBytes: 0 };
   }
   const safeName = `${platform}-${image.version}`.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 100);
   const headers: Record<string, string> = {
@@ -229,20 +251,31 @@ function sendImage(
     'accept-ranges': 'bytes',
     'cache-control': 'no-store',
   };
-  const range = parseRange(request.headers.range, bytes.length);
-  if (range.kind === 'unsatisfiable') {
-    response.writeHead(416, { ...headers, 'content-range': `bytes */${bytes.length}`, 'content-length': '0' });
+  if (delivery.status === 416) {
+    response.writeHead(416, { ...headers, 'content-range': `bytes */${image.size}`, 'content-length': '0' });
     response.end();
-    return 0;
+    return { delivery, bodyBytes: 0 };
   }
-  const body = range.kind === 'range' ? bytes.subarray(range.start, range.end + 1) : bytes;
-  if (range.kind === 'range') headers['content-range'] = `bytes ${range.start}-${range.end}/${bytes.length}`;
-  headers['content-length'] = String(body.length);
-  response.writeHead(range.kind === 'range' ? 206 : 200, headers);
-  if (request.method === 'HEAD') {
+  const { start, end } = delivery;
+  if (delivery.status === 206) headers['content-range'] = `bytes ${start}-${end}/${image.size}`;
+  headers['content-length'] = String(end - start + 1);
+  if (!delivery.body) {
+    response.writeHead(delivery.status, headers);
     response.end();
-    return 0;
+    return { delivery, bodyBytes: 0 };
   }
-  response.end(body);
-  return body.length;
+  const cached = await service.imageBytes(image);
+  if (cached) {
+    response.writeHead(delivery.status, headers);
+    response.end(delivery.status === 206 ? cached.subarray(start, end + 1) : cached);
+    return { delivery, bodyBytes: end - start + 1 };
+  }
+  const source = await service.imageStream(image, start, end);
+  response.writeHead(delivery.status, headers);
+  pipeline(source, response, (error) => {
+    // A device that hangs up early (esp_https_ota may, after reading the header) is not a failure of ours.
+    if (error && (error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE')
+      log.error({ err: error, image: image.sha256 }, 'streaming an image failed');
+  });
+  return { delivery, bodyBytes: end - start + 1 };
 }

@@ -63,7 +63,7 @@ export function DashboardPage(props: Dashboard & { now: number; error?: string; 
               <li>
                 <a href={`/devices/${d.mac}`}>{formatMac(d.mac)}</a> ({d.platform_name}) <StatusBadge device={d} />{' '}
                 {d.last_decision === 'serve'
-                  ? `downloaded ${d.download_count}× and still runs ${d.reported_version ?? 'an older version'}`
+                  ? `downloaded the release ${d.downloads_of_release}× and still runs ${d.reported_version ?? 'an older version'}`
                   : ''}{' '}
                 <span class="muted">
                   <Ago at={d.last_seen_at} now={now} />
