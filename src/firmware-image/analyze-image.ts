@@ -8,6 +8,7 @@ import { parseEsp8266App } from './esp8266-image.js';
 import { detectFilesystem } from './filesystem.js';
 import { ImageFormatError, type RejectionCode } from './format-error.js';
 import { appPartitions, PARTITION_TABLE_OFFSET, readPartitionTable, startsPartitionTable } from './partition-table.js';
+import { readEsp8266Trailer } from './signature/esp8266-trailer.js';
 import { isGitLfsPointer, looksLikeHtml, looksLikeText } from './text-content.js';
 
 /** eboot inflates into the OTA area; nothing an ESP8266 can hold comes near this, and it bounds a gzip bomb. */
@@ -103,7 +104,7 @@ function analyzeEsp8266(bytes: Uint8Array): AppImage {
 function analyzeGzip(bytes: Uint8Array): ImageAnalysis {
   let inflated: Buffer;
   try {
-    inflated = gunzipSync(bytes, { maxOutputLength: MAX_INFLATED_SIZE });
+    inflated = inflate(bytes);
   } catch (error) {
     const tooLarge = error instanceof RangeError || (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
     return rejected(
@@ -124,6 +125,24 @@ function analyzeGzip(bytes: Uint8Array): ImageAnalysis {
   }
   const checks: Check[] = [{ name: 'gzip', ok: true, detail: `inflates to ${inflated.length} bytes` }, ...inner.checks];
   return { ...inner, size: bytes.length, compression: 'gzip', inflatedSize: inflated.length, checks };
+}
+
+/**
+ * Inflates a gzip upload. A signed one carries the ESP8266 signature trailer after the gzip data, which zlib would
+ * take for a damaged second member, so the data before a plausible trailer is tried when the whole file fails.
+ */
+function inflate(bytes: Uint8Array): Buffer {
+  try {
+    return gunzipSync(bytes, { maxOutputLength: MAX_INFLATED_SIZE });
+  } catch (error) {
+    const trailer = readEsp8266Trailer(bytes);
+    if (!trailer) throw error;
+    try {
+      return gunzipSync(bytes.subarray(0, trailer.payload.length), { maxOutputLength: MAX_INFLATED_SIZE });
+    } catch {
+      throw error;
+    }
+  }
 }
 
 /** Bootloader (at 0 or 0x1000) + partition table at 0x8000 + app: what `esptool merge_bin` and PlatformIO write. */
