@@ -5,6 +5,7 @@ import { crc32Msb } from './crc32-msb.js';
 import { ImageFormatError } from './format-error.js';
 import { describeTail, describeTailCheck } from './image-tail.js';
 import { checksumOffset, walkSegments, type Segment } from './segments.js';
+import { describeSignature } from './signature/describe-signature.js';
 import { readEsp8266Trailer } from './signature/esp8266-trailer.js';
 
 /** The Arduino ESP8266 `.bin`: eboot at 0, the sketch at 0x1000 (`APP_START_OFFSET`, protocol.md §4.5). */
@@ -108,8 +109,13 @@ function build(
   checks: Check[],
 ): Omit<Esp8266AppImage, 'compression' | 'inflatedSize'> {
   const imageLength = sketch.end;
-  const trailer = readEsp8266Trailer(bytes);
-  const tail = describeTail(bytes, imageLength, () => trailer !== undefined && trailer.signature.offset >= imageLength);
+  const signature = describeSignature(bytes, {
+    family: 'esp8266',
+    imageEnd: imageLength,
+    gzip: false,
+    prependedSignature: false,
+  });
+  const tail = describeTail(bytes, imageLength, () => signature.signed);
   checks.push({ name: 'length', ok: true, detail: describeTailCheck(tail, imageLength) });
   return {
     kind: 'app',
@@ -126,5 +132,6 @@ function build(
     crc,
     checks,
     tail,
+    signature,
   };
 }

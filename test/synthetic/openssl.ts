@@ -49,6 +49,11 @@ export class OpenSsl {
     return this.key(`ec-${curve}`, ['-algorithm', 'EC', '-pkeyopt', `ec_paramgen_curve:${name}`]);
   }
 
+  /** A key type no ESP client uses, to see it refused. */
+  ed25519Key(): TestKey {
+    return this.key('ed25519', ['-algorithm', 'ED25519']);
+  }
+
   private key(name: string, options: string[]): TestKey {
     const privatePath = join(this.dir, `${name}-${this.counter++}.pem`);
     this.run(['genpkey', ...options, '-out', privatePath]);

@@ -5,6 +5,7 @@
  */
 import { createPublicKey } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import { parsePublicKey, type PublicKey } from '../../src/firmware-image/signature/public-key.js';
 import type { OpenSsl, TestKey } from './openssl.js';
 
 function u32(value: number): Buffer {
@@ -132,4 +133,18 @@ function modularInverse(a: bigint, m: bigint): bigint {
     [oldS, s] = [s, oldS - q * s];
   }
   return ((oldS % m) + m) % m;
+}
+
+/** The verifier's view of a test key. */
+export function publicKeyOf(key: TestKey): PublicKey {
+  const parsed = parsePublicKey(key.publicPem);
+  if (!parsed.ok) throw new Error(`openssl wrote a public key the parser refuses: ${parsed.error}`);
+  return parsed.key;
+}
+
+/** A copy with one bit of byte `at` inverted. */
+export function withBitFlipped(bytes: Uint8Array, at: number, mask = 0x01): Buffer {
+  const copy = Buffer.from(bytes);
+  copy[at] = copy[at]! ^ mask;
+  return copy;
 }

@@ -1,3 +1,4 @@
+import { u32le } from './primitives.js';
 import type { ByteRange } from './types.js';
 
 /** BearSSL on the ESP8266 verifies RSA keys of up to 4,096 bits; nobody signs with less than 512. */
@@ -19,7 +20,7 @@ export interface Esp8266Trailer {
 export function readEsp8266Trailer(bytes: Uint8Array): Esp8266Trailer | undefined {
   if (bytes.length < LENGTH_WORD + MIN_SIGNATURE_LENGTH + 1) return undefined;
   const at = bytes.length - LENGTH_WORD;
-  const signatureLength = (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
+  const signatureLength = u32le(bytes, at);
   if (signatureLength < MIN_SIGNATURE_LENGTH || signatureLength > MAX_SIGNATURE_LENGTH) return undefined;
   const payloadLength = at - signatureLength;
   if (payloadLength <= 0) return undefined;
