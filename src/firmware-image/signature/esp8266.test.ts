@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ImageAnalysis } from '../analysis.js';
 import { analyzeImage } from '../analyze-image.js';
 import { esp8266SigningProblems, gzipLengthTripsCore31 } from './esp8266-rules.js';
 import { inspectSignature } from './inspect-signature.js';
@@ -102,6 +103,17 @@ describe('ESP8266 signed images (payload ‖ signature ‖ u32 length)', () => {
       candidates: [{ signedRange: { offset: 0, length: gz.length } }],
       esp8266: { signedLength: gz.length, gzip: true, flashModeCode: undefined },
     });
+  });
+
+  it('verify from an analysis stored before analyses carried a signature summary', () => {
+    for (const payload of [buildEsp8266App(), gzipSync(buildEsp8266App())]) {
+      const signed = signEsp8266(openssl, signer, payload);
+      const stored = JSON.parse(JSON.stringify({ ...analyzeImage(signed), signature: undefined })) as ImageAnalysis;
+      expect(inspectSignature(signed, stored, [signerKey])).toMatchObject({
+        verified: true,
+        candidates: [{ signedRange: { offset: 0, length: payload.length } }],
+      });
+    }
   });
 
   it.skipIf(!CORPUS_AVAILABLE)('verify real sketches signed the way signing.py does, CRC words and all', () => {
