@@ -5,7 +5,7 @@ import { analyzeImage } from '../analyze-image.js';
 import { esp8266SigningProblems, gzipLengthTripsCore31 } from './esp8266-rules.js';
 import { inspectSignature } from './inspect-signature.js';
 import type { PublicKey } from './public-key.js';
-import { buildEsp8266App } from '../../../test/synthetic/image-builder.js';
+import { buildEsp32App, buildEsp8266App } from '../../../test/synthetic/image-builder.js';
 import { OpenSsl, type TestKey } from '../../../test/synthetic/openssl.js';
 import { publicKeyOf, signEsp8266, withBitFlipped } from '../../../test/synthetic/signed-images.js';
 import { CORPUS_AVAILABLE, readFirmware } from '../../../test/helpers/firmware-corpus.js';
@@ -147,10 +147,21 @@ describe('public keys compiled into a sketch', () => {
     }
   });
 
+  it('are found right after a run of dashes (a separator line in the sketch)', () => {
+    const image = buildEsp8266App({ strings: ['-'.repeat(41) + signer.publicPem] });
+    const analysis = analyzeImage(image);
+    expect(analysis.kind === 'app' && analysis.signature.embeddedPublicKeys.map((k) => k.digest)).toEqual([
+      signerKey.digest,
+    ]);
+  });
+
   it('are not invented from a marker without a key behind it', () => {
     const image = buildEsp8266App({ strings: ['-----BEGIN PUBLIC KEY-----\nnot base64\n-----END PUBLIC KEY-----'] });
     const analysis = analyzeImage(image);
     expect(analysis.kind === 'app' && analysis.signature.embeddedPublicKeys).toEqual([]);
+    // A marker cut off by the end of the file.
+    const cut = analyzeImage(buildEsp32App({ tail: Buffer.from('-----BEGIN RSA PUBLIC KEY--', 'latin1') }));
+    expect(cut.kind === 'app' && cut.signature.embeddedPublicKeys).toEqual([]);
   });
 });
 
