@@ -2,6 +2,7 @@ import type { ChipName, Esp32ChipName } from './chips.js';
 import type { FlashSettings } from './common-header.js';
 import type { RejectionCode } from './format-error.js';
 import type { Segment } from './segments.js';
+import type { SignatureSummary } from './signature/types.js';
 
 /** One verification the analyser performed, shown to people as "checks passed/failed". */
 export interface Check {
@@ -44,6 +45,8 @@ interface AppImageBase {
   segments: Segment[];
   checks: Check[];
   tail: ImageTail | undefined;
+  /** Signed or not, in which layout, with which keys (no key is tried here: see `inspectSignature`). */
+  signature: SignatureSummary;
 }
 
 export interface Esp32AppImage extends AppImageBase {
@@ -93,6 +96,8 @@ export interface RejectedFile {
   checks: Check[];
   /** For merged images: the application inside, analysed on its own, so people can be told what to upload. */
   embeddedApp: { offset: number; image: AppImage } | undefined;
+  /** Set for esp32FOTA-signed files (`signed-esp32fota`): the signature in front of the image. */
+  signature: SignatureSummary | undefined;
 }
 
 export type ImageAnalysis = AppImage | FilesystemImage | RejectedFile;

@@ -8,6 +8,9 @@ import { parseEsp8266App } from './esp8266-image.js';
 import { detectFilesystem } from './filesystem.js';
 import { ImageFormatError, type RejectionCode } from './format-error.js';
 import { appPartitions, PARTITION_TABLE_OFFSET, readPartitionTable, startsPartitionTable } from './partition-table.js';
+import { describeSignature } from './signature/describe-signature.js';
+import { ESP32FOTA_SIGNATURE_LENGTH } from './signature/esp32fota-layout.js';
+import { readEsp8266Trailer } from './signature/esp8266-trailer.js';
 import { isGitLfsPointer, looksLikeHtml, looksLikeText } from './text-content.js';
 
 /** eboot inflates into the OTA area; nothing an ESP8266 can hold comes near this, and it bounds a gzip bomb. */
@@ -20,12 +23,51 @@ const LEGACY_BOOTLOADER_OFFSET = 0x1000;
  * with a reason a person understands. Pure: bytes in, a result out; it never throws for any input.
  */
 export function analyzeImage(bytes: Uint8Array): ImageAnalysis {
+  const analysis = classifyOrReject(bytes);
+  if (analysis.kind !== 'rejected') return analysis;
+  return detectEsp32FotaSigned(bytes) ?? analysis;
+}
+
+function classifyOrReject(bytes: Uint8Array): ImageAnalysis {
   try {
     return classify(bytes);
   } catch (error) {
     if (error instanceof ImageFormatError) return rejected(bytes, error.code, error.message, error.offset);
     throw error;
   }
+}
+
+/**
+ * esp32FOTA with signature checks downloads `signature ‖ image` (protocol.md §7.4), so the file starts with 512
+ * bytes of signature, which may even begin with 0xE9 by chance. Such a file is told apart from junk by the image
+ * (or filesystem) that starts right after them. Only esp32FOTA clients can install it, so it stays a rejection,
+ * with what is inside and the signature described.
+ */
+function detectEsp32FotaSigned(bytes: Uint8Array): RejectedFile | undefined {
+  const start = ESP32FOTA_SIGNATURE_LENGTH;
+  if (bytes.length <= start) return undefined;
+  const head = bytes.subarray(0, start);
+  if (head.every((b) => b === head[0])) return undefined;
+  const rest = bytes.subarray(start);
+  // Classifying the rest skips this check, so nesting cannot recurse.
+  const inner = rest[0] === IMAGE_MAGIC ? classifyOrReject(rest) : detectFilesystem(new ByteReader(rest));
+  const app = inner?.kind === 'app' && inner.family === 'esp32' ? inner : undefined;
+  const filesystem = inner?.kind === 'filesystem' ? inner : undefined;
+  if (!app && !filesystem) return undefined;
+  const what = app ? `an ${describeApp(app)} application` : `a ${filesystem!.fsType} image`;
+  const result = rejected(
+    bytes,
+    'signed-esp32fota',
+    `this is an esp32FOTA-signed file: a 512-byte signature, then ${what}; only esp32FOTA clients that check signatures install it`,
+    start,
+  );
+  const signature = describeSignature(bytes, {
+    family: 'esp32',
+    imageEnd: start,
+    gzip: false,
+    prependedSignature: true,
+  });
+  return { ...result, embeddedApp: app ? { offset: start, image: app } : undefined, signature };
 }
 
 function classify(bytes: Uint8Array): ImageAnalysis {
@@ -103,7 +145,7 @@ function analyzeEsp8266(bytes: Uint8Array): AppImage {
 function analyzeGzip(bytes: Uint8Array): ImageAnalysis {
   let inflated: Buffer;
   try {
-    inflated = gunzipSync(bytes, { maxOutputLength: MAX_INFLATED_SIZE });
+    inflated = inflate(bytes);
   } catch (error) {
     const tooLarge = error instanceof RangeError || (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
     return rejected(
@@ -123,7 +165,33 @@ function analyzeGzip(bytes: Uint8Array): ImageAnalysis {
     return rejected(bytes, 'unsupported', `the gzip file holds ${what}; only ESP8266 sketches may be gzip-compressed`);
   }
   const checks: Check[] = [{ name: 'gzip', ok: true, detail: `inflates to ${inflated.length} bytes` }, ...inner.checks];
-  return { ...inner, size: bytes.length, compression: 'gzip', inflatedSize: inflated.length, checks };
+  // A signature of a gzip upload covers the `.gz` bytes; the key a sketch embeds sits in the inflated image.
+  const signature = describeSignature(bytes, {
+    family: 'esp8266',
+    imageEnd: 0,
+    gzip: true,
+    prependedSignature: false,
+    content: inflated,
+  });
+  return { ...inner, size: bytes.length, compression: 'gzip', inflatedSize: inflated.length, checks, signature };
+}
+
+/**
+ * Inflates a gzip upload. A signed one carries the ESP8266 signature trailer after the gzip data, which zlib would
+ * take for a damaged second member, so the data before a plausible trailer is tried when the whole file fails.
+ */
+function inflate(bytes: Uint8Array): Buffer {
+  try {
+    return gunzipSync(bytes, { maxOutputLength: MAX_INFLATED_SIZE });
+  } catch (error) {
+    const trailer = readEsp8266Trailer(bytes);
+    if (!trailer) throw error;
+    try {
+      return gunzipSync(bytes.subarray(0, trailer.payload.length), { maxOutputLength: MAX_INFLATED_SIZE });
+    } catch {
+      throw error;
+    }
+  }
 }
 
 /** Bootloader (at 0 or 0x1000) + partition table at 0x8000 + app: what `esptool merge_bin` and PlatformIO write. */
@@ -162,5 +230,14 @@ function describeApp(app: AppImage): string {
 
 function rejected(bytes: Uint8Array, code: RejectionCode, reason: string, offset?: number): RejectedFile {
   const check: Check = { name: code, ok: false, detail: reason };
-  return { kind: 'rejected', code, reason, offset, size: bytes.length, checks: [check], embeddedApp: undefined };
+  return {
+    kind: 'rejected',
+    code,
+    reason,
+    offset,
+    size: bytes.length,
+    checks: [check],
+    embeddedApp: undefined,
+    signature: undefined,
+  };
 }

@@ -7,6 +7,7 @@ import { readCommonHeader } from './common-header.js';
 import { ImageFormatError } from './format-error.js';
 import { describeTail, describeTailCheck } from './image-tail.js';
 import { checksumOffset, walkSegments } from './segments.js';
+import { describeSignature } from './signature/describe-signature.js';
 
 const EXTENDED_HEADER_END = 24;
 const WP_PIN_DISABLED = 0xee;
@@ -95,7 +96,13 @@ export function parseEsp32App(bytes: Uint8Array): Esp32AppImage {
     imageLength += 32;
   }
 
-  const tail = describeTail(bytes, imageLength, isEsp32Signature);
+  const signature = describeSignature(bytes, {
+    family: 'esp32',
+    imageEnd: imageLength,
+    gzip: false,
+    prependedSignature: false,
+  });
+  const tail = describeTail(bytes, imageLength, () => signature.signed);
   checks.push({ name: 'length', ok: true, detail: describeTailCheck(tail, imageLength) });
 
   return {
@@ -110,6 +117,7 @@ export function parseEsp32App(bytes: Uint8Array): Esp32AppImage {
     segments: walk.segments,
     checks,
     tail,
+    signature,
     minChipRevision: formatRevision(minRevFull),
     maxChipRevision: formatRevision(maxRevFull),
     hashAppended,
@@ -122,11 +130,4 @@ function formatRevision(full: number): string {
   // Images built before the field existed carry 0xFFFF: no upper limit.
   if (full === 0xffff) return 'any';
   return `${Math.floor(full / 100)}.${full % 100}`;
-}
-
-/** Secure boot v2 signature blocks start with 0xE7; v1 appends a 4-byte version (0) and a 64-byte signature. */
-function isEsp32Signature(tail: Uint8Array): boolean {
-  return (
-    tail[0] === 0xe7 || (tail.length >= 68 && tail.length <= 96 && tail[0] === 0 && tail[1] === 0 && tail[2] === 0)
-  );
 }

@@ -5,6 +5,8 @@ import { crc32Msb } from './crc32-msb.js';
 import { ImageFormatError } from './format-error.js';
 import { describeTail, describeTailCheck } from './image-tail.js';
 import { checksumOffset, walkSegments, type Segment } from './segments.js';
+import { describeSignature } from './signature/describe-signature.js';
+import { readEsp8266Trailer } from './signature/esp8266-trailer.js';
 
 /** The Arduino ESP8266 `.bin`: eboot at 0, the sketch at 0x1000 (`APP_START_OFFSET`, protocol.md §4.5). */
 export const SKETCH_OFFSET = 0x1000;
@@ -70,9 +72,10 @@ export function parseEsp8266App(bytes: Uint8Array): Omit<Esp8266AppImage, 'compr
   }
 
   // Arduino core ≥ 2.7 stores the file length at 0x1010 and a CRC at 0x1014 after the checksum was computed, so the
-  // checksum only holds with those words zeroed; older cores leave the words as part of the code.
+  // checksum only holds with those words zeroed; older cores leave the words as part of the code. A signed sketch
+  // has the signature appended after that: its words describe the signed payload, not the whole file.
   const storedLength = reader.u32(CRC_WORDS.from);
-  const hasCrcWords = storedLength === bytes.length;
+  const hasCrcWords = storedLength === bytes.length || storedLength === readEsp8266Trailer(bytes)?.payload.length;
   const sketch = parseV1Image(reader, SKETCH_OFFSET, 'sketch image', hasCrcWords ? CRC_WORDS : undefined);
   checks.push({
     name: 'checksum',
@@ -82,7 +85,7 @@ export function parseEsp8266App(bytes: Uint8Array): Omit<Esp8266AppImage, 'compr
   let crc: Esp8266AppImage['crc'];
   if (hasCrcWords) {
     const stored = reader.u32(CRC_WORDS.from + 4);
-    const computed = crc32Msb(bytes, CRC_WORDS.from, CRC_WORDS.to);
+    const computed = crc32Msb(bytes.subarray(0, storedLength), CRC_WORDS.from, CRC_WORDS.to);
     if (stored !== computed) {
       throw new ImageFormatError(
         'corrupt',
@@ -91,7 +94,7 @@ export function parseEsp8266App(bytes: Uint8Array): Omit<Esp8266AppImage, 'compr
       );
     }
     crc = { stored, computed };
-    checks.push({ name: 'crc32', ok: true, detail: `${hex(stored, 8)} over ${bytes.length} bytes` });
+    checks.push({ name: 'crc32', ok: true, detail: `${hex(stored, 8)} over ${storedLength} bytes` });
   }
   return build(bytes, first, sketch, 'arduino', SKETCH_OFFSET, crc, checks);
 }
@@ -106,7 +109,13 @@ function build(
   checks: Check[],
 ): Omit<Esp8266AppImage, 'compression' | 'inflatedSize'> {
   const imageLength = sketch.end;
-  const tail = describeTail(bytes, imageLength, isEsp8266Signature);
+  const signature = describeSignature(bytes, {
+    family: 'esp8266',
+    imageEnd: imageLength,
+    gzip: false,
+    prependedSignature: false,
+  });
+  const tail = describeTail(bytes, imageLength, () => signature.signed);
   checks.push({ name: 'length', ok: true, detail: describeTailCheck(tail, imageLength) });
   return {
     kind: 'app',
@@ -123,12 +132,6 @@ function build(
     crc,
     checks,
     tail,
+    signature,
   };
-}
-
-/** Signed Arduino images end in `signature ‖ u32 LE signature length` (esp8266/Arduino Updater). */
-function isEsp8266Signature(tail: Uint8Array): boolean {
-  if (tail.length < 4) return false;
-  const signatureLength = new DataView(tail.buffer, tail.byteOffset, tail.byteLength).getUint32(tail.length - 4, true);
-  return signatureLength + 4 === tail.length;
 }

@@ -26,4 +26,5 @@ export type RejectionCode =
   | 'truncated'
   | 'corrupt'
   | 'unsupported'
-  | 'not-firmware';
+  | 'not-firmware'
+  | 'signed-esp32fota';

@@ -3,3 +3,4 @@ export type * from './analysis.js';
 export { chipDisplayName, familyOf, isChipName, CHIP_NAMES, type ChipName, type ChipFamily } from './chips.js';
 export { formatBytes } from './common-header.js';
 export type { RejectionCode } from './format-error.js';
+export * from './signature/index.js';
