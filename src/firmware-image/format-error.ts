@@ -26,4 +26,5 @@ export type RejectionCode =
   | 'truncated'
   | 'corrupt'
   | 'unsupported'
+  | 'nested-gzip'
   | 'not-firmware';
