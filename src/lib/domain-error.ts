@@ -7,6 +7,7 @@ export const ERROR_STATUS = {
   'invalid-name': 400,
   'invalid-mac': 400,
   'invalid-version': 400,
+  'invalid-label': 400,
   unauthorized: 401,
   forbidden: 403,
   'csrf-failed': 403,

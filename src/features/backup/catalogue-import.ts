@@ -9,10 +9,11 @@ import type { Clock } from '../../lib/clock.js';
 import { normalizeMac } from '../../lib/mac.js';
 import { versionKey } from '../../lib/version.js';
 import { imageRow } from '../firmware/image-row.js';
-import { changeEvent, validatePlatformName } from '../platforms/platform-service.js';
+import { changeEvent } from '../platforms/platform-service.js';
 import { nameKey } from '../platforms/platform-store.js';
 import type { ExportedPlatform } from './export-format.js';
 import { ImportError, readExport } from './export-reader.js';
+import { checkExportedPlatform } from './export-values.js';
 
 export interface ImportReport {
   platformsCreated: string[];
@@ -53,20 +54,19 @@ export async function importFromDirectory(
     imagesAlreadyPresent: [],
   };
 
-  for (const platform of exported.platforms) {
+  const platforms: ExportedPlatform[] = [];
+  for (const checked of exported.platforms.map(checkExportedPlatform)) {
+    problems.push(...checked.problems);
+    platforms.push(checked.platform);
+  }
+  if (problems.length > 0) throw new ImportError(problems);
+
+  for (const platform of platforms) {
     const where = `platform "${platform.name}"`;
-    try {
-      validatePlatformName(platform.name);
-    } catch (error) {
-      problems.push(`${where}: ${(error as Error).message}`);
-      continue;
-    }
     const current = existing.find((p) => p.name_key === nameKey(platform.name));
     if (current && current.chip && platform.chip && current.chip !== platform.chip) {
       problems.push(`${where}: exists here for ${current.chip}, the export says ${platform.chip}`);
     }
-    for (const entry of platform.allowlist)
-      if (!normalizeMac(entry.mac)) problems.push(`${where}: "${entry.mac}" is not a MAC address`);
     const kept = current ? await stores.images.listForPlatform(current.id) : [];
     const seen = new Set<string>();
     for (const image of platform.images) {
@@ -109,7 +109,7 @@ export async function importFromDirectory(
   }
   const now = deps.clock.now();
   await deps.catalogue.transact(async (tx) => {
-    for (const platform of exported.platforms) {
+    for (const platform of platforms) {
       let row = await tx.platforms.findByName(platform.name);
       if (!row) {
         row = await tx.platforms.insert({

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import proxyAddr from '@fastify/proxy-addr';
 import { parseRange } from '../../http/byte-range.js';
+import { headerText } from '../../http/header-text.js';
 import { ResponseBatch } from '../../http/response-batch.js';
 import type { Access } from '../auth/roles.js';
 import type { ReleasedImage } from './catalogue-snapshot.js';
@@ -167,7 +168,11 @@ async function answer(
       return {
         kind: 'short',
         status: 200,
-        headers: { 'x-version': decision.image.version, 'x-ota-reason': decision.reason, 'content-length': '0' },
+        headers: {
+          'x-version': headerText(decision.image.version),
+          'x-ota-reason': decision.reason,
+          'content-length': '0',
+        },
       };
     case 'not-modified':
       return { kind: 'short', status: 304, headers: { 'x-ota-reason': decision.reason } };
@@ -216,7 +221,7 @@ function sendImage(
     'content-type': 'application/octet-stream',
     'x-MD5': image.md5,
     'x-SHA256': image.sha256,
-    'x-version': image.version,
+    'x-version': headerText(image.version),
     'x-ota-reason': reason,
     'content-disposition': `attachment; filename="${safeName}.bin"`,
     etag,
