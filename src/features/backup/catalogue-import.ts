@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BlobInfo, BlobStore } from '../../blobs/blob-store.js';
+import type { BlobStore } from '../../blobs/blob-store.js';
+import type { NewImage } from '../../db/tables.js';
 import type { Catalogue } from '../../db/stores.js';
-import { analyzeImage, type ImageAnalysis } from '../../firmware-image/index.js';
+import { analyzeImage } from '../../firmware-image/index.js';
 import type { Clock } from '../../lib/clock.js';
 import { normalizeMac } from '../../lib/mac.js';
 import { versionKey } from '../../lib/version.js';
@@ -12,7 +12,7 @@ import { imageRow } from '../firmware/image-row.js';
 import { changeEvent } from '../platforms/platform-service.js';
 import { nameKey } from '../platforms/platform-store.js';
 import type { ExportedPlatform } from './export-format.js';
-import { ImportError, readExport } from './export-reader.js';
+import { ImportError, readExport, readExportFile } from './export-reader.js';
 import { checkExportedPlatform } from './export-values.js';
 
 export interface ImportReport {
@@ -22,13 +22,13 @@ export interface ImportReport {
   imagesAlreadyPresent: string[];
 }
 
+/** An image that passed every check; its bytes stay in the file until they are applied, one image at a time. */
 interface PlannedImage {
   platform: string;
   version: string;
   kind: 'app' | 'filesystem';
-  path: string;
-  bytes: Buffer;
-  analysis: Exclude<ImageAnalysis, { kind: 'rejected' }>;
+  file: string;
+  sha256: string;
   filename: string | null;
   uploadedAt: number;
 }
@@ -40,7 +40,7 @@ interface PlannedImage {
  */
 export async function importFromDirectory(
   dir: string,
-  deps: { catalogue: Catalogue; blobs: BlobStore; clock: Clock },
+  deps: { catalogue: Catalogue; blobs: BlobStore; clock: Clock; uploadLimit: number },
 ): Promise<ImportReport> {
   const exported = await readExport(dir);
   const problems: string[] = [];
@@ -83,30 +83,25 @@ export async function importFromDirectory(
           );
         continue;
       }
-      const checked = await checkImageFile(dir, image, label);
-      if (typeof checked === 'string') problems.push(checked);
+      const problem = await checkImageFile(dir, image, deps.uploadLimit);
+      if (problem) problems.push(`${label}: ${problem}`);
       else
         planned.push({
           platform: platform.name,
           version: image.version,
           kind: image.kind,
-          path: join(dir, image.file),
+          file: image.file,
+          sha256: image.sha256,
           filename: image.filename,
           uploadedAt: Date.parse(image.uploadedAt) || deps.clock.now(),
-          ...checked,
         });
     }
   }
   if (problems.length > 0) throw new ImportError(problems);
 
   // Blobs first (an unreferenced blob is collected later); rows in one transaction.
-  const blobs = new Map<PlannedImage, BlobInfo>();
-  for (const image of planned) {
-    const staged = await deps.blobs.stage(createReadStream(image.path), Number.MAX_SAFE_INTEGER);
-    await staged.commit();
-    await staged.discard();
-    blobs.set(image, staged);
-  }
+  const rows = new Map<PlannedImage, NewImage>();
+  for (const image of planned) rows.set(image, await storeImage(dir, image, deps.blobs, deps.uploadLimit));
   const now = deps.clock.now();
   await deps.catalogue.transact(async (tx) => {
     for (const platform of platforms) {
@@ -143,18 +138,7 @@ export async function importFromDirectory(
         report.devicesAllowed++;
       }
       for (const image of planned.filter((p) => p.platform === platform.name)) {
-        await tx.images.insert(
-          imageRow({
-            platformId: row.id,
-            version: image.version,
-            bytes: image.bytes,
-            blob: blobs.get(image)!,
-            analysis: image.analysis,
-            identitySource: 'import',
-            filename: image.filename,
-            uploadedAt: image.uploadedAt,
-          }),
-        );
+        await tx.images.insert({ ...rows.get(image)!, platform_id: row.id });
         report.imagesImported.push(`${platform.name} ${image.version}`);
       }
       await restoreReleases(tx, row.id, platform, now);
@@ -186,23 +170,44 @@ async function restoreReleases(
   });
 }
 
+/** Why an image file cannot be imported, or undefined when it can; its bytes are not kept. */
 async function checkImageFile(
   dir: string,
   image: ExportedPlatform['images'][number],
-  label: string,
-): Promise<string | { bytes: Buffer; analysis: Exclude<ImageAnalysis, { kind: 'rejected' }> }> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(join(dir, image.file));
-  } catch {
-    return `${label}: ${image.file} is missing`;
-  }
-  if (sha256(bytes) !== image.sha256) return `${label}: ${image.file} does not match its SHA-256 (damaged or edited)`;
+  uploadLimit: number,
+): Promise<string | undefined> {
+  const bytes = await readExportFile(dir, image.file, uploadLimit, 'the upload limit');
+  if (typeof bytes === 'string') return bytes;
+  if (sha256(bytes) !== image.sha256) return `${image.file} does not match its SHA-256 (damaged or edited)`;
   const analysis = analyzeImage(bytes);
-  if (analysis.kind === 'rejected') return `${label}: ${analysis.reason}`;
+  if (analysis.kind === 'rejected') return analysis.reason;
   if ((analysis.kind === 'app') !== (image.kind === 'app'))
-    return `${label}: the file is ${analysis.kind === 'app' ? 'an application' : 'a filesystem'} image`;
-  return { bytes, analysis };
+    return `the file is ${analysis.kind === 'app' ? 'an application' : 'a filesystem'} image`;
+  return undefined;
+}
+
+/** Stores one checked image's bytes as a blob and returns its row (platform id still to fill in). */
+async function storeImage(dir: string, image: PlannedImage, blobs: BlobStore, uploadLimit: number): Promise<NewImage> {
+  const staged = await blobs.stage(createReadStream(join(dir, image.file)), uploadLimit);
+  try {
+    const bytes = await staged.read();
+    const analysis = analyzeImage(bytes);
+    if (staged.sha256 !== image.sha256 || analysis.kind === 'rejected')
+      throw new ImportError([`${image.file} changed while it was being imported`]);
+    await staged.commit();
+    return imageRow({
+      platformId: 0,
+      version: image.version,
+      bytes,
+      blob: staged,
+      analysis,
+      identitySource: 'import',
+      filename: image.filename,
+      uploadedAt: image.uploadedAt,
+    });
+  } finally {
+    await staged.discard();
+  }
 }
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');

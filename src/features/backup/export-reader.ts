@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Type } from 'typebox';
 import Value from 'typebox/value';
@@ -51,19 +51,36 @@ export class ImportError extends Error {
   }
 }
 
+/** The largest `catalogue.yaml` read: about 30,000 images' worth of YAML. */
+export const CATALOGUE_LIMIT = 16 * 1024 * 1024;
+
+/**
+ * Reads one file of an export, after making sure it is a plain file of at most `limit` bytes: a FIFO would block the
+ * read forever and a huge file would be held in memory whole. Returns the problem as a sentence instead of bytes.
+ */
+export async function readExportFile(dir: string, name: string, limit: number, what: string): Promise<Buffer | string> {
+  const path = join(dir, name);
+  const info = await stat(path).catch((error: NodeJS.ErrnoException) => error);
+  if (info instanceof Error)
+    return `${name} ${info.code === 'ENOENT' ? 'is missing' : `cannot be read (${info.code})`}`;
+  if (!info.isFile()) return `${name} is not a plain file`;
+  if (info.size > limit) return `${name}: ${info.size} bytes, more than ${what} (${limit} bytes)`;
+  try {
+    const bytes = await readFile(path);
+    // It may have grown since: the limit is on what is read.
+    return bytes.length > limit ? `${name}: more than ${what} (${limit} bytes)` : bytes;
+  } catch (error) {
+    return `${name} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
+  }
+}
+
 /** Reads an export's `catalogue.yaml` and checks its shape; what the values mean is checked by the import. */
 export async function readExport(dir: string): Promise<ExportedCatalogue> {
-  let text: string;
-  try {
-    text = await readFile(join(dir, CATALOGUE_FILE), 'utf8');
-  } catch (error) {
-    throw new ImportError([
-      `${CATALOGUE_FILE}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
-    ]);
-  }
+  const bytes = await readExportFile(dir, CATALOGUE_FILE, CATALOGUE_LIMIT, 'a catalogue may have');
+  if (typeof bytes === 'string') throw new ImportError([bytes]);
   let data: unknown;
   try {
-    data = parseYaml(text);
+    data = parseYaml(bytes.toString('utf8'));
   } catch (error) {
     throw new ImportError([`${CATALOGUE_FILE}: ${(error as Error).message.split('\n')[0]}`]);
   }
