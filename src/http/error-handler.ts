@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../lib/domain-error.js';
+import { storageFailure } from '../lib/storage-errors.js';
 
 /** Device routes get a short plain-text reason (the Arduino clients only read the status). */
 function isDeviceRoute(path: string): boolean {
@@ -42,8 +43,12 @@ export function sendError(
  */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof DomainError)
-      return sendError(request, reply, error.status, error.code, error.message, error.details);
+    const domain = error instanceof DomainError ? error : storageFailure(error, 'nothing was changed');
+    if (domain) {
+      // 5xx domain errors (full or read-only storage) are for the operator to fix: the log says why.
+      if (domain.status >= 500) request.log.error({ err: domain.cause ?? domain }, domain.message);
+      return sendError(request, reply, domain.status, domain.code, domain.message, domain.details);
+    }
     if (error.validation) return sendError(request, reply, 400, 'bad-request', error.message);
     const status = error.statusCode ?? 500;
     if (status === 413)

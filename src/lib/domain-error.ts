@@ -27,6 +27,8 @@ export const ERROR_STATUS = {
   'wrong-chip': 422,
   'wrong-kind': 422,
   'too-many-attempts': 429,
+  'storage-unavailable': 503,
+  'storage-full': 507,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -39,8 +41,10 @@ export class DomainError extends Error {
     message: string,
     /** Extra facts for API clients (e.g. identity candidates), serialised as `details`. */
     readonly details?: unknown,
+    /** The error behind it, for the log (never sent to clients). */
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'DomainError';
     this.status = ERROR_STATUS[code];
   }

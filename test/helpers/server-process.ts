@@ -13,24 +13,51 @@ export interface ServerProcess {
   exited: Promise<number | string>;
 }
 
+export interface ProcessLimits {
+  /** RLIMIT_FSIZE: no file the server writes may grow past this (a write beyond it fails with EFBIG). */
+  fileSizeBytes?: number;
+  /** Run as this user and group (only root may), e.g. so that file permissions apply to it. */
+  uid?: number;
+  gid?: number;
+}
+
 /** Starts `esp-ota serve` as its own process (through tsx, from the sources) and waits until /healthz answers. */
-export async function startServerProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+export async function startServerProcess(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  limits: ProcessLimits = {},
+): Promise<ServerProcess> {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(
+  const command = [
     process.execPath,
-    ['--import', 'tsx', 'src/main.ts', 'serve', '--host', '127.0.0.1', '--port', String(port), ...args],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        ESP_OTA_LOG_LEVEL: 'warn',
-        ESP_OTA_API_TOKEN: TEST_TOKEN,
-        ESP_OTA_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    '--import',
+    'tsx',
+    'src/main.ts',
+    'serve',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    ...args,
+  ];
+  // `ulimit -f` counts 512-byte blocks in POSIX sh; Node ignores SIGXFSZ, so an oversized write fails with EFBIG.
+  const [file, ...rest] =
+    limits.fileSizeBytes === undefined
+      ? command
+      : ['/bin/sh', '-c', `ulimit -f ${Math.ceil(limits.fileSizeBytes / 512)} && exec "$@"`, 'sh', ...command];
+  const child = spawn(file!, rest, {
+    uid: limits.uid,
+    gid: limits.gid,
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      ESP_OTA_LOG_LEVEL: 'warn',
+      ESP_OTA_API_TOKEN: TEST_TOKEN,
+      ESP_OTA_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+      ...env,
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (c) => (output += c));
   child.stderr!.on('data', (c) => (output += c));
