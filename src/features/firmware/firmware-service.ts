@@ -42,6 +42,8 @@ export class FirmwareService {
     private readonly clock: Clock,
     private readonly uploadLimit: number,
     private readonly onChange: () => void,
+    /** After a deletion: its firmware file can be collected once the grace period has passed. */
+    private readonly onDelete: () => void = () => undefined,
   ) {}
 
   /**
@@ -254,6 +256,7 @@ export class FirmwareService {
     });
     // The blob goes when the collector finds nothing pointing at it.
     this.onChange();
+    this.onDelete();
   }
 
   private async platform(name: string): Promise<PlatformRow> {

@@ -69,6 +69,8 @@ export class PlatformService {
     private readonly catalogue: Catalogue,
     private readonly clock: Clock,
     private readonly onChange: () => void,
+    /** After a deletion: the platform's firmware files can be collected once the grace period has passed. */
+    private readonly onDelete: () => void = () => undefined,
   ) {}
 
   list(): Promise<PlatformRow[]> {
@@ -145,6 +147,7 @@ export class PlatformService {
     });
     // Its images' blobs are now unreferenced; the collector removes them after the grace period.
     this.onChange();
+    this.onDelete();
   }
 
   /** Gives one allowed device its own secret (or takes it away with null). */
