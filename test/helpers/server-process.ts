@@ -16,10 +16,15 @@ export interface ServerProcess {
 export interface ProcessLimits {
   /** RLIMIT_FSIZE: no file the server writes may grow past this (a write beyond it fails with EFBIG). */
   fileSizeBytes?: number;
-  /** Run as this user and group (only root may), e.g. so that file permissions apply to it. */
-  uid?: number;
-  gid?: number;
+  /**
+   * Make file permissions apply even when the tests run as root: the server keeps its user but loses the
+   * capabilities that override permissions (setpriv drops them from its bounding set), so a folder made read-only
+   * with chmod is read-only to it, as it would be to a server run by an ordinary user.
+   */
+  obeyFilePermissions?: boolean;
 }
+
+const AS_ROOT = process.getuid?.() === 0;
 
 /** Starts `esp-ota serve` as its own process (through tsx, from the sources) and waits until /healthz answers. */
 export async function startServerProcess(
@@ -40,14 +45,13 @@ export async function startServerProcess(
     String(port),
     ...args,
   ];
+  if (limits.obeyFilePermissions && AS_ROOT)
+    command.unshift('setpriv', '--bounding-set=-dac_override,-dac_read_search,-fowner', '--');
   // `ulimit -f` counts 512-byte blocks in POSIX sh; Node ignores SIGXFSZ, so an oversized write fails with EFBIG.
-  const [file, ...rest] =
-    limits.fileSizeBytes === undefined
-      ? command
-      : ['/bin/sh', '-c', `ulimit -f ${Math.ceil(limits.fileSizeBytes / 512)} && exec "$@"`, 'sh', ...command];
+  if (limits.fileSizeBytes !== undefined)
+    command.unshift('/bin/sh', '-c', `ulimit -f ${Math.ceil(limits.fileSizeBytes / 512)} && exec "$@"`, 'sh');
+  const [file, ...rest] = command;
   const child = spawn(file!, rest, {
-    uid: limits.uid,
-    gid: limits.gid,
     cwd: ROOT,
     env: {
       ...process.env,

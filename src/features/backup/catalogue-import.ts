@@ -34,9 +34,10 @@ interface PlannedImage {
 }
 
 /**
- * Restores an export into this catalogue: everything is checked first (YAML shape, files and their digests, the
- * analyser, conflicts with what exists), and only a clean plan is applied, in one transaction. Importing the same
- * export twice changes nothing the second time.
+ * Restores an export into this catalogue: everything is checked first (YAML shape, every value by the rules the API
+ * applies, files within the upload limit and their digests, the analyser, conflicts with what exists), and only a
+ * clean plan is applied, in one transaction. One image is in memory at a time. Importing the same export twice
+ * changes nothing the second time.
  */
 export async function importFromDirectory(
   dir: string,
