@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { collectOrphanBlobs } from './blobs/blob-collector.js';
 import type { BlobStore } from './blobs/blob-store.js';
 import type { Config } from './config.js';
-import type { Database } from './db/database.js';
+import { reclaimFreePages, type Database } from './db/database.js';
 import type { Catalogue } from './features/catalogue.js';
 import { registerActivityRoutes } from './features/devices/device-routes.js';
 import { FirmwareService } from './features/firmware/firmware-service.js';
@@ -15,6 +15,7 @@ import { registerFirmwareRoutes } from './features/firmware/firmware-routes.js';
 import { PlatformService } from './features/platforms/platform-service.js';
 import { registerPlatformRoutes } from './features/platforms/platform-routes.js';
 import { Metrics } from './features/metrics/metrics.js';
+import { DeletionFollowUp } from './features/maintenance/deletion-follow-up.js';
 import { runMaintenance } from './features/maintenance/maintenance.js';
 import { registerMetricsRoutes } from './features/metrics/metrics-routes.js';
 import { ACTIVITY_BATCH, ActivityRecorder } from './features/update-check/activity-recorder.js';
@@ -99,8 +100,26 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   const view = new CatalogueView(catalogue, clock, { refreshMs: config.catalogueRefreshMs });
   const images = new ImageCache(blobs, config.imageCache);
   const onChange = () => view.invalidate();
-  const platforms = new PlatformService(catalogue, clock, onChange);
-  const firmware = new FirmwareService(catalogue, blobs, clock, config.uploadLimit, onChange);
+  const collectOrphans = () =>
+    collectOrphanBlobs(
+      blobs,
+      () => catalogue.stores.images.referencedBlobs(),
+      config.orphanGraceMs,
+      clock.now(),
+      logger,
+    );
+  const afterDeletes = new DeletionFollowUp(
+    config.orphanGraceMs,
+    clock,
+    async () => {
+      await collectOrphans();
+      await reclaimFreePages(db);
+    },
+    logger,
+  );
+  const onDelete = () => afterDeletes.deleted();
+  const platforms = new PlatformService(catalogue, clock, onChange, onDelete);
+  const firmware = new FirmwareService(catalogue, blobs, clock, config.uploadLimit, onChange, onDelete);
   const reader = new FleetReader(catalogue);
   const metrics = new Metrics({
     queuedEvents: () => recorder.queued,
@@ -114,15 +133,6 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     (outcome, checks) => metrics.activityFailure(outcome, checks),
   );
   const updates = new UpdateCheckService(view, images, recorder, clock, logger, metrics);
-  const collectOrphans = () =>
-    collectOrphanBlobs(
-      blobs,
-      () => catalogue.stores.images.referencedBlobs(),
-      config.orphanGraceMs,
-      clock.now(),
-      logger,
-    );
-
   const auth = new AuthService(new AuthStore(db), clock, config.apiToken);
   const admin = await auth.ensureAdmin(config.adminPassword);
   if (admin.password) (options.announce ?? announceOnStderr)(admin.password);
@@ -203,6 +213,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
       (closed ??= (async () => {
         closing = true;
         clearInterval(collector);
+        await afterDeletes.stop();
         clearInterval(logFlusher);
         await new Promise<void>((resolve) => (plainServer ? plainServer.close(() => resolve()) : resolve()));
         await http.close();

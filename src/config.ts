@@ -283,7 +283,8 @@ const UNITS: Record<string, number> = {
   gib: 1024 * MiB,
 };
 
-function parseSize(value: unknown): number {
+/** `16MiB`, `4GiB`, `1024`…: a size in bytes, or NaN. */
+export function parseSize(value: unknown): number {
   if (typeof value === 'number') return value;
   const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(String(value));
   const unit = match ? UNITS[match[2]!.toLowerCase()] : undefined;

@@ -131,7 +131,7 @@ describe('issue 11.1: SQLite busy or full answers 503', () => {
     }
   });
 
-  it('answers 503 when the database is full, and keeps the catalogue as it was', async () => {
+  it('answers 507 storage-full when the database is full, and keeps the catalogue as it was', async () => {
     const kept = await api<{ image: { id: number } }>(t.url, 'POST', '/api/v1/firmware', image('2.0.0'));
     expect(kept.status).toBe(201);
     expect((await api(t.url, 'POST', '/api/v1/firmware', image('2.0.1'))).status).toBe(201); // released
@@ -148,8 +148,14 @@ describe('issue 11.1: SQLite busy or full answers 503', () => {
     const { rows } = await sql<{ page_count: number }>`pragma page_count`.execute(t.app.db);
     await sql.raw(`pragma max_page_count = ${rows[0]!.page_count}`).execute(t.app.db);
     try {
-      await expectApiUnavailable(await api(t.url, 'POST', '/api/v1/firmware', image('2.1.0')));
-      await expectApiUnavailable(await api(t.url, 'DELETE', `/api/v1/firmware/${kept.json.image.id}`));
+      // A full database is full storage, which the operator must free (the same answer as a full disk).
+      for (const response of [
+        await api(t.url, 'POST', '/api/v1/firmware', image('2.1.0')),
+        await api(t.url, 'DELETE', `/api/v1/firmware/${kept.json.image.id}`),
+      ]) {
+        expect(response.status).toBe(507);
+        expect(response.json).toMatchObject({ error: 'storage-full' });
+      }
     } finally {
       await sql`pragma max_page_count = 4294967294`.execute(t.app.db);
       for (const event of ['insert', 'delete']) await sql.raw(`drop trigger fill_on_${event}`).execute(t.app.db);

@@ -253,6 +253,24 @@ describeEachStore('REST API', (store) => {
     expect(ok.json).toMatchObject({ released: true, image: { kind: 'filesystem', version: 'fs-1' } });
   });
 
+  it('issue 11.8: refuses a sketch gzipped twice with 422 and keeps nothing', async () => {
+    const before = await blobCount();
+    const sketch = buildEsp8266App({ strings: ['ESP-OTA:platform=Porch;version=3.1.0'] });
+    const response = await api<{ error: string; message: string; details: { analysis: { code: string } } }>(
+      t.url,
+      'POST',
+      '/api/v1/firmware',
+      gzipSync(gzipSync(sketch)),
+    );
+    expect(response).toMatchObject({
+      status: 422,
+      json: { error: 'firmware-rejected', details: { analysis: { code: 'nested-gzip' } } },
+    });
+    expect(response.json.message).toMatch(/inflates.*once/);
+    expect(await blobCount()).toBe(before);
+    expect(readdirSync(t.stagingDir)).toEqual([]);
+  });
+
   it('releases, refuses to delete the released image, deletes an old one', async () => {
     const list = await api<{ images: ImageJson[] }>(t.url, 'GET', '/api/v1/platforms/Porch/firmware');
     const released = list.json.images.find((i) => i.released && i.kind === 'app')!;

@@ -7,10 +7,13 @@ import * as tar from 'tar';
 import { createApp } from '../compose.js';
 import { exportToDirectory } from '../features/backup/catalogue-export.js';
 import { CATALOGUE_FILE, FIRMWARE_DIR } from '../features/backup/export-format.js';
-import { ImportError, importFromDirectory } from '../features/backup/catalogue-import.js';
+import { importFromDirectory } from '../features/backup/catalogue-import.js';
+import { extractExportArchive } from '../features/backup/export-archive.js';
+import { ImportError } from '../features/backup/export-reader.js';
 import { importLegacy } from '../features/backup/legacy-import.js';
 import { systemClock } from '../lib/clock.js';
-import { openStorage } from '../storage.js';
+import { parseSize } from '../config.js';
+import { openStorage, type Storage } from '../storage.js';
 import { addConfigFlags, configFromFlags } from './config-flags.js';
 import type { CliIo, CliState } from './program.js';
 
@@ -47,27 +50,34 @@ export function registerBackupCommands(program: Command, io: CliIo, state: CliSt
   addConfigFlags(
     program
       .command('import <path>')
-      .description('restore an export (folder or .tar.gz); checks everything first, applies all or nothing'),
-    STORAGE_FLAGS,
+      .description('restore an export (folder or .tar.gz); checks everything first, applies all or nothing')
+      .option('--max-total <size>', 'refuse a .tar.gz whose files add up to more than this', '4GiB'),
+    [...STORAGE_FLAGS, 'uploadLimit'],
   ).action(async (path: string, flags: Record<string, string>) => {
     const config = configFromFlags(flags, io, state);
     if (!config) return;
-    const storage = await openStorage(config, quiet, systemClock);
-    let folder = path;
+    const maxTotal = parseSize(flags.maxTotal);
+    if (!Number.isSafeInteger(maxTotal) || maxTotal < 1) {
+      io.err.write(`--max-total must be a size such as 4GiB, not ${JSON.stringify(flags.maxTotal)}\n`);
+      state.exitCode = 2;
+      return;
+    }
+    let folder: string | undefined;
+    let storage: Storage | undefined;
     try {
       if (isArchive(path)) {
+        // Unpacked first, within limits, so that a bad archive never gets as far as the database.
         folder = await mkdtemp(join(tmpdir(), 'esp-ota-import-'));
-        // Only the two names an export contains; node-tar also refuses absolute paths and `..`.
-        await tar.x({
-          file: path,
-          cwd: folder,
-          strict: true,
-          filter: (entry) => entry === CATALOGUE_FILE || entry.startsWith(`${FIRMWARE_DIR}/`),
-        });
+        await extractExportArchive(path, folder, { imageBytes: config.uploadLimit, totalBytes: maxTotal });
       } else if (!(await stat(path).catch(() => undefined))?.isDirectory()) {
         throw new ImportError([`${path} is neither a folder nor a .tar.gz file`]);
       }
-      const report = await importFromDirectory(folder, { ...storage, clock: systemClock });
+      storage = await openStorage(config, quiet, systemClock);
+      const report = await importFromDirectory(folder ?? path, {
+        ...storage,
+        clock: systemClock,
+        uploadLimit: config.uploadLimit,
+      });
       io.out.write(
         `imported: ${report.platformsCreated.length} new platforms, ${report.devicesAllowed} allowed devices, ${report.imagesImported.length} images` +
           (report.imagesAlreadyPresent.length
@@ -80,8 +90,12 @@ export function registerBackupCommands(program: Command, io: CliIo, state: CliSt
       io.err.write(`${error.message}\n`);
       state.exitCode = 1;
     } finally {
-      if (folder !== path) await rm(folder, { recursive: true, force: true });
-      await storage.db.destroy();
+      // Cleaning up must not hide the error that ended the import: its own failures are only mentioned.
+      if (folder)
+        await rm(folder, { recursive: true, force: true }).catch((error: NodeJS.ErrnoException) =>
+          io.err.write(`could not remove the temporary folder ${folder} (${error.code ?? error.message})\n`),
+        );
+      await storage?.db.destroy().catch(() => undefined);
     }
   });
 
@@ -89,7 +103,7 @@ export function registerBackupCommands(program: Command, io: CliIo, state: CliSt
     program
       .command('import-legacy <dir>')
       .description('import platforms.yml and the binaries of the original Flask server (kstobbe/esp-update-server)'),
-    STORAGE_FLAGS,
+    [...STORAGE_FLAGS, 'uploadLimit'],
   ).action(async (dir: string, flags: Record<string, string>) => {
     const config = configFromFlags(flags, io, state);
     if (!config) return;

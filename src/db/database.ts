@@ -53,9 +53,11 @@ export function createDatabase(
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  return new Kysely<Tables>({
+  const db = new Kysely<Tables>({
     dialect: new SqliteDialectKeepingErrors({ database: withStatementCache(sqlite) }, sqlite),
   });
+  sqliteHandles.set(db, sqlite);
+  return db;
 }
 
 /*
@@ -107,4 +109,23 @@ class PostgresDriverKeepingErrors extends PostgresDriver {
     // The driver discards a connection whose rollback failed: it is never handed out again inside the transaction.
     await super.rollbackTransaction(connection).catch(() => undefined);
   }
+}
+
+/** The better-sqlite3 handle behind each SQLite database, for the one statement Kysely cannot run whole. */
+const sqliteHandles = new WeakMap<Database, SQLite.Database>();
+
+/**
+ * SQLite: hands every free page back to the file system and truncates the write-ahead log; PostgreSQL's autovacuum
+ * does this by itself. `PRAGMA incremental_vacuum` frees one page per step of its statement, and Kysely runs a
+ * statement that returns no columns with a single step, so through Kysely it would free one page per call; the
+ * handle's `pragma()` steps it to the end. It runs on the connection Kysely reserves for it, so that it is never
+ * part of another caller's open transaction.
+ */
+export async function reclaimFreePages(db: Database): Promise<void> {
+  const sqlite = sqliteHandles.get(db);
+  if (!sqlite) return;
+  await db.connection().execute(async () => {
+    sqlite.pragma('incremental_vacuum');
+    sqlite.pragma('wal_checkpoint(TRUNCATE)');
+  });
 }

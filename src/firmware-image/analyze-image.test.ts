@@ -2,6 +2,12 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { analyzeImage } from './index.js';
 import { buildEsp32App, buildEsp8266App, buildEsp8266RamOnlyImage } from '../../test/synthetic/image-builder.js';
+import {
+  CORPUS_AVAILABLE,
+  CORPUS_SKIP_REASON,
+  firmwareOfKind,
+  readFirmware,
+} from '../../test/helpers/firmware-corpus.js';
 
 function withByte(bytes: Buffer, offset: number, value: number): Buffer {
   const copy = Buffer.from(bytes);
@@ -141,6 +147,30 @@ describe('ESP8266 application images', () => {
     damaged[damaged.length - 6] = damaged[damaged.length - 6]! ^ 0xff;
     expect(analyzeImage(damaged)).toMatchObject({ kind: 'rejected', code: 'corrupt' });
     expect(analyzeImage(gzipSync(Buffer.alloc(17 * 1024 * 1024)))).toMatchObject({ kind: 'rejected', code: 'corrupt' });
+  });
+
+  // eboot inflates a gzip upload exactly once, and only its first member: what is analysed must be what it installs.
+  it.skipIf(!CORPUS_AVAILABLE)(
+    `issue 11.8: refuses a real ESP8266 sketch gzipped twice${CORPUS_AVAILABLE ? '' : ` — skipped: ${CORPUS_SKIP_REASON}`}`,
+    () => {
+      const sketch = readFirmware(firmwareOfKind('esp8266-app').file);
+      expect(analyzeImage(gzipSync(sketch))).toMatchObject({ kind: 'app', family: 'esp8266', compression: 'gzip' });
+      const twice = analyzeImage(gzipSync(gzipSync(sketch)));
+      expect(twice).toMatchObject({ kind: 'rejected', code: 'nested-gzip' });
+      expect(twice.kind === 'rejected' && twice.reason).toMatch(/gzip.*inside.*gzip.*inflates.*once/i);
+    },
+  );
+
+  it('issue 11.8: refuses a gzip file with a second member, which eboot would never inflate', () => {
+    const image = buildEsp8266App();
+    const split = Math.floor(image.length / 2);
+    // Node's gunzip would join both halves into the whole image; the bootloader would install only the first half.
+    const twoMembers = Buffer.concat([gzipSync(image.subarray(0, split)), gzipSync(image.subarray(split))]);
+    expect(analyzeImage(twoMembers)).toMatchObject({ kind: 'rejected', code: 'unsupported' });
+    expect(analyzeImage(Buffer.concat([gzipSync(image), gzipSync(Buffer.alloc(0))]))).toMatchObject({
+      kind: 'rejected',
+      code: 'unsupported',
+    });
   });
 
   it('rejects ESP8266 v2 images', () => {

@@ -1,4 +1,3 @@
-import { gunzipSync } from 'node:zlib';
 import type { AppImage, Check, ImageAnalysis, RejectedFile } from './analysis.js';
 import { ByteReader, hex } from './byte-reader.js';
 import { chipDisplayName } from './chips.js';
@@ -7,6 +6,7 @@ import { looksLikeEsp32Header, parseEsp32App } from './esp32-image.js';
 import { parseEsp8266App } from './esp8266-image.js';
 import { detectFilesystem } from './filesystem.js';
 import { ImageFormatError, type RejectionCode } from './format-error.js';
+import { inflateFirstMember } from './gzip-member.js';
 import { appPartitions, PARTITION_TABLE_OFFSET, readPartitionTable, startsPartitionTable } from './partition-table.js';
 import { describeSignature } from './signature/describe-signature.js';
 import { ESP32FOTA_SIGNATURE_LENGTH } from './signature/esp32fota-layout.js';
@@ -141,19 +141,28 @@ function analyzeEsp8266(bytes: Uint8Array): AppImage {
   return { ...parseEsp8266App(bytes), compression: undefined, inflatedSize: undefined };
 }
 
-/** ESP8266 Arduino ≥ 2.7 installs `gzip(.bin)`; eboot inflates it. ESP32 clients have no such support. */
+/**
+ * ESP8266 Arduino ≥ 2.7 installs `gzip(.bin)`: eboot inflates the first gzip member, once, and boots what comes out.
+ * So that is what is analysed; anything it would not boot is refused here. ESP32 clients have no such support.
+ */
 function analyzeGzip(bytes: Uint8Array): ImageAnalysis {
-  let inflated: Buffer;
-  try {
-    inflated = inflate(bytes);
-  } catch (error) {
-    const tooLarge = error instanceof RangeError || (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
+  const { inflated, memberLength } = inflateFirstMember(bytes, MAX_INFLATED_SIZE);
+  // A signed upload carries the ESP8266 signature trailer after the gzip data; anything else after the first member
+  // is a second member or junk that the bootloader would never see.
+  const signedPayload = readEsp8266Trailer(bytes)?.payload.length;
+  if (memberLength < bytes.length && memberLength !== signedPayload) {
     return rejected(
       bytes,
-      'corrupt',
-      tooLarge
-        ? 'the gzip data inflates to more than 16 MiB: no ESP8266 image is that large'
-        : 'the gzip data is damaged',
+      'unsupported',
+      `the gzip file goes on after its first member (${bytes.length - memberLength} more bytes): the ESP8266 bootloader inflates only the first, so compress the image as one gzip stream`,
+      memberLength,
+    );
+  }
+  if (inflated[0] === 0x1f && inflated[1] === 0x8b) {
+    return rejected(
+      bytes,
+      'nested-gzip',
+      'this is a gzip file inside a gzip file: the ESP8266 bootloader inflates only once, so the board would get a compressed image it cannot boot; compress the .bin once',
     );
   }
   const inner = analyzeImage(inflated);
@@ -174,24 +183,6 @@ function analyzeGzip(bytes: Uint8Array): ImageAnalysis {
     content: inflated,
   });
   return { ...inner, size: bytes.length, compression: 'gzip', inflatedSize: inflated.length, checks, signature };
-}
-
-/**
- * Inflates a gzip upload. A signed one carries the ESP8266 signature trailer after the gzip data, which zlib would
- * take for a damaged second member, so the data before a plausible trailer is tried when the whole file fails.
- */
-function inflate(bytes: Uint8Array): Buffer {
-  try {
-    return gunzipSync(bytes, { maxOutputLength: MAX_INFLATED_SIZE });
-  } catch (error) {
-    const trailer = readEsp8266Trailer(bytes);
-    if (!trailer) throw error;
-    try {
-      return gunzipSync(bytes.subarray(0, trailer.payload.length), { maxOutputLength: MAX_INFLATED_SIZE });
-    } catch {
-      throw error;
-    }
-  }
 }
 
 /** Bootloader (at 0 or 0x1000) + partition table at 0x8000 + app: what `esptool merge_bin` and PlatformIO write. */

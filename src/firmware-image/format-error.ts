@@ -26,5 +26,6 @@ export type RejectionCode =
   | 'truncated'
   | 'corrupt'
   | 'unsupported'
+  | 'nested-gzip'
   | 'not-firmware'
   | 'signed-esp32fota';

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../db/database-errors.js';
 import { DomainError, ERROR_STATUS } from '../lib/domain-error.js';
+import { storageFailure } from '../lib/storage-errors.js';
 
 /** The answer when the database cannot be used now; device routes outside the framework say the same. */
 export const DATABASE_UNAVAILABLE = {
@@ -52,8 +53,13 @@ export function sendError(
  */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof DomainError)
-      return sendError(request, reply, error.status, error.code, error.message, error.details);
+    const domain = error instanceof DomainError ? error : storageFailure(error, 'nothing was changed');
+    if (domain) {
+      // Full or read-only storage is for the operator to fix: the log says why.
+      if (domain.code === 'storage-full' || domain.code === 'storage-unavailable')
+        request.log.error({ err: domain.cause ?? domain }, domain.message);
+      return sendError(request, reply, domain.status, domain.code, domain.message, domain.details);
+    }
     if (isDatabaseUnavailable(error)) {
       request.log.warn({ err: error }, 'database unavailable');
       const { status, code, message, retryAfterSeconds } = DATABASE_UNAVAILABLE;

@@ -7,6 +7,7 @@ export const ERROR_STATUS = {
   'invalid-name': 400,
   'invalid-mac': 400,
   'invalid-version': 400,
+  'invalid-label': 400,
   unauthorized: 401,
   forbidden: 403,
   'csrf-failed': 403,
@@ -29,6 +30,8 @@ export const ERROR_STATUS = {
   'server-busy': 503,
   /** The database is out of reach, busy, full or read-only: nothing was changed, try again shortly. */
   'database-unavailable': 503,
+  'storage-unavailable': 503,
+  'storage-full': 507,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -41,8 +44,10 @@ export class DomainError extends Error {
     message: string,
     /** Extra facts for API clients (e.g. identity candidates), serialised as `details`. */
     readonly details?: unknown,
+    /** The error behind it, for the log (never sent to clients). */
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'DomainError';
     this.status = ERROR_STATUS[code];
   }

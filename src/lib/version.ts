@@ -89,7 +89,16 @@ export function versionKey(version: string): string {
 
 const PRINTABLE_VERSION = /^[\x21-\x7e](?:[\x20-\x7e]{0,62}[\x21-\x7e])?$/;
 
-/** Versions are shown, stored and compared as text: 1–64 printable ASCII characters. */
+/**
+ * Versions are shown, stored and compared as text: 1–64 printable ASCII characters. ASCII because a version
+ * travels in HTTP headers both ways (the device's `x-ESP8266-version`, our `x-version`), and a header carries only
+ * that; a version the device could not report would never match anyway. Every way in (upload, REST, UI, import,
+ * legacy import, device requests) checks this one rule.
+ */
 export function isValidVersionText(version: string): boolean {
   return PRINTABLE_VERSION.test(version);
 }
+
+/** The rule above in words, for the message of every refusal. */
+export const VERSION_TEXT_RULE =
+  'a version is 1–64 printable ASCII characters (letters, digits, punctuation, inner spaces; no line breaks, no spaces at either end)';

@@ -1,66 +1,19 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Type } from 'typebox';
-import Value from 'typebox/value';
-import { parse as parseYaml } from 'yaml';
-import type { BlobInfo, BlobStore } from '../../blobs/blob-store.js';
+import type { BlobStore } from '../../blobs/blob-store.js';
+import type { NewImage } from '../../db/tables.js';
 import type { Catalogue } from '../catalogue.js';
-import { analyzeImage, type ImageAnalysis } from '../../firmware-image/index.js';
+import { analyzeImage } from '../../firmware-image/index.js';
 import type { Clock } from '../../lib/clock.js';
 import { normalizeMac } from '../../lib/mac.js';
 import { versionKey } from '../../lib/version.js';
 import { imageRow } from '../firmware/image-row.js';
-import { changeEvent, validatePlatformName } from '../platforms/platform-service.js';
+import { changeEvent } from '../platforms/platform-service.js';
 import { nameKey } from '../platforms/platform-store.js';
-import { CATALOGUE_FILE, EXPORT_FORMAT, type ExportedCatalogue, type ExportedPlatform } from './export-format.js';
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
-const CatalogueSchema = Type.Object({
-  format: Type.Literal(EXPORT_FORMAT),
-  exportedAt: Type.String(),
-  platforms: Type.Array(
-    Type.Object({
-      name: Type.String(),
-      chip: Nullable(Type.String()),
-      accessMode: Type.Union([Type.Literal('allowlist'), Type.Literal('open')]),
-      fsPartitionSize: Nullable(Type.Integer({ minimum: 1 })),
-      releasedApp: Nullable(Type.String()),
-      releasedFilesystem: Nullable(Type.String()),
-      releasePinned: Type.Boolean(),
-      deviceAuth: Type.Union([Type.Literal('off'), Type.Literal('basic'), Type.Literal('token')]),
-      deviceUser: Nullable(Type.String({ maxLength: 64 })),
-      deviceSecretHash: Nullable(Type.String({ pattern: '^[0-9a-f]{64}$' })),
-      allowlist: Type.Array(
-        Type.Object({
-          mac: Type.String(),
-          label: Nullable(Type.String()),
-          secretHash: Nullable(Type.String({ pattern: '^[0-9a-f]{64}$' })),
-        }),
-      ),
-      images: Type.Array(
-        Type.Object({
-          kind: Type.Union([Type.Literal('app'), Type.Literal('filesystem')]),
-          version: Type.String({ minLength: 1, maxLength: 64 }),
-          // Only this exact shape: nothing in the file can name a path outside the export.
-          file: Type.String({ pattern: '^firmware/[0-9a-f]{64}\\.bin$' }),
-          sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
-          md5: Type.String(),
-          size: Type.Integer({ minimum: 0 }),
-          filename: Nullable(Type.String()),
-          uploadedAt: Type.String(),
-        }),
-      ),
-    }),
-  ),
-});
-
-export class ImportError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`nothing was imported:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-  }
-}
+import type { ExportedPlatform } from './export-format.js';
+import { ImportError, readExport, readExportFile } from './export-reader.js';
+import { checkExportedPlatform } from './export-values.js';
 
 export interface ImportReport {
   platformsCreated: string[];
@@ -69,25 +22,26 @@ export interface ImportReport {
   imagesAlreadyPresent: string[];
 }
 
+/** An image that passed every check; its bytes stay in the file until they are applied, one image at a time. */
 interface PlannedImage {
   platform: string;
   version: string;
   kind: 'app' | 'filesystem';
-  path: string;
-  bytes: Buffer;
-  analysis: Exclude<ImageAnalysis, { kind: 'rejected' }>;
+  file: string;
+  sha256: string;
   filename: string | null;
   uploadedAt: number;
 }
 
 /**
- * Restores an export into this catalogue: everything is checked first (YAML shape, files and their digests, the
- * analyser, conflicts with what exists), and only a clean plan is applied, in one transaction. Importing the same
- * export twice changes nothing the second time.
+ * Restores an export into this catalogue: everything is checked first (YAML shape, every value by the rules the API
+ * applies, files within the upload limit and their digests, the analyser, conflicts with what exists), and only a
+ * clean plan is applied, in one transaction. One image is in memory at a time. Importing the same export twice
+ * changes nothing the second time.
  */
 export async function importFromDirectory(
   dir: string,
-  deps: { catalogue: Catalogue; blobs: BlobStore; clock: Clock },
+  deps: { catalogue: Catalogue; blobs: BlobStore; clock: Clock; uploadLimit: number },
 ): Promise<ImportReport> {
   const exported = await readExport(dir);
   const problems: string[] = [];
@@ -101,20 +55,19 @@ export async function importFromDirectory(
     imagesAlreadyPresent: [],
   };
 
-  for (const platform of exported.platforms) {
+  const platforms: ExportedPlatform[] = [];
+  for (const checked of exported.platforms.map(checkExportedPlatform)) {
+    problems.push(...checked.problems);
+    platforms.push(checked.platform);
+  }
+  if (problems.length > 0) throw new ImportError(problems);
+
+  for (const platform of platforms) {
     const where = `platform "${platform.name}"`;
-    try {
-      validatePlatformName(platform.name);
-    } catch (error) {
-      problems.push(`${where}: ${(error as Error).message}`);
-      continue;
-    }
     const current = existing.find((p) => p.name_key === nameKey(platform.name));
     if (current && current.chip && platform.chip && current.chip !== platform.chip) {
       problems.push(`${where}: exists here for ${current.chip}, the export says ${platform.chip}`);
     }
-    for (const entry of platform.allowlist)
-      if (!normalizeMac(entry.mac)) problems.push(`${where}: "${entry.mac}" is not a MAC address`);
     const kept = current ? await stores.images.listForPlatform(current.id) : [];
     const seen = new Set<string>();
     for (const image of platform.images) {
@@ -131,33 +84,28 @@ export async function importFromDirectory(
           );
         continue;
       }
-      const checked = await checkImageFile(dir, image, label);
-      if (typeof checked === 'string') problems.push(checked);
+      const problem = await checkImageFile(dir, image, deps.uploadLimit);
+      if (problem) problems.push(`${label}: ${problem}`);
       else
         planned.push({
           platform: platform.name,
           version: image.version,
           kind: image.kind,
-          path: join(dir, image.file),
+          file: image.file,
+          sha256: image.sha256,
           filename: image.filename,
           uploadedAt: Date.parse(image.uploadedAt) || deps.clock.now(),
-          ...checked,
         });
     }
   }
   if (problems.length > 0) throw new ImportError(problems);
 
   // Blobs first (an unreferenced blob is collected later); rows in one transaction.
-  const blobs = new Map<PlannedImage, BlobInfo>();
-  for (const image of planned) {
-    const staged = await deps.blobs.stage(createReadStream(image.path), Number.MAX_SAFE_INTEGER);
-    await staged.commit();
-    await staged.discard();
-    blobs.set(image, staged);
-  }
+  const rows = new Map<PlannedImage, NewImage>();
+  for (const image of planned) rows.set(image, await storeImage(dir, image, deps.blobs, deps.uploadLimit));
   const now = deps.clock.now();
   await deps.catalogue.transact(async (tx) => {
-    for (const platform of exported.platforms) {
+    for (const platform of platforms) {
       let row = await tx.platforms.lockByName(platform.name);
       if (!row) {
         row = await tx.platforms.insert({
@@ -191,18 +139,7 @@ export async function importFromDirectory(
         report.devicesAllowed++;
       }
       for (const image of planned.filter((p) => p.platform === platform.name)) {
-        await tx.images.insert(
-          imageRow({
-            platformId: row.id,
-            version: image.version,
-            bytes: image.bytes,
-            blob: blobs.get(image)!,
-            analysis: image.analysis,
-            identitySource: 'import',
-            filename: image.filename,
-            uploadedAt: image.uploadedAt,
-          }),
-        );
+        await tx.images.insert({ ...rows.get(image)!, platform_id: row.id });
         report.imagesImported.push(`${platform.name} ${image.version}`);
       }
       await restoreReleases(tx, row.id, platform, now);
@@ -234,44 +171,44 @@ async function restoreReleases(
   });
 }
 
-async function readExport(dir: string): Promise<ExportedCatalogue> {
-  let text: string;
-  try {
-    text = await readFile(join(dir, CATALOGUE_FILE), 'utf8');
-  } catch (error) {
-    throw new ImportError([
-      `${CATALOGUE_FILE}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
-    ]);
-  }
-  let data: unknown;
-  try {
-    data = parseYaml(text);
-  } catch (error) {
-    throw new ImportError([`${CATALOGUE_FILE}: ${(error as Error).message.split('\n')[0]}`]);
-  }
-  const errors = [...Value.Errors(CatalogueSchema, data)].slice(0, 20);
-  if (errors.length > 0)
-    throw new ImportError(errors.map((e) => `${CATALOGUE_FILE}${e.instancePath || '/'}: ${e.message}`));
-  return data as ExportedCatalogue;
-}
-
+/** Why an image file cannot be imported, or undefined when it can; its bytes are not kept. */
 async function checkImageFile(
   dir: string,
   image: ExportedPlatform['images'][number],
-  label: string,
-): Promise<string | { bytes: Buffer; analysis: Exclude<ImageAnalysis, { kind: 'rejected' }> }> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(join(dir, image.file));
-  } catch {
-    return `${label}: ${image.file} is missing`;
-  }
-  if (sha256(bytes) !== image.sha256) return `${label}: ${image.file} does not match its SHA-256 (damaged or edited)`;
+  uploadLimit: number,
+): Promise<string | undefined> {
+  const bytes = await readExportFile(dir, image.file, uploadLimit, 'the upload limit');
+  if (typeof bytes === 'string') return bytes;
+  if (sha256(bytes) !== image.sha256) return `${image.file} does not match its SHA-256 (damaged or edited)`;
   const analysis = analyzeImage(bytes);
-  if (analysis.kind === 'rejected') return `${label}: ${analysis.reason}`;
+  if (analysis.kind === 'rejected') return analysis.reason;
   if ((analysis.kind === 'app') !== (image.kind === 'app'))
-    return `${label}: the file is ${analysis.kind === 'app' ? 'an application' : 'a filesystem'} image`;
-  return { bytes, analysis };
+    return `the file is ${analysis.kind === 'app' ? 'an application' : 'a filesystem'} image`;
+  return undefined;
+}
+
+/** Stores one checked image's bytes as a blob and returns its row (platform id still to fill in). */
+async function storeImage(dir: string, image: PlannedImage, blobs: BlobStore, uploadLimit: number): Promise<NewImage> {
+  const staged = await blobs.stage(createReadStream(join(dir, image.file)), uploadLimit);
+  try {
+    const bytes = await staged.read();
+    const analysis = analyzeImage(bytes);
+    if (staged.sha256 !== image.sha256 || analysis.kind === 'rejected')
+      throw new ImportError([`${image.file} changed while it was being imported`]);
+    await staged.commit();
+    return imageRow({
+      platformId: 0,
+      version: image.version,
+      bytes,
+      blob: staged,
+      analysis,
+      identitySource: 'import',
+      filename: image.filename,
+      uploadedAt: image.uploadedAt,
+    });
+  } finally {
+    await staged.discard();
+  }
 }
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { Readable } from 'node:stream';
 import { parse as parseYaml } from 'yaml';
 import { DomainError } from '../../lib/domain-error.js';
 import { normalizeMac } from '../../lib/mac.js';
@@ -90,15 +90,16 @@ export async function importLegacy(
     }
     // The original built file names itself; take only the name, never a path.
     const path = join(dir, basename(binary));
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(path);
-    } catch {
-      report.failed.push(`${platform.name} ${version}: ${basename(binary)} is missing`);
+    const info = await stat(path).catch(() => undefined);
+    if (!info?.isFile()) {
+      report.failed.push(
+        `${platform.name} ${version}: ${basename(binary)} ${info ? 'is not a plain file' : 'is missing'}`,
+      );
       continue;
     }
     try {
-      const result = await services.firmware.upload(Readable.from([bytes]), {
+      // Streamed: the upload enforces its size limit while reading, as for any upload.
+      const result = await services.firmware.upload(createReadStream(path), {
         platform: platform.name,
         version,
         filename: basename(binary),

@@ -82,6 +82,9 @@ export function registerFirmwareRoutes(
       return reply.code(201).send(uploadResultJson(result));
     } catch (error) {
       metrics.upload(error instanceof DomainError ? error.code : 'error');
+      // Refused before the whole body arrived (too large, storage full…): the rest of it is still on its way, so
+      // this connection cannot carry another request; the client must not reuse it.
+      if (!request.raw.complete) reply.header('connection', 'close');
       throw error;
     }
   };

@@ -7,6 +7,7 @@ import { identify, type Identity } from '../../firmware-image/identify.js';
 import { PlatformNameIndex } from '../../firmware-image/platform-names.js';
 import type { Clock } from '../../lib/clock.js';
 import { DomainError } from '../../lib/domain-error.js';
+import { storageFailure } from '../../lib/storage-errors.js';
 import { compareVersions, versionKey } from '../../lib/version.js';
 import { changeEvent } from '../platforms/platform-service.js';
 import { imageRow } from './image-row.js';
@@ -41,6 +42,8 @@ export class FirmwareService {
     private readonly clock: Clock,
     private readonly uploadLimit: number,
     private readonly onChange: () => void,
+    /** After a deletion: its firmware file can be collected once the grace period has passed. */
+    private readonly onDelete: () => void = () => undefined,
   ) {}
 
   /**
@@ -58,10 +61,13 @@ export class FirmwareService {
           `the file is larger than the upload limit (${this.uploadLimit} bytes)`,
         );
       }
-      throw error;
+      throw storageFailure(error, 'the upload was not kept') ?? error;
     }
     try {
       return await this.accept(staged, input);
+    } catch (error) {
+      // A full or read-only disk while committing is the operator's to fix, not a bug: say so (507/503).
+      throw storageFailure(error, 'the upload was not kept') ?? error;
     } finally {
       await staged.discard();
     }
@@ -241,6 +247,7 @@ export class FirmwareService {
     });
     // The blob goes when the collector finds nothing pointing at it.
     this.onChange();
+    this.onDelete();
   }
 }
 

@@ -2,7 +2,7 @@ import type { PlatformRow } from '../../db/tables.js';
 import type { ImageAnalysis } from '../../firmware-image/index.js';
 import type { Identity } from '../../firmware-image/identify.js';
 import { DomainError } from '../../lib/domain-error.js';
-import { isValidVersionText } from '../../lib/version.js';
+import { isValidVersionText, VERSION_TEXT_RULE } from '../../lib/version.js';
 
 /** The platform an upload goes to: identified or given, and existing; otherwise the uploader is asked. */
 export function platformForUpload(platforms: PlatformRow[], identity: Identity, analysis: ImageAnalysis): PlatformRow {
@@ -47,10 +47,7 @@ export function versionForUpload(identity: Identity, analysis: ImageAnalysis): s
     throw new DomainError('identity-needed', message, { analysis, identity, needs: ['version'] });
   }
   if (!isValidVersionText(version)) {
-    throw new DomainError(
-      'invalid-version',
-      'a version is 1–64 printable characters without leading or trailing spaces',
-    );
+    throw new DomainError('invalid-version', VERSION_TEXT_RULE);
   }
   return version;
 }

@@ -1,6 +1,4 @@
-import { sql } from 'kysely';
-import type { Database } from '../../db/database.js';
-import { isPostgres } from '../../db/schema-helpers.js';
+import { reclaimFreePages, type Database } from '../../db/database.js';
 import type { Catalogue } from '../catalogue.js';
 
 export interface RetentionPolicy {
@@ -34,9 +32,6 @@ export async function runMaintenance(
     eventsByCount: await events.pruneBeyond(policy.eventRetentionCount),
     devices: await devices.pruneNotSeenSince(now - policy.deviceRetentionDays * DAY),
   };
-  if (!isPostgres(db)) {
-    await sql`PRAGMA incremental_vacuum`.execute(db);
-    await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db);
-  }
+  await reclaimFreePages(db);
   return report;
 }

@@ -44,7 +44,19 @@ export function validatePlatformName(name: unknown): string {
   return trimmed;
 }
 
-function validateChip(chip: string | null | undefined): string | null | undefined {
+const MAX_LABEL = 100;
+
+/** A device's label is shown beside its MAC; one line of text, or none. */
+export function validateDeviceLabel(label: string | null | undefined): string | null {
+  const trimmed = label?.trim() ?? '';
+  // eslint-disable-next-line no-control-regex
+  if (trimmed.length > MAX_LABEL || /[\u0000-\u001f\u007f]/.test(trimmed)) {
+    throw new DomainError('invalid-label', `a device label is up to ${MAX_LABEL} characters on one line`);
+  }
+  return trimmed || null;
+}
+
+export function validateChip(chip: string | null | undefined): string | null | undefined {
   if (chip === undefined || chip === null || chip === '') return chip === '' ? null : chip;
   const lower = chip.trim().toLowerCase().replace(/-/g, '');
   if (!isChipName(lower))
@@ -58,6 +70,8 @@ export class PlatformService {
     private readonly catalogue: Catalogue,
     private readonly clock: Clock,
     private readonly onChange: () => void,
+    /** After a deletion: the platform's firmware files can be collected once the grace period has passed. */
+    private readonly onDelete: () => void = () => undefined,
   ) {}
 
   async get(name: string): Promise<PlatformRow> {
@@ -133,6 +147,7 @@ export class PlatformService {
     });
     // Its images' blobs are now unreferenced; the collector removes them after the grace period.
     this.onChange();
+    this.onDelete();
   }
 
   /** Gives one allowed device its own secret (or takes it away with null). */
@@ -160,6 +175,7 @@ export class PlatformService {
   async allow(name: string, macInput: string, label?: string | null, actor = 'api'): Promise<AllowlistRow> {
     const mac = normalizeMac(macInput);
     if (!mac) throw new DomainError('invalid-mac', `"${macInput}" is not a MAC address (e.g. 5C:CF:7F:12:34:56)`);
+    const checkedLabel = validateDeviceLabel(label);
     const now = this.clock.now();
     const entry = await this.catalogue.transact(async (stores) => {
       const platform = await stores.platforms.lockByName(name);
@@ -167,7 +183,7 @@ export class PlatformService {
       const row: AllowlistRow = {
         platform_id: platform.id,
         mac,
-        label: label?.trim() || null,
+        label: checkedLabel,
         created_at: now,
         secret_hash: null,
       };

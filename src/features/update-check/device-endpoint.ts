@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream';
 import proxyAddr from '@fastify/proxy-addr';
 import { isDatabaseUnavailable } from '../../db/database-errors.js';
 import { DATABASE_UNAVAILABLE } from '../../http/error-handler.js';
+import { headerText } from '../../http/header-text.js';
 import { ResponseBatch } from '../../http/response-batch.js';
 import type { ProxyTrust } from '../../lib/trusted-proxies.js';
 import type { Access } from '../auth/roles.js';
@@ -182,7 +183,11 @@ async function answer(
       return {
         kind: 'short',
         status: 200,
-        headers: { 'x-version': decision.image.version, 'x-ota-reason': decision.reason, 'content-length': '0' },
+        headers: {
+          'x-version': headerText(decision.image.version),
+          'x-ota-reason': decision.reason,
+          'content-length': '0',
+        },
       };
     case 'not-modified':
       service.answered(check, 304);
@@ -244,7 +249,7 @@ async function sendImage(
     'content-type': 'application/octet-stream',
     'x-MD5': image.md5,
     'x-SHA256': image.sha256,
-    'x-version': image.version,
+    'x-version': headerText(image.version),
     'x-ota-reason': reason,
     'content-disposition': `attachment; filename="${safeName}.bin"`,
     etag,

@@ -39,6 +39,8 @@ export function registerUploadRoutes(app: FastifyInstance, ui: UiServices): void
         message: `${result.platform.name} ${result.image.version} uploaded${result.released ? ' and released' : ''}.`,
       };
     } catch (error) {
+      // As for the API: a refusal before the whole body arrived leaves the rest of it on this connection.
+      if (!request.raw.complete) reply.header('connection', 'close');
       if (!(error instanceof DomainError)) throw error;
       status = error.status;
       const details = error.details as { identity?: { version?: { candidates?: { value: string }[] } } } | undefined;
