@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { describe } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createApp, type App } from '../../src/compose.js';
@@ -77,7 +77,11 @@ export async function openTestDatabase(
 }
 
 /** A real server on a real socket (127.0.0.1, random port) over a fresh data folder and database. */
-export async function startTestApp(store: StoreKind, overrides: Partial<Config> = {}): Promise<TestApp> {
+export async function startTestApp(
+  store: StoreKind,
+  overrides: Partial<Config> = {},
+  options: { logger?: Logger } = {},
+): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'esp-ota-test-'));
   const pgDb = store === 'postgres' ? await createPgDatabase() : undefined;
   const config: Config = {
@@ -92,7 +96,7 @@ export async function startTestApp(store: StoreKind, overrides: Partial<Config> 
     adminPassword: TEST_ADMIN_PASSWORD,
     ...overrides,
   };
-  const app = await createApp(config, { logger: pino({ level: 'silent' }) });
+  const app = await createApp(config, { logger: options.logger ?? pino({ level: 'silent' }) });
   const url = await app.listen();
   return {
     app,
