@@ -11,7 +11,7 @@ import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
-import { registerErrorHandling } from './error-handler.js';
+import { answerRouterError, registerErrorHandling } from './error-handler.js';
 import { registerAuth } from './auth.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import type { AuthService } from '../features/auth/auth-service.js';
@@ -103,6 +103,7 @@ export async function createHttpServer(options: ServerOptions): Promise<FastifyI
     return503OnClosing: false,
     // Unknown properties are an error people should see, not something silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
+    frameworkErrors: answerRouterError,
   });
   nodeServerSetups.set(app, { front, requestTimeout });
   const routes: RouteEntry[] = [...(front?.routes ?? [])];
