@@ -24,6 +24,41 @@ describeEachStore('issue 11: client mistakes are 4xx with a reason, never 500', 
   };
   const json = (text: string) => JSON.parse(text) as { error: string; message: string };
 
+  it('refuses NUL and unpaired surrogates in every text that reaches SQL', async () => {
+    const bodies: [string, string, unknown][] = [
+      ['POST', '/api/v1/platforms', { name: 'Broken\ud800' }],
+      ['POST', '/api/v1/platforms', { name: 'Nul', deviceUser: 'a\u0000' }],
+      ['POST', '/api/v1/platforms/Mistakes/allowlist', { mac: '5CCF7F000002', label: 'a\u0000b' }],
+      ['POST', '/api/v1/platforms/Mistakes/allowlist', { mac: '5CCF7F000003', label: 'a\udc00b' }],
+      ['POST', '/api/v1/tokens', { name: 'ci\u0000', role: 'viewer' }],
+    ];
+    for (const [method, path, body] of bodies) {
+      const answer = await api<{ error: string; message: string }>(t.url, method, path, body);
+      expect(answer.status, JSON.stringify(body)).toBe(400);
+      expect(answer.json.message, JSON.stringify(body)).toMatch(/contains (a NUL character|broken Unicode)/);
+    }
+    for (const path of [
+      '/api/v1/platforms/a%00b',
+      '/api/v1/events?type=%00',
+      '/api/v1/events?platform=%00',
+      '/api/v1/events?decision=a%00',
+      '/api/v1/devices?platform=%00',
+      '/devices?q=%00',
+    ]) {
+      const answer = await send('GET', path);
+      expect(answer.status, path).toBe(400);
+      expect(answer.text, path).toContain('contains a NUL character');
+    }
+    const login = await fetch(`${t.url}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'username=admin%00&password=whatever-it-is',
+    });
+    expect(login.status).toBe(400);
+    const names = (await api<{ platforms: { name: string }[] }>(t.url, 'GET', '/api/v1/platforms')).json.platforms;
+    expect(names.map((p) => p.name)).toEqual(['Mistakes']);
+  });
+
   it('answers paths that are not valid percent-encoding in the shape of their audience', async () => {
     const api400 = await send('GET', '/api/v1/platforms/%ZZ');
     expect(api400.status).toBe(400);
@@ -35,5 +70,46 @@ describeEachStore('issue 11: client mistakes are 4xx with a reason, never 500', 
     expect(page.status).toBe(400);
     expect(page.type).toContain('text/html');
     expect(page.text).toContain('the path is not valid percent-encoded UTF-8');
+  });
+
+  it('refuses form posts whose fields are not text, whatever carried them', async () => {
+    const noBody = await send('POST', '/platforms');
+    expect(noBody.status).toBe(400);
+    expect(noBody.text).toContain('a platform name is');
+    const nested = await send('POST', '/platforms/Mistakes/settings', '{"chip":{"a":1}}', 'application/json');
+    expect(nested.status).toBe(400);
+    expect(nested.text).toContain('the body must be form fields');
+    const twice = await send('GET', '/events?mac=5CCF7F000001&mac=x');
+    expect(twice.status).toBe(400);
+    expect(twice.text).toContain('mac&quot; is given more than once');
+  });
+
+  it('refuses a device check whose platform name is not text, and keeps the good checks of the same batch', async () => {
+    for (const path of ['/update?dev=a%00b&ver=1.0.0', '/ota/a%00b/app.bin', '/update?dev=%01&ver=1.0.0']) {
+      const answer = await send('GET', path);
+      expect(answer.status, path).toBe(400);
+      expect(answer.type, path).toContain('text/plain');
+      expect(answer.text, path).toMatch(/the platform name (in dev=|in the path) contains/);
+    }
+    expect((await send('GET', '/ota/Mistakes/app.bin?mac=5CCF7F000001')).status).toBeLessThan(500);
+    await t.app.recorder.flush();
+    const events = await api<{ events: { platform: string }[] }>(t.url, 'GET', '/api/v1/events?type=check');
+    expect(events.json.events.map((e) => e.platform)).toContain('Mistakes');
+  });
+});
+
+describeEachStore('issue 11: a device with an unreadable platform name does not cost others their events', (store) => {
+  it('writes the batch a hostile check would have been in', async () => {
+    const t = await startTestApp(store, { eventFlushMs: 60_000 });
+    try {
+      await api(t.url, 'POST', '/api/v1/platforms', { name: 'Batch', accessMode: 'open' });
+      await fetch(`${t.url}/update?dev=Batch&ver=1.0.0`);
+      await fetch(`${t.url}/ota/Nul%00Name/app.bin`);
+      await t.app.recorder.flush();
+      const events = await api<{ events: { platform: string }[] }>(t.url, 'GET', '/api/v1/events?type=check');
+      expect(events.json.events.map((e) => e.platform)).toEqual(['Batch']);
+    } finally {
+      await t.stop();
+    }
   });
 });

@@ -47,7 +47,7 @@ export function registerUiRoutes(app: FastifyInstance, ui: UiServices): void {
   );
 
   app.post('/platforms', as('admin'), async (request, reply) => {
-    const form = request.body as Form;
+    const form = (request.body ?? {}) as Form;
     try {
       const platform = await ui.platforms.create({ name: form.name ?? '', chip: form.chip || null }, 'ui');
       return redirect(reply, `/platforms/${encodeURIComponent(platform.name)}`, `Platform ${platform.name} created.`);
