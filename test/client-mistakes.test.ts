@@ -24,6 +24,40 @@ describeEachStore('issue 11: client mistakes are 4xx with a reason, never 500', 
   };
   const json = (text: string) => JSON.parse(text) as { error: string; message: string };
 
+  it('refuses numbers no column can hold, before they reach SQL', async () => {
+    for (const path of [
+      '/api/v1/events?before=1e308',
+      '/api/v1/events?before=9007199254740993',
+      '/api/v1/events?before=2147483648',
+      '/api/v1/events?limit=Infinity',
+      '/api/v1/devices?seenWithinHours=1e308',
+      '/api/v1/devices?seenWithinHours=Infinity',
+      '/api/v1/firmware/2147483648',
+      '/api/v1/firmware/9007199254740993',
+      '/api/v1/firmware/Infinity',
+    ]) {
+      const answer = await send('GET', path);
+      expect(answer.status, path).toBe(400);
+      expect(json(answer.text).error, path).toBe('bad-request');
+    }
+    expect((await send('GET', '/api/v1/events?before=2147483647')).status).toBe(200);
+    expect((await send('DELETE', '/api/v1/tokens/4294967296')).status).toBe(400);
+    expect((await send('POST', '/api/v1/firmware/1e308/release')).status).toBe(400);
+    const huge = await api(t.url, 'PATCH', '/api/v1/platforms/Mistakes', { fsPartitionSize: 1e308 });
+    expect(huge.status).toBe(400);
+  });
+
+  it('treats ids in page paths that no row can have as unknown', async () => {
+    for (const id of ['NaN', '1e308', '2147483648', '-1']) {
+      const release = await send('POST', `/platforms/Mistakes/images/${id}/release`);
+      expect(release.status, id).toBe(404);
+      expect(release.text, id).toContain('there is no firmware image');
+      const revoke = await send('POST', `/account/tokens/${id}/revoke`);
+      expect(revoke.status, id).toBe(404);
+    }
+    expect((await send('GET', '/events?before=1e308')).status).toBe(200);
+  });
+
   it('refuses NUL and unpaired surrogates in every text that reaches SQL', async () => {
     const bodies: [string, string, unknown][] = [
       ['POST', '/api/v1/platforms', { name: 'Broken\ud800' }],

@@ -6,9 +6,9 @@ import { DomainError } from '../lib/domain-error.js';
 /**
  * The boundary for what clients send through the framework. Every path parameter, query parameter and parsed body
  * field is client text (lib/client-text.ts) before any route sees it, so a NUL or an unpaired surrogate is a 400
- * with a reason instead of a database error or a row nobody can address again. Routes without a schema read plain
- * text: there each query parameter comes once, and a body must be flat text fields, whatever content type carried
- * it.
+ * with a reason instead of a database error or a row nobody can address again; and every number in the path and
+ * query is finite. Routes without a schema read plain text: there each query parameter comes once, and a body must
+ * be flat text fields, whatever content type carried it.
  *
  * Raw and multipart uploads are streams, not parsed here; their fields are checked where they are read
  * (http/multipart-upload.ts). The device routes are answered before the framework and check their own
@@ -25,6 +25,20 @@ export function registerClientInputChecks(app: FastifyInstance): void {
       (schema?.body === undefined ? notFormFields(request.body) : undefined);
     if (problem) throw new DomainError('bad-request', problem);
   });
+  // Ajv coerces "Infinity" or "1e400" in a query or path to a number that passes every integer and range check (it
+  // tests ranges only on finite numbers); no column holds one.
+  app.addHook('preHandler', async (request) => {
+    const name = nonFiniteField(request.query) ?? nonFiniteField(request.params);
+    if (name !== undefined)
+      throw new DomainError('bad-request', `${quotedName(name) ?? 'a parameter'} is not a finite number`);
+  });
+}
+
+function nonFiniteField(values: unknown): string | undefined {
+  for (const [name, value] of Object.entries(values ?? {})) {
+    if (typeof value === 'number' && !Number.isFinite(value)) return name;
+  }
+  return undefined;
 }
 
 /** Parsed JSON or form data, as opposed to an upload stream. */

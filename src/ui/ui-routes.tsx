@@ -5,6 +5,7 @@ import type { FirmwareService } from '../features/firmware/firmware-service.js';
 import type { PlatformService } from '../features/platforms/platform-service.js';
 import { DomainError } from '../lib/domain-error.js';
 import { normalizeMac } from '../lib/mac.js';
+import { isRowId } from '../lib/row-id.js';
 import { DashboardPage, type PlatformSummary } from './pages/dashboard-page.js';
 import { DEVICE_SORTS, DevicePage, DevicesPage, sortDevices, type DeviceSort } from './pages/devices-page.js';
 import { EventList, EventsPage } from './pages/events-page.js';
@@ -205,7 +206,7 @@ export function registerUiRoutes(app: FastifyInstance, ui: UiServices): void {
     const q = query(request);
     const mac = q.mac ? (normalizeMac(q.mac) ?? q.mac.toLowerCase()) : undefined;
     const limit = 50;
-    const before = Number(q.before) > 0 ? Number(q.before) : undefined;
+    const before = isRowId(Number(q.before)) ? Number(q.before) : undefined;
     const events = await stores.events.list({
       platform: q.platform || undefined,
       mac,

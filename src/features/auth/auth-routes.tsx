@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { readCookie, SESSION_COOKIE, setSessionCookie } from '../../http/cookies.js';
+import { RowId } from '../../http/route-schemas.js';
 import { DomainError } from '../../lib/domain-error.js';
 import { AccountPage } from '../../ui/pages/account-page.js';
 import { LoginPage } from '../../ui/pages/login-page.js';
@@ -121,7 +122,7 @@ export function registerAuthRoutes(server: FastifyInstance, auth: AuthService, n
       schema: {
         tags,
         summary: 'Revoke a token (effective at once)',
-        params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
+        params: Type.Object({ id: RowId() }),
       },
     },
     async (request, reply) => {

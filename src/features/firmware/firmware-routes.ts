@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Static } from 'typebox';
+import { RowId } from '../../http/route-schemas.js';
 import { DomainError } from '../../lib/domain-error.js';
 import { imageJson, platformJson } from '../api-views.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -15,7 +16,7 @@ const UploadQuery = Type.Object({
   kind: Type.Optional(Type.Union([Type.Literal('app'), Type.Literal('filesystem')])),
   filename: Type.Optional(Type.String({ maxLength: 255 })),
 });
-const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+const IdParams = Type.Object({ id: RowId() });
 const NameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) });
 
 /** Reads the upload from a raw `application/octet-stream` body or the multipart field `file`. */

@@ -7,6 +7,7 @@ import { identify, type Identity } from '../../firmware-image/identify.js';
 import { PlatformNameIndex } from '../../firmware-image/platform-names.js';
 import type { Clock } from '../../lib/clock.js';
 import { DomainError } from '../../lib/domain-error.js';
+import { isRowId } from '../../lib/row-id.js';
 import { compareVersions, versionKey } from '../../lib/version.js';
 import { changeEvent } from '../platforms/platform-service.js';
 import { imageRow } from './image-row.js';
@@ -194,8 +195,8 @@ export class FirmwareService {
   }
 
   async get(id: number): Promise<ImageRow> {
-    const image = await this.catalogue.stores.images.findById(id);
-    if (!image) throw new DomainError('unknown-image', `there is no firmware image with id ${id}`);
+    const image = isRowId(id) ? await this.catalogue.stores.images.findById(id) : undefined;
+    if (!image) throw unknownImage(id);
     return image;
   }
 
@@ -206,9 +207,10 @@ export class FirmwareService {
   /** Moves the release pointer to a kept image: release, or roll back. A person chose it, so uploads will not move it. */
   async release(id: number, actor = 'api'): Promise<PlatformRow> {
     const now = this.clock.now();
+    if (!isRowId(id)) throw unknownImage(id);
     const platform = await this.catalogue.transact(async (stores) => {
       const image = await stores.images.findById(id);
-      if (!image) throw new DomainError('unknown-image', `there is no firmware image with id ${id}`);
+      if (!image) throw unknownImage(id);
       const platform = (await stores.platforms.findById(image.platform_id))!;
       const previousId = image.kind === 'app' ? platform.released_app_id : platform.released_fs_id;
       const previous = previousId !== null ? await stores.images.findById(previousId) : undefined;
@@ -233,9 +235,10 @@ export class FirmwareService {
   /** Deletes a kept image. The released image cannot be deleted: release another one first. */
   async delete(id: number, actor = 'api'): Promise<void> {
     const now = this.clock.now();
+    if (!isRowId(id)) throw unknownImage(id);
     await this.catalogue.transact(async (stores) => {
       const image = await stores.images.findById(id);
-      if (!image) throw new DomainError('unknown-image', `there is no firmware image with id ${id}`);
+      if (!image) throw unknownImage(id);
       const platform = (await stores.platforms.findById(image.platform_id))!;
       if (platform.released_app_id === id || platform.released_fs_id === id) {
         throw new DomainError(
@@ -257,4 +260,9 @@ export class FirmwareService {
     if (!platform) throw new DomainError('unknown-platform', `there is no platform named "${name}"`);
     return platform;
   }
+}
+
+/** Also for ids no row can have (the UI passes path text through Number()): those never reach SQL. */
+function unknownImage(id: number): DomainError {
+  return new DomainError('unknown-image', `there is no firmware image with id ${id}`);
 }
