@@ -1,6 +1,23 @@
+import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { buildEsp8266App } from './synthetic/image-builder.js';
 import { api, AUTH } from './helpers/http.js';
 import { describeEachStore, startTestApp, type TestApp } from './helpers/test-app.js';
+
+const BOUNDARY = 'mistake-boundary';
+const IMAGE = buildEsp8266App({ strings: ['ESP-OTA:platform=Mistakes;version=1.0.0'] });
+
+function multipartBody(fields: Record<string, string>, file: Buffer, filename = 'firmware.bin'): Buffer {
+  const parts = Object.entries(fields).map(
+    ([name, value]) => `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
+  );
+  return Buffer.concat([
+    Buffer.from(parts.join('')),
+    Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\n\r\n`),
+    file,
+    Buffer.from(`\r\n--${BOUNDARY}--\r\n`),
+  ]);
+}
 
 /** Each mistake from issue 11, one by one: a 4xx that says why, on both stores, and nothing kept or lost. */
 describeEachStore('issue 11: client mistakes are 4xx with a reason, never 500', (store) => {
@@ -23,6 +40,33 @@ describeEachStore('issue 11: client mistakes are 4xx with a reason, never 500', 
     return { status: response.status, type: response.headers.get('content-type') ?? '', text: await response.text() };
   };
   const json = (text: string) => JSON.parse(text) as { error: string; message: string };
+
+  it('refuses multipart bodies without a boundary or cut short, on the API and the upload page', async () => {
+    const whole = multipartBody({ version: '1.0.0' }, IMAGE);
+    const cutShort = whole.subarray(0, whole.length - 200);
+    for (const path of ['/api/v1/firmware', '/upload']) {
+      const noBoundary = await send('POST', path, whole, 'multipart/form-data');
+      expect(noBoundary.status, path).toBe(400);
+      expect(noBoundary.text, path).toContain('Boundary not found');
+      const truncated = await send('POST', path, cutShort, `multipart/form-data; boundary=${BOUNDARY}`);
+      expect(truncated.status, path).toBe(400);
+      expect(truncated.text, path).toContain('the multipart body ended before the file did');
+    }
+    expect(readdirSync(t.stagingDir)).toEqual([]);
+    expect((await api<{ images: unknown[] }>(t.url, 'GET', '/api/v1/platforms/Mistakes/firmware')).json.images).toEqual(
+      [],
+    );
+  });
+
+  it('refuses NUL and broken Unicode in multipart fields and file names', async () => {
+    const type = `multipart/form-data; boundary=${BOUNDARY}`;
+    const nulVersion = await send('POST', '/api/v1/firmware', multipartBody({ version: '1.0\u0000' }, IMAGE), type);
+    expect(nulVersion.status).toBe(400);
+    expect(json(nulVersion.text).message).toBe('the multipart field "version" contains a NUL character');
+    const nulName = await send('POST', '/api/v1/firmware', multipartBody({}, IMAGE, 'a\u0000.bin'), type);
+    expect(nulName.status).toBe(400);
+    expect(json(nulName.text).message).toBe('the file name in the multipart body contains a NUL character');
+  });
 
   it('refuses numbers no column can hold, before they reach SQL', async () => {
     for (const path of [

@@ -4,6 +4,7 @@ import type { Role } from '../db/tables.js';
 import type { FirmwareService } from '../features/firmware/firmware-service.js';
 import type { PlatformService } from '../features/platforms/platform-service.js';
 import { DomainError } from '../lib/domain-error.js';
+import { readUploadPart } from '../http/multipart-upload.js';
 import { normalizeMac } from '../lib/mac.js';
 import { isRowId } from '../lib/row-id.js';
 import { DashboardPage, type PlatformSummary } from './pages/dashboard-page.js';
@@ -124,14 +125,9 @@ export function registerUiRoutes(app: FastifyInstance, ui: UiServices): void {
     let outcome: UploadOutcome;
     let status = 201;
     try {
-      const part = await request.file();
+      const part = await readUploadPart(request);
       if (!part) throw new DomainError('bad-request', 'choose a file to upload');
-      const field = (name: string) => {
-        const value = part.fields[name];
-        return value && !Array.isArray(value) && value.type === 'field'
-          ? String(value.value).trim() || undefined
-          : undefined;
-      };
+      const field = part.field;
       const result = await ui.firmware.upload(part.file, {
         platform: field('platform'),
         version: field('version'),
