@@ -162,6 +162,22 @@ describeEachStore('issue 11: client mistakes are 4xx with a reason, never 500', 
     expect(twice.text).toContain('mac&quot; is given more than once');
   });
 
+  it('refuses a chip string that is not a chip, on create and change, REST and UI', async () => {
+    const created = await api<{ message: string }>(t.url, 'POST', '/api/v1/platforms', { name: 'C', chip: 'esp99' });
+    expect(created.status).toBe(400);
+    expect(created.json.message).toContain('unknown chip "esp99"');
+    expect((await api(t.url, 'PATCH', '/api/v1/platforms/Mistakes', { chip: 'arduino' })).status).toBe(400);
+    const form = 'application/x-www-form-urlencoded';
+    const uiCreate = await send('POST', '/platforms', 'name=C&chip=esp99', form);
+    expect(uiCreate.status).toBe(400);
+    expect(uiCreate.text).toContain('unknown chip');
+    const uiChange = await send('POST', '/platforms/Mistakes/settings', 'chip=avr', form);
+    expect(uiChange.status).toBe(400);
+    expect(uiChange.text).toContain('unknown chip');
+    const platform = await api<{ chip: string }>(t.url, 'GET', '/api/v1/platforms/Mistakes');
+    expect(platform.json.chip).toBe('esp8266');
+  });
+
   it('refuses a device check whose platform name is not text, and keeps the good checks of the same batch', async () => {
     for (const path of ['/update?dev=a%00b&ver=1.0.0', '/ota/a%00b/app.bin', '/update?dev=%01&ver=1.0.0']) {
       const answer = await send('GET', path);
