@@ -54,11 +54,14 @@ function repeatedParameter(query: unknown): string | undefined {
   return undefined;
 }
 
-/** A body for a route that reads form fields: nothing, an upload stream, or an object of text fields. */
+/**
+ * A body for a route without a body schema: nothing, an upload stream, text (the route checks its media type), or
+ * an object of text fields. JSON of any other shape would reach code that reads form fields.
+ */
 function notFormFields(body: unknown): string | undefined {
-  if (!isParsedData(body)) return undefined;
+  if (!isParsedData(body) || typeof body === 'string') return undefined;
   const fields = body !== null && typeof body === 'object' && !Array.isArray(body) && Object.values(body).every(isText);
-  return fields ? undefined : 'the body must be form fields: name=value pairs of text';
+  return fields ? undefined : 'the body must be form fields (name=value text) or a file';
 }
 
 function isText(value: unknown): value is string {
