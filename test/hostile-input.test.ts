@@ -4,17 +4,14 @@ import fc from 'fast-check';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { listRoutes, type RouteEntry } from '../src/http/server.js';
-import { buildEsp8266App } from './synthetic/image-builder.js';
 import { api, AUTH, TEST_ADMIN_PASSWORD } from './helpers/http.js';
 import {
   ECHO_MARKER,
-  encodeComponent,
-  FIELD_NAMES,
+  hostileBody,
   hostileHeaders,
-  hostileJsonValue,
   hostileQuery,
   hostileSegment,
-  hostileText,
+  IMAGE,
 } from './helpers/hostile-input.js';
 import { describeEachStore, startTestApp, type TestApp } from './helpers/test-app.js';
 
@@ -28,9 +25,6 @@ const SEED = Number(process.env.ESP_OTA_FUZZ_SEED ?? 11);
 const RUNS_PER_ROUTE = Number(process.env.ESP_OTA_FUZZ_RUNS ?? 20);
 /** Only a hang takes this long: the answers themselves take milliseconds. */
 const ANSWER_TIMEOUT_MS = 15_000;
-
-const IMAGE = buildEsp8266App({ strings: ['ESP-OTA:platform=Hostile;version=1.0.0'] });
-const BOUNDARY = 'hostile-boundary-7d1f';
 
 interface HostileRequest {
   path: string;
@@ -66,77 +60,6 @@ function send(baseUrl: string, method: string, request: HostileRequest): Promise
     outgoing.on('error', reject);
     outgoing.end(request.body);
   });
-}
-
-function multipart(fields: Record<string, string>, file: Buffer, filename: string): Buffer {
-  const parts = Object.entries(fields).map(
-    ([name, value]) => `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
-  );
-  return Buffer.concat([
-    Buffer.from(parts.join('')),
-    Buffer.from(
-      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\n` +
-        'Content-Type: application/octet-stream\r\n\r\n',
-    ),
-    file,
-    Buffer.from(`\r\n--${BOUNDARY}--\r\n`),
-  ]);
-}
-
-/** Field names: mostly those the route declares, some from every route. */
-function fieldName(declared: readonly string[]): fc.Arbitrary<string> {
-  const all = fc.constantFrom(...FIELD_NAMES);
-  return declared.length > 0 ? fc.oneof(fc.constantFrom(...declared), all) : all;
-}
-
-const fileBytes = fc.oneof(
-  fc.constant(IMAGE),
-  fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
-);
-
-/** A body and its content type: well-formed with hostile values, malformed, cut short, or of the wrong type. */
-function hostileBody(declared: readonly string[]): fc.Arbitrary<{ type?: string; data: Buffer } | undefined> {
-  const fields = fc.dictionary(fieldName(declared), hostileText, { maxKeys: 4 });
-  return fc.oneof(
-    fc.constant(undefined),
-    fc
-      .dictionary(fieldName(declared), hostileJsonValue, { maxKeys: 4 })
-      .map((o) => ({ type: 'application/json', data: Buffer.from(JSON.stringify(o)) })),
-    fc
-      .constantFrom('{', '[]', '"x"', '1e400', 'null', '{"__proto__":{"role":"admin"}}', '{"name":"a\\u0000b"}')
-      .map((text) => ({ type: 'application/json', data: Buffer.from(text) })),
-    fields.map((form) => ({
-      type: 'application/x-www-form-urlencoded',
-      data: Buffer.from(
-        Object.entries(form)
-          .map(([k, v]) => `${k}=${encodeComponent(v)}`)
-          .join('&'),
-      ),
-    })),
-    fc
-      .constantFrom('name=%ZZ', 'name=%00&chip=%ED%A0%80', 'mac=&label=%FF', '%=%')
-      .map((text) => ({ type: 'application/x-www-form-urlencoded', data: Buffer.from(text) })),
-    fc.tuple(fields, fileBytes, hostileText).map(([form, file, filename]) => ({
-      type: `multipart/form-data; boundary=${BOUNDARY}`,
-      data: multipart(form, file, filename.replace(/["\r\n]/g, '')),
-    })),
-    fc.tuple(fields, fileBytes, fc.nat()).map(([form, file, cut]) => {
-      const whole = multipart(form, file, 'firmware.bin');
-      const truncated = whole.subarray(0, cut % (whole.length - BOUNDARY.length - 6));
-      return { type: `multipart/form-data; boundary=${BOUNDARY}`, data: truncated };
-    }),
-    fc
-      .tuple(
-        fc.constantFrom('multipart/form-data', 'multipart/form-data; boundary=', 'multipart/mixed'),
-        fields,
-        fileBytes,
-      )
-      .map(([type, form, file]) => ({ type, data: multipart(form, file, 'firmware.bin') })),
-    fileBytes.map((data) => ({ type: 'application/octet-stream', data })),
-    fc
-      .constantFrom('text/plain', 'application/xml', 'application/json; charset=utf-16', 'image/png', 'x/y; a=%ZZ')
-      .map((type) => ({ type, data: Buffer.from('name=a&{"name":"a"}') })),
-  );
 }
 
 /** Path parameters that exist, so that some requests get past the lookups to the code behind them. */

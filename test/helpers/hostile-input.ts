@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { buildEsp8266App } from '../synthetic/image-builder.js';
 
 /**
  * What a careless or hostile client sends: texts and numbers that break naive parsing, SQL drivers or headers.
@@ -192,3 +193,78 @@ export const hostileHeaders: fc.Arbitrary<Record<string, string>> = fc.dictionar
   ),
   { maxKeys: 3 },
 );
+
+/** A valid image for the test server's platform "Hostile", so that some uploads get as far as being stored. */
+export const IMAGE = buildEsp8266App({ strings: ['ESP-OTA:platform=Hostile;version=1.0.0'] });
+const BOUNDARY = 'hostile-boundary-7d1f';
+
+function multipart(fields: Record<string, string>, file: Buffer, filename: string): Buffer {
+  const parts = Object.entries(fields).map(
+    ([name, value]) => `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
+  );
+  return Buffer.concat([
+    Buffer.from(parts.join('')),
+    Buffer.from(
+      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\n` +
+        'Content-Type: application/octet-stream\r\n\r\n',
+    ),
+    file,
+    Buffer.from(`\r\n--${BOUNDARY}--\r\n`),
+  ]);
+}
+
+/** Field names: mostly those the route declares, some from every route. */
+function fieldName(declared: readonly string[]): fc.Arbitrary<string> {
+  const all = fc.constantFrom(...FIELD_NAMES);
+  return declared.length > 0 ? fc.oneof(fc.constantFrom(...declared), all) : all;
+}
+
+const fileBytes = fc.oneof(
+  fc.constant(IMAGE),
+  fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
+);
+
+/** A body and its content type: well-formed with hostile values, malformed, cut short, or of the wrong type. */
+export function hostileBody(declared: readonly string[]): fc.Arbitrary<{ type?: string; data: Buffer } | undefined> {
+  const fields = fc.dictionary(fieldName(declared), hostileText, { maxKeys: 4 });
+  return fc.oneof(
+    fc.constant(undefined),
+    fc
+      .dictionary(fieldName(declared), hostileJsonValue, { maxKeys: 4 })
+      .map((o) => ({ type: 'application/json', data: Buffer.from(JSON.stringify(o)) })),
+    fc
+      .constantFrom('{', '[]', '"x"', '1e400', 'null', '{"__proto__":{"role":"admin"}}', '{"name":"a\\u0000b"}')
+      .map((text) => ({ type: 'application/json', data: Buffer.from(text) })),
+    fields.map((form) => ({
+      type: 'application/x-www-form-urlencoded',
+      data: Buffer.from(
+        Object.entries(form)
+          .map(([k, v]) => `${k}=${encodeComponent(v)}`)
+          .join('&'),
+      ),
+    })),
+    fc
+      .constantFrom('name=%ZZ', 'name=%00&chip=%ED%A0%80', 'mac=&label=%FF', '%=%')
+      .map((text) => ({ type: 'application/x-www-form-urlencoded', data: Buffer.from(text) })),
+    fc.tuple(fields, fileBytes, hostileText).map(([form, file, filename]) => ({
+      type: `multipart/form-data; boundary=${BOUNDARY}`,
+      data: multipart(form, file, filename.replace(/["\r\n]/g, '')),
+    })),
+    fc.tuple(fields, fileBytes, fc.nat()).map(([form, file, cut]) => {
+      const whole = multipart(form, file, 'firmware.bin');
+      const truncated = whole.subarray(0, cut % (whole.length - BOUNDARY.length - 6));
+      return { type: `multipart/form-data; boundary=${BOUNDARY}`, data: truncated };
+    }),
+    fc
+      .tuple(
+        fc.constantFrom('multipart/form-data', 'multipart/form-data; boundary=', 'multipart/mixed'),
+        fields,
+        fileBytes,
+      )
+      .map(([type, form, file]) => ({ type, data: multipart(form, file, 'firmware.bin') })),
+    fileBytes.map((data) => ({ type: 'application/octet-stream', data })),
+    fc
+      .constantFrom('text/plain', 'application/xml', 'application/json; charset=utf-16', 'image/png', 'x/y; a=%ZZ')
+      .map((type) => ({ type, data: Buffer.from('name=a&{"name":"a"}') })),
+  );
+}
