@@ -47,9 +47,23 @@ export function sendError(
 }
 
 /**
- * One mapping from errors to answers: domain errors carry their status; a database out of reach, busy or full is a
- * 503; framework errors for bad input (schema, JSON, media type, body size) are 4xx with their own message; anything
- * else is a 500 without internals.
+ * Requests the router refuses before any route sees them (a path that is not valid percent-encoded UTF-8, a path
+ * parameter over the length limit): the same answers as every other client mistake, not the framework's own shape.
+ */
+export function answerRouterError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const message =
+    error.code === 'FST_ERR_BAD_URL'
+      ? 'the path is not valid percent-encoded UTF-8'
+      : error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? 'a part of the path is too long'
+        : 'the request cannot be routed';
+  return sendError(request, reply, 400, 'bad-request', message);
+}
+
+/**
+ * One mapping from errors to answers: domain errors carry their status; full or read-only storage is a 507/503; a
+ * database out of reach or busy is a 503; framework errors for bad input (schema, JSON, media type, body size) are
+ * 4xx with their own message; anything else is a 500 without internals.
  */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {

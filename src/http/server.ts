@@ -11,7 +11,8 @@ import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
-import { registerErrorHandling } from './error-handler.js';
+import { answerRouterError, registerErrorHandling } from './error-handler.js';
+import { registerClientInputChecks } from './client-input.js';
 import { registerAuth } from './auth.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import type { AuthService } from '../features/auth/auth-service.js';
@@ -105,6 +106,7 @@ export async function createHttpServer(options: ServerOptions): Promise<FastifyI
     return503OnClosing: false,
     // Unknown properties are an error people should see, not something silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
+    frameworkErrors: answerRouterError,
   });
   nodeServerSetups.set(app, { front, requestTimeout });
   const routes: RouteEntry[] = [...(front?.routes ?? [])];
@@ -114,6 +116,7 @@ export async function createHttpServer(options: ServerOptions): Promise<FastifyI
   });
   registerErrorHandling(app);
   registerAuth(app, options.auth);
+  registerClientInputChecks(app);
   registerSecurityHeaders(app);
   // Raw uploads reach the handler as a stream, so they are never held in memory; the blob store enforces the limit.
   app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));

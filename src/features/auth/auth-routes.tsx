@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { RowId } from '../../http/route-schemas.js';
 import type { AuthService } from './auth-service.js';
 
 /** API tokens for scripts; people manage theirs on the account page (ui/routes/account-routes.tsx). */
@@ -43,7 +44,7 @@ export function registerAuthRoutes(server: FastifyInstance, auth: AuthService): 
       schema: {
         tags,
         summary: 'Revoke a token (effective at once)',
-        params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
+        params: Type.Object({ id: RowId() }),
       },
     },
     async (request, reply) => {

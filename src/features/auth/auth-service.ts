@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ApiTokenRow, Role, UserRow } from '../../db/tables.js';
 import type { Clock } from '../../lib/clock.js';
 import { DomainError } from '../../lib/domain-error.js';
+import { isRowId } from '../../lib/row-id.js';
 import type { AuthStore } from './auth-store.js';
 import { LoginLimiter } from './login-limiter.js';
 import { PasswordHasher } from './password-hasher.js';
@@ -179,7 +180,8 @@ export class AuthService {
   }
 
   async revokeToken(id: number): Promise<void> {
-    if (!(await this.store.revokeToken(id, this.clock.now())))
+    // An id no row can have (the UI passes path text through Number()) never reaches SQL.
+    if (!isRowId(id) || !(await this.store.revokeToken(id, this.clock.now())))
       throw new DomainError('unknown-token', `there is no active token with id ${id}`);
   }
 

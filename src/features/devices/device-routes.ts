@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Hours, RowId } from '../../http/route-schemas.js';
 import { DomainError } from '../../lib/domain-error.js';
 import { deviceJson, eventJson } from '../api-views.js';
 import type { FleetReader } from '../fleet/fleet-reader.js';
@@ -8,7 +9,7 @@ import { normalizeMac } from '../../lib/mac.js';
 const DeviceQuery = Type.Object({
   platform: Type.Optional(Type.String({ maxLength: 64 })),
   outdated: Type.Optional(Type.Boolean({ description: 'only devices not running the released version' })),
-  seenWithinHours: Type.Optional(Type.Number({ minimum: 0 })),
+  seenWithinHours: Type.Optional(Hours()),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, default: 500 })),
 });
 const EventQuery = Type.Object({
@@ -16,7 +17,7 @@ const EventQuery = Type.Object({
   mac: Type.Optional(Type.String({ maxLength: 32 })),
   decision: Type.Optional(Type.String({ maxLength: 32 })),
   type: Type.Optional(Type.String({ maxLength: 32 })),
-  before: Type.Optional(Type.Integer({ minimum: 1, description: 'event id: return older events (next page)' })),
+  before: Type.Optional(RowId({ description: 'event id: return older events (next page)' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
 });
 

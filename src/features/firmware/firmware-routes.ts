@@ -2,6 +2,8 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Static } from 'typebox';
+import { readUploadPart } from '../../http/multipart-upload.js';
+import { RowId } from '../../http/route-schemas.js';
 import { DomainError } from '../../lib/domain-error.js';
 import { imageJson, platformJson } from '../api-views.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -15,7 +17,7 @@ const UploadQuery = Type.Object({
   kind: Type.Optional(Type.Union([Type.Literal('app'), Type.Literal('filesystem')])),
   filename: Type.Optional(Type.String({ maxLength: 255 })),
 });
-const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+const IdParams = Type.Object({ id: RowId() });
 const NameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) });
 
 /** Reads the upload from a raw `application/octet-stream` body or the multipart field `file`. */
@@ -25,14 +27,9 @@ async function uploadSource(
 ): Promise<{ stream: Readable; input: UploadInput }> {
   const input: UploadInput = { ...query };
   if (request.isMultipart()) {
-    const part = await request.file();
+    const part = await readUploadPart(request);
     if (!part) throw new DomainError('bad-request', 'the multipart body has no file field');
-    const field = (name: string): string | undefined => {
-      const value = part.fields[name];
-      return value && !Array.isArray(value) && value.type === 'field'
-        ? String(value.value).trim() || undefined
-        : undefined;
-    };
+    const field = part.field;
     input.platform ??= field('platform');
     input.version ??= field('version');
     input.release ??= field('release') === 'true' || field('release') === 'on' ? true : undefined;

@@ -8,6 +8,7 @@ import { PlatformNameIndex } from '../../firmware-image/platform-names.js';
 import type { Clock } from '../../lib/clock.js';
 import { DomainError } from '../../lib/domain-error.js';
 import { storageFailure } from '../../lib/storage-errors.js';
+import { isRowId } from '../../lib/row-id.js';
 import { compareVersions, versionKey } from '../../lib/version.js';
 import { changeEvent } from '../platforms/platform-service.js';
 import { imageRow } from './image-row.js';
@@ -195,8 +196,8 @@ export class FirmwareService {
   }
 
   async get(id: number): Promise<ImageRow> {
-    const image = await this.catalogue.stores.images.findById(id);
-    if (!image) throw new DomainError('unknown-image', `there is no firmware image with id ${id}`);
+    const image = isRowId(id) ? await this.catalogue.stores.images.findById(id) : undefined;
+    if (!image) throw unknownImage(id);
     return image;
   }
 
@@ -207,6 +208,7 @@ export class FirmwareService {
   /** Moves the release pointer to a kept image: release, or roll back. A person chose it, so uploads will not move it. */
   async release(id: number, actor = 'api'): Promise<PlatformRow> {
     const now = this.clock.now();
+    if (!isRowId(id)) throw unknownImage(id);
     const platform = await this.catalogue.transact(async (stores) => {
       const { image, platform } = await lockedImage(stores, id);
       const previousId = image.kind === 'app' ? platform.released_app_id : platform.released_fs_id;
@@ -232,6 +234,7 @@ export class FirmwareService {
   /** Deletes a kept image. The released image cannot be deleted: release another one first. */
   async delete(id: number, actor = 'api'): Promise<void> {
     const now = this.clock.now();
+    if (!isRowId(id)) throw unknownImage(id);
     await this.catalogue.transact(async (stores) => {
       const { image, platform } = await lockedImage(stores, id);
       if (platform.released_app_id === id || platform.released_fs_id === id) {
@@ -256,11 +259,16 @@ export class FirmwareService {
  * image is read again under the lock: a release or delete that got there first may have deleted it.
  */
 async function lockedImage(stores: Stores, id: number): Promise<{ image: ImageRow; platform: PlatformRow }> {
-  const unknown = () => new DomainError('unknown-image', `there is no firmware image with id ${id}`);
+  const unknown = () => unknownImage(id);
   const seen = await stores.images.findById(id);
   if (!seen) throw unknown();
   const platform = await stores.platforms.lockById(seen.platform_id);
   const image = platform && (await stores.images.findById(id));
   if (!platform || !image) throw unknown();
   return { image, platform };
+}
+
+/** Also for ids no row can have (the UI passes path text through Number()): those never reach SQL. */
+function unknownImage(id: number): DomainError {
+  return new DomainError('unknown-image', `there is no firmware image with id ${id}`);
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ByteSize } from '../../http/route-schemas.js';
 import { allowlistJson, platformJson } from '../api-views.js';
 import type { FleetReader } from '../fleet/fleet-reader.js';
 import type { PlatformService } from './platform-service.js';
@@ -11,7 +12,7 @@ const PlatformBody = Type.Object(
     name: Type.String({ minLength: 1, maxLength: 64 }),
     chip: Type.Optional(Type.Union([Type.String({ maxLength: 16 }), Type.Null()])),
     accessMode: Type.Optional(AccessMode),
-    fsPartitionSize: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+    fsPartitionSize: Type.Optional(Type.Union([ByteSize(), Type.Null()])),
     deviceAuth: Type.Optional(Type.Union([Type.Literal('off'), Type.Literal('basic'), Type.Literal('token')])),
     deviceUser: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
     deviceSecret: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),

@@ -34,11 +34,17 @@ const MAX_NAME = 64;
 
 export function validatePlatformName(name: unknown): string {
   const trimmed = typeof name === 'string' ? name.trim() : '';
-  // eslint-disable-next-line no-control-regex
-  if (trimmed.length === 0 || trimmed.length > MAX_NAME || /[\u0000-\u001f\u007f/\\]/.test(trimmed)) {
+  if (
+    trimmed.length === 0 ||
+    trimmed.length > MAX_NAME ||
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u001f\u007f/\\]/.test(trimmed) ||
+    // An unpaired surrogate would be stored, then never matched again: URLs carry it as U+FFFD.
+    !trimmed.isWellFormed()
+  ) {
     throw new DomainError(
       'invalid-name',
-      `a platform name is 1–${MAX_NAME} characters without slashes or control characters`,
+      `a platform name is 1–${MAX_NAME} characters of text without slashes or control characters`,
     );
   }
   return trimmed;

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { whyNotClientText } from '../../lib/client-text.js';
 import { normalizeMac } from '../../lib/mac.js';
 import { isValidVersionText } from '../../lib/version.js';
 import { readDeviceCredentials, type DeviceCredentials } from './device-credentials.js';
@@ -44,8 +45,12 @@ export function parseEspRequest(query: Query, headers: IncomingHttpHeaders, path
   };
 
   const platform = pathPlatform ?? single(query, 'dev');
+  const where = pathPlatform !== undefined ? 'in the path' : 'in dev=';
   if (!platform) throw new MalformedRequestError('the platform is missing: send ?dev=<platform name>');
-  if (platform.length > 64) throw new MalformedRequestError('the platform name in dev= is longer than 64 characters');
+  if (platform.length > 64) throw new MalformedRequestError(`the platform name ${where} is longer than 64 characters`);
+  // It is looked up, logged and recorded with the check: text a device may send, like every other client's.
+  const why = whyNotClientText(platform);
+  if (why) throw new MalformedRequestError(`the platform name ${where} contains ${why}`);
 
   const mode = (header('mode') ?? single(query, 'mode') ?? 'sketch').toLowerCase();
   if (!MODES.has(mode)) throw new MalformedRequestError(`unknown update mode "${mode}"`);

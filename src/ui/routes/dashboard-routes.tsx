@@ -19,7 +19,7 @@ export function registerDashboardRoutes(app: FastifyInstance, ui: UiServices): v
   );
 
   app.post('/platforms', pageAccess('admin'), async (request, reply) => {
-    const form = request.body as Form;
+    const form = (request.body ?? {}) as Form;
     try {
       const platform = await ui.platforms.create({ name: form.name ?? '', chip: form.chip || null }, 'ui');
       return redirect(reply, `/platforms/${encodeURIComponent(platform.name)}`, `Platform ${platform.name} created.`);

@@ -3,6 +3,7 @@ import { normalizeMac } from '../../lib/mac.js';
 import { EventsPage } from '../pages/events-page.js';
 import { sendPage } from '../render.js';
 import { pageAccess, queryOf, type UiServices } from './route-helpers.js';
+import { isRowId } from '../../lib/row-id.js';
 
 const EVENTS_PER_PAGE = 50;
 
@@ -11,7 +12,7 @@ export function registerEventRoutes(app: FastifyInstance, ui: UiServices): void 
   app.get('/events', pageAccess('viewer'), async (request, reply) => {
     const q = queryOf(request);
     const mac = q.mac ? (normalizeMac(q.mac) ?? q.mac.toLowerCase()) : undefined;
-    const before = Number(q.before) > 0 ? Number(q.before) : undefined;
+    const before = isRowId(Number(q.before)) ? Number(q.before) : undefined;
     const { events, next } = await ui.reader.events({
       platform: q.platform || undefined,
       mac,

@@ -3,6 +3,7 @@ import { DomainError } from '../../lib/domain-error.js';
 import { UploadPage, type UploadOutcome } from '../pages/upload-page.js';
 import { sendPage } from '../render.js';
 import { pageAccess, queryOf, type UiServices } from './route-helpers.js';
+import { readUploadPart } from '../../http/multipart-upload.js';
 
 /** The upload page and its plain form (app.js uploads through the REST API instead). */
 export function registerUploadRoutes(app: FastifyInstance, ui: UiServices): void {
@@ -19,14 +20,9 @@ export function registerUploadRoutes(app: FastifyInstance, ui: UiServices): void
     let outcome: UploadOutcome;
     let status = 201;
     try {
-      const part = await request.file();
+      const part = await readUploadPart(request);
       if (!part) throw new DomainError('bad-request', 'choose a file to upload');
-      const field = (name: string) => {
-        const value = part.fields[name];
-        return value && !Array.isArray(value) && value.type === 'field'
-          ? String(value.value).trim() || undefined
-          : undefined;
-      };
+      const field = part.field;
       const result = await ui.firmware.upload(part.file, {
         platform: field('platform'),
         version: field('version'),
