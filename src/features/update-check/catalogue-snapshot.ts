@@ -1,6 +1,7 @@
 import type { ImageRow, PlatformRow } from '../../db/tables.js';
 import type { ChipFamily, ImageAnalysis } from '../../firmware-image/index.js';
 import { familyOf, isChipName } from '../../firmware-image/index.js';
+import type { UpdateWindow } from '../rollouts/update-window.js';
 
 /** What a device check needs to know about a released image, without touching the database. */
 export interface ReleasedImage {
@@ -37,6 +38,25 @@ export interface PlatformView {
   };
   /** Version of any kept image, by the digests a device running it reports: tells what a silent device runs. */
   versionByDigest: ReadonlyMap<string, string>;
+  /** The staged rollout moving devices to a new app image, while it is running or paused. */
+  rollout: RolloutView | undefined;
+  /** Devices a person pinned to an app image (through their groups), by MAC. */
+  pins: ReadonlyMap<string, ReleasedImage>;
+  /** Devices that rollouts never move (excluded groups), by MAC. */
+  excluded: ReadonlySet<string>;
+  /** Hours in which devices may be served an update; none: any time. */
+  window: UpdateWindow | undefined;
+}
+
+/** What a device check needs to know about a running or paused rollout. */
+export interface RolloutView {
+  id: number;
+  state: 'running' | 'paused';
+  target: ReleasedImage;
+  /** The current stage's percentage; 0 while only the canary is admitted. */
+  percent: number;
+  /** Devices admitted before any percentage (named devices and the members of canary groups). */
+  canary: ReadonlySet<string>;
 }
 
 export function toReleasedImage(row: ImageRow): ReleasedImage {

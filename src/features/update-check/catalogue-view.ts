@@ -91,6 +91,10 @@ export class CatalogueView {
         appPinned: p.app_release_pinned === 1,
         fsPartitionSize: p.fs_partition_size ?? undefined,
         versionByDigest,
+        rollout: undefined,
+        pins: new Map(),
+        excluded: new Set(),
+        window: undefined,
         deviceAuth: {
           mode: p.device_auth,
           user: p.device_user,

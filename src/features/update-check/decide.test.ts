@@ -1,52 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { PlatformView, ReleasedImage } from './catalogue-snapshot.js';
 import { createHash } from 'node:crypto';
 import { decide, speaksForDevice } from './decide.js';
-import type { EspRequest } from './esp-request.js';
-
-const image = (overrides: Partial<ReleasedImage> = {}): ReleasedImage => ({
-  id: 1,
-  kind: 'app',
-  version: '1.2.0',
-  size: 500_000,
-  md5: 'aa'.repeat(16),
-  sha256: 'bb'.repeat(32),
-  runningDigests: new Set(['aa'.repeat(16), 'cc'.repeat(16)]),
-  family: 'esp8266',
-  flashSizeBytes: 4 * 1024 * 1024,
-  ...overrides,
-});
-
-const platform = (overrides: Partial<PlatformView> = {}): PlatformView => ({
-  id: 1,
-  name: 'AirPatrol',
-  accessMode: 'allowlist',
-  allowlist: new Set(['5ccf7f123456']),
-  app: image(),
-  filesystem: undefined,
-  appPinned: false,
-  fsPartitionSize: undefined,
-  versionByDigest: new Map([['dd'.repeat(16), '1.1.0']]),
-  deviceAuth: { mode: 'off', user: null, secretHash: null, deviceSecrets: new Map() },
-  ...overrides,
-});
-
-const request = (overrides: Partial<EspRequest> = {}): EspRequest => ({
-  client: 'arduino',
-  platform: 'AirPatrol',
-  mac: '5ccf7f123456',
-  family: 'esp8266',
-  mode: 'sketch',
-  version: '1.1.0',
-  freeSpace: 1_000_000,
-  chipSize: 4 * 1024 * 1024,
-  sketchSize: 400_000,
-  sketchMd5: undefined,
-  sketchSha256: undefined,
-  sdkVersion: '2.2.2',
-  credentials: { basic: undefined, deviceBasic: undefined, tokens: [] },
-  ...overrides,
-});
+import { image, platform, request } from './decide-fixtures.js';
 
 describe('decide', () => {
   it.each([

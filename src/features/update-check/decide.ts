@@ -1,5 +1,8 @@
 import { normalizeMac } from '../../lib/mac.js';
 import { compareVersions } from '../../lib/version.js';
+import type { RolloutTracking } from '../rollouts/device-outcome.js';
+import { bucketAdmitted, rolloutBucket } from '../rollouts/rollout-bucket.js';
+import { insideWindow } from '../rollouts/update-window.js';
 import { secretMatches } from './device-credentials.js';
 import type { PlatformView, ReleasedImage } from './catalogue-snapshot.js';
 import { FILESYSTEM_MODES, type EspRequest } from './esp-request.js';
@@ -22,7 +25,12 @@ export type DecisionReason =
   | 'flash-too-small'
   | 'version-unknown'
   | 'auth-required'
-  | 'bad-credentials';
+  | 'bad-credentials'
+  | 'pinned'
+  | 'rollout-pending'
+  | 'rollout-paused'
+  | 'rollout-failed'
+  | 'outside-window';
 
 export type Decision =
   | { action: 'serve'; image: ReleasedImage; reason: DecisionReason; message: string }
@@ -39,10 +47,16 @@ export type Decision =
     };
 
 /**
- * The update decision (README "What a device is told"): a pure function of what the device said and the
- * platform's released images. 304 whenever there is nothing to do, never 400/204 for "no update" (protocol.md §5).
+ * The update decision (README "What a device is told"): a pure function of what the device said, the platform's
+ * released images and rollout, what the rollout knows of this device, and the time. 304 whenever there is nothing
+ * to do, never 400/204 for "no update" (protocol.md §5).
  */
-export function decide(request: EspRequest, platform: PlatformView | undefined): Decision {
+export function decide(
+  request: EspRequest,
+  platform: PlatformView | undefined,
+  tracking?: RolloutTracking,
+  now = 0,
+): Decision {
   if (!platform) {
     return unverified(refuse(404, 'unknown-platform', `there is no platform named "${request.platform}"`));
   }
@@ -55,14 +69,11 @@ export function decide(request: EspRequest, platform: PlatformView | undefined):
       return refuse(403, 'not-allowed', `device ${request.mac} is not on the allowlist of "${platform.name}"`);
   }
   const filesystemMode = FILESYSTEM_MODES.has(request.mode);
-  const image = filesystemMode ? platform.filesystem : platform.app;
-  if (!image) {
-    return notModified(
-      'nothing-released',
-      `no ${filesystemMode ? 'filesystem' : 'application'} image is released for "${platform.name}"`,
-      undefined,
-    );
-  }
+  const target = filesystemMode
+    ? released(platform.filesystem, platform, 'filesystem')
+    : appTarget(request, platform, tracking);
+  if (target.kind === 'answer') return target.decision;
+  const { image } = target;
   if (request.mode === 'version') {
     return {
       action: 'announce-version',
@@ -83,9 +94,116 @@ export function decide(request: EspRequest, platform: PlatformView | undefined):
   const offer: Offer =
     request.client === 'direct'
       ? { action: 'offer', reason: 'direct-download', message: `released version ${image.version}` }
-      : whyOffer(request, image, platform, filesystemMode);
-  if (offer.action !== 'offer') return offer.decision;
+      : whyOffer(request, image, platform, filesystemMode, target.chosen);
+  if (offer.action !== 'offer')
+    return target.quiet ? quietAnswer(offer.decision, target.quiet, request, platform) : offer.decision;
 
+  const refusal = sizeRefusal(request, image, platform, filesystemMode);
+  if (refusal) return refusal;
+  if (!insideWindow(platform.window, now)) {
+    return notModified(
+      'outside-window',
+      `updates for "${platform.name}" are served only inside its update window`,
+      image,
+    );
+  }
+  return {
+    action: 'serve',
+    image,
+    reason: target.chosen ? 'pinned' : offer.reason,
+    message: offer.message,
+  };
+}
+
+/** The image this device should run, or an answer when there is none to offer. */
+type Target =
+  | {
+      kind: 'image';
+      image: ReleasedImage;
+      /** A person chose this image for the device (pinned): it is offered even when older. */
+      chosen: boolean;
+      /** Why "nothing to do" is the answer, when a rollout holds the device back. */
+      quiet?: 'rollout-pending' | 'rollout-paused';
+    }
+  | { kind: 'answer'; decision: Decision };
+
+function released(
+  image: ReleasedImage | undefined,
+  platform: PlatformView,
+  slot: string,
+  quiet?: 'rollout-pending' | 'rollout-paused',
+): Target {
+  if (!image) {
+    return {
+      kind: 'answer',
+      decision: notModified(
+        quiet ?? 'nothing-released',
+        `no ${slot === 'filesystem' ? 'filesystem' : 'application'} image is released for "${platform.name}"`,
+        undefined,
+      ),
+    };
+  }
+  return { kind: 'image', image, chosen: false, ...(quiet ? { quiet } : {}) };
+}
+
+/**
+ * The app image for this device: its pin; else the rollout's image when the rollout admits it (canary, or its
+ * bucket within the stage) and it has not failed; else the release. A paused rollout admits nobody new.
+ */
+function appTarget(request: EspRequest, platform: PlatformView, tracking: RolloutTracking | undefined): Target {
+  const mac = request.mac;
+  const pinned = mac ? platform.pins.get(mac) : undefined;
+  if (pinned) return { kind: 'image', image: pinned, chosen: true };
+  const rollout = platform.rollout;
+  if (!rollout || (mac && platform.excluded.has(mac))) return released(platform.app, platform, 'app');
+  const admitted =
+    mac !== undefined && (rollout.canary.has(mac) || bucketAdmitted(rolloutBucket(rollout.id, mac), rollout.percent));
+  if (!admitted) return released(platform.app, platform, 'app', 'rollout-pending');
+  if (rollout.state === 'paused') return released(platform.app, platform, 'app', 'rollout-paused');
+  if (tracking?.rolloutId === rollout.id && tracking.state === 'failed') {
+    return {
+      kind: 'answer',
+      decision: notModified(
+        'rollout-failed',
+        `this device did not install ${rollout.target.version} (${tracking.failure ?? 'failed'}); a person can retry it`,
+        rollout.target,
+      ),
+    };
+  }
+  return { kind: 'image', image: rollout.target, chosen: false };
+}
+
+/**
+ * A device the rollout holds back is told so: its "nothing to do" (or "nothing released yet") answer names the
+ * rollout, unless it already runs the rollout's image.
+ */
+function quietAnswer(
+  decision: Decision,
+  quiet: 'rollout-pending' | 'rollout-paused',
+  request: EspRequest,
+  platform: PlatformView,
+): Decision {
+  if (decision.action !== 'not-modified') return decision;
+  const target = platform.rollout!.target;
+  const digest = request.sketchSha256 ?? request.sketchMd5;
+  const runsTarget =
+    (digest !== undefined && target.runningDigests.has(digest)) ||
+    (request.version !== undefined && compareVersions(request.version, target.version) === 0);
+  if (runsTarget) return decision;
+  const message =
+    quiet === 'rollout-paused'
+      ? `the rollout of ${target.version} is paused`
+      : `${target.version} is being rolled out and has not reached this device yet`;
+  return { ...decision, reason: quiet, message };
+}
+
+/** Refusals that hold whatever the version: the image does not fit the device's space, partition or flash. */
+function sizeRefusal(
+  request: EspRequest,
+  image: ReleasedImage,
+  platform: PlatformView,
+  filesystemMode: boolean,
+): Decision | undefined {
   if (!filesystemMode && request.freeSpace !== undefined && image.size > request.freeSpace) {
     return refuse(
       403,
@@ -115,12 +233,18 @@ export function decide(request: EspRequest, platform: PlatformView | undefined):
       image,
     );
   }
-  return { action: 'serve', image, reason: offer.reason, message: offer.message };
+  return undefined;
 }
 
 type Offer = { action: 'offer'; reason: DecisionReason; message: string } | { action: 'skip'; decision: Decision };
 
-function whyOffer(request: EspRequest, image: ReleasedImage, platform: PlatformView, filesystemMode: boolean): Offer {
+function whyOffer(
+  request: EspRequest,
+  image: ReleasedImage,
+  platform: PlatformView,
+  filesystemMode: boolean,
+  chosen: boolean,
+): Offer {
   // The running image's digest is the strongest evidence, and works for devices that send no version.
   const digest = filesystemMode ? undefined : (request.sketchSha256 ?? request.sketchMd5);
   const runsRelease =
@@ -150,7 +274,7 @@ function whyOffer(request: EspRequest, image: ReleasedImage, platform: PlatformV
   if (order === 0) return skip(notModified('current', `the device runs ${running}, the released version`, image));
   if (order === -1) return { action: 'offer', reason: 'newer-version', message: `${running} → ${image.version}` };
   if (order === 1) {
-    const pinned = filesystemMode ? false : platform.appPinned;
+    const pinned = filesystemMode ? false : chosen || platform.appPinned;
     if (pinned)
       return { action: 'offer', reason: 'rollback', message: `${running} → ${image.version} (released on purpose)` };
     return skip(
