@@ -7,6 +7,7 @@ import * as eventsWithoutSecrets from './migrations/004-events-without-secrets.j
 import * as releasePointerKeys from './migrations/005-release-pointer-keys.js';
 import * as uncompressedBlobs from './migrations/006-uncompressed-blobs.js';
 import * as honestDeviceRecords from './migrations/007-honest-device-records.js';
+import * as rolloutsAndFleet from './migrations/008-rollouts-and-fleet.js';
 
 /** Migrations are listed here in order (no directory scanning, so the build output needs nothing else). */
 const MIGRATIONS: Record<string, Migration> = {
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '005-release-pointer-keys': releasePointerKeys,
   '006-uncompressed-blobs': uncompressedBlobs,
   '007-honest-device-records': honestDeviceRecords,
+  '008-rollouts-and-fleet': rolloutsAndFleet,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

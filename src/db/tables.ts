@@ -2,6 +2,8 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 
 /** Times are epoch milliseconds (integers) on both SQLite and PostgreSQL; flags are 0/1 integers. */
 type Millis = number;
+/** A column the database fills in when an insert leaves it out. */
+type WithDefault<T> = ColumnType<T, T | undefined, T>;
 
 export interface PlatformTable {
   id: Generated<number>;
@@ -23,7 +25,15 @@ export interface PlatformTable {
   device_user: string | null;
   /** SHA-256 (hex) of the platform's device secret. */
   device_secret_hash: string | null;
+  /** What happens to a certain upload: `auto` released at once, `rollout` a rollout from the template, `manual` kept. */
+  release_policy: WithDefault<ReleasePolicy>;
+  /** JSON `RolloutPlanInput`: the stages, canary and thresholds a rollout of this platform starts with. */
+  rollout_template: ColumnType<string | null, string | null | undefined, string | null>;
+  /** JSON `{from, to, timeZone}`: the hours devices may be served an update; null: any time. */
+  update_window: ColumnType<string | null, string | null | undefined, string | null>;
 }
+
+export type ReleasePolicy = 'auto' | 'manual' | 'rollout';
 
 export interface AllowlistTable {
   platform_id: number;
@@ -78,6 +88,21 @@ export interface DeviceTable {
   downloads_of_release: number;
   last_decision: string;
   last_reason: string;
+  /** The kept image the device runs (by digest or version), when it is one. */
+  running_image_id: number | null;
+  /** current, outdated, newer, unknown or refused: against what the platform moves devices to now. */
+  status: WithDefault<string>;
+  /** When its platform, running image, decision or reason last changed (the newest change wins across instances). */
+  changed_at: WithDefault<Millis>;
+  /** What the rollout `rollout_id` knows of the device (offered, updated, failed, silent); null: never served by it. */
+  rollout_id: number | null;
+  rollout_state: string | null;
+  rollout_attempts: WithDefault<number>;
+  rollout_first_served_at: Millis | null;
+  rollout_served_at: Millis | null;
+  rollout_checks_since_served: WithDefault<number>;
+  rollout_outcome_at: Millis | null;
+  rollout_failure: string | null;
 }
 
 export interface EventTable {
@@ -93,6 +118,59 @@ export interface EventTable {
   detail: string | null;
   /** The HTTP status a device was answered with; null for events that are not device requests. */
   status: number | null;
+  /** How many identical occurrences this event stands for (refusals folded within an interval). */
+  occurrences: WithDefault<number>;
+  /** Who made a change: a user or API token name; null for device events. */
+  actor: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export type RolloutState = 'running' | 'paused' | 'completed' | 'aborted';
+
+export interface RolloutTable {
+  id: Generated<number>;
+  platform_id: number;
+  image_id: number | null;
+  previous_image_id: number | null;
+  target_version: string;
+  previous_version: string | null;
+  state: RolloutState;
+  /** JSON: percentages, strictly increasing, the last 100. */
+  stages: string;
+  /** JSON `{groups, macs}`: admitted before any percentage (stage 0 when not empty). */
+  canary: string;
+  /** JSON `RolloutPolicy`. */
+  policy: string;
+  stage_index: number;
+  stage_started_at: Millis;
+  pause_reason: string | null;
+  created_by: string;
+  created_at: Millis;
+  updated_at: Millis;
+  ended_at: Millis | null;
+}
+
+export interface DeviceGroupTable {
+  id: Generated<number>;
+  platform_id: number;
+  name: string;
+  name_key: string;
+  /** 1: rollouts never move these devices. */
+  excluded: number;
+  /** Devices of this group are served this image, whatever is released or rolled out. */
+  pinned_image_id: number | null;
+  created_at: Millis;
+}
+
+export interface DeviceGroupMemberTable {
+  group_id: number;
+  mac: string;
+}
+
+export interface VersionSampleTable {
+  platform_id: number;
+  at: Millis;
+  version: string;
+  devices: number;
 }
 
 export interface BlobTable {
@@ -142,6 +220,10 @@ export interface Tables {
   images: ImageTable;
   devices: DeviceTable;
   events: EventTable;
+  rollouts: RolloutTable;
+  device_groups: DeviceGroupTable;
+  device_group_members: DeviceGroupMemberTable;
+  version_samples: VersionSampleTable;
 }
 
 export type PlatformRow = Selectable<PlatformTable>;
@@ -157,4 +239,8 @@ export type SessionRow = Selectable<SessionTable>;
 export type ApiTokenRow = Selectable<ApiTokenTable>;
 export type EventRow = Selectable<EventTable>;
 export type NewEvent = Insertable<EventTable>;
+export type RolloutRow = Selectable<RolloutTable>;
+export type NewRollout = Insertable<RolloutTable>;
+export type DeviceGroupRow = Selectable<DeviceGroupTable>;
+export type VersionSampleRow = Selectable<VersionSampleTable>;
 export type { ColumnType };

@@ -35,8 +35,11 @@ const DEVICE_COLUMNS = [
   'last_reason',
 ] as const satisfies readonly (keyof DeviceRow)[];
 
+/** What a device check records about a device (the rollout and status columns keep their defaults). */
+export type RecordedDevice = Pick<DeviceRow, (typeof DEVICE_COLUMNS)[number]>;
+
 /** Inserts new devices and folds sightings into known ones: counters add up, everything else takes the newest. */
-const upsertDevices = new BulkInsert<DeviceRow>(DEVICE_COLUMNS, (db, rows) =>
+const upsertDevices = new BulkInsert<RecordedDevice>(DEVICE_COLUMNS, (db, rows) =>
   db
     .insertInto('devices')
     .values(rows)
@@ -114,7 +117,7 @@ export class DeviceStore {
    * Inserts or updates each device, many per statement; counters add up, everything else takes the newest value.
    * Each MAC must appear once per call (the recorder merges sightings).
    */
-  async record(devices: DeviceRow[]): Promise<void> {
+  async record(devices: RecordedDevice[]): Promise<void> {
     await upsertDevices.run(this.db, devices);
   }
 

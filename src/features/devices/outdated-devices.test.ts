@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createCatalogue, type Stores } from '../catalogue.js';
-import type { DeviceRow } from '../../db/tables.js';
 import { describeEachStore, openTestDatabase } from '../../../test/helpers/test-app.js';
+import type { RecordedDevice } from './device-store.js';
 import { listOutdatedDevices } from './outdated-devices.js';
 
 describeEachStore('outdated devices (issue 11)', (store) => {
@@ -42,7 +42,7 @@ describeEachStore('outdated devices (issue 11)', (store) => {
       uploaded_at: 0,
     });
     await stores.platforms.update(platform.id, { released_app_id: image.id });
-    const device = (n: number, version: string | null, seen: number): DeviceRow => ({
+    const device = (n: number, version: string | null, seen: number): RecordedDevice => ({
       mac: mac(n),
       platform_id: platform.id,
       platform_name: 'Aging',

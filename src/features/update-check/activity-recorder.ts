@@ -1,6 +1,6 @@
 import { isDatabaseUnavailable } from '../../db/database-errors.js';
 import type { Catalogue } from '../catalogue.js';
-import type { DeviceRow } from '../../db/tables.js';
+import type { RecordedDevice } from '../devices/device-store.js';
 
 /**
  * Checks written per transaction at most. A batch is written synchronously on SQLite, so its size is how long
@@ -59,7 +59,7 @@ export interface CheckActivity {
 }
 
 interface Batch {
-  devices: DeviceRow[];
+  devices: RecordedDevice[];
   events: CheckActivity[];
 }
 
@@ -69,7 +69,7 @@ interface Batch {
  * batch fold into one inventory row (newest facts, counters added up); every check keeps its own event.
  */
 export class ActivityRecorder {
-  private devices = new Map<string, DeviceRow>();
+  private devices = new Map<string, RecordedDevice>();
   private events: CheckActivity[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
