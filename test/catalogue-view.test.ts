@@ -48,7 +48,7 @@ describeEachStore('issue 11.10: a device check sees every write that completed b
       const readStarted = held.holdNextRead();
       const before = view.platform('Fresh'); // starts a reload, which reads the catalogue without "Fresh"
       await readStarted;
-      await platforms.create({ name: 'Fresh', accessMode: 'open' }); // completes, and invalidates the view
+      await platforms.create({ name: 'Fresh', accessMode: 'open' }, 'test'); // completes, and invalidates the view
       const after = view.platform('Fresh'); // starts after the write completed
       held.release();
 

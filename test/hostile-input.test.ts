@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { listRoutes, type RouteEntry } from '../src/http/server.js';
-import { api, AUTH, TEST_ADMIN_PASSWORD } from './helpers/http.js';
+import { api, AUTH, loginSession } from './helpers/http.js';
 import {
   ECHO_MARKER,
   hostileBody,
@@ -106,7 +106,7 @@ describeEachStore('issue 11: hostile input on every route is a 4xx with a reason
       },
     });
     t = await startTestApp(store, {}, { logger: pino({ level: 'error' }, sink) });
-    session = await login(t);
+    session = await loginSession(t.url);
   });
   afterAll(() => t.stop());
 
@@ -217,16 +217,4 @@ function problemWith(route: RouteEntry, answer: Answer): string | undefined {
   if (!type.startsWith('text/html') || !/role="alert"[^>]*>\s*[^<\s]/.test(answer.body))
     return `${answer.status} without a page that says why: ${type} ${answer.body.slice(0, 200)}`;
   return undefined;
-}
-
-async function login(t: TestApp): Promise<{ cookie: string; csrf: string }> {
-  const response = await fetch(`${t.url}/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ username: 'admin', password: TEST_ADMIN_PASSWORD }),
-    redirect: 'manual',
-  });
-  const cookie = response.headers.get('set-cookie')!.split(';')[0]!;
-  const page = await (await fetch(`${t.url}/account`, { headers: { cookie } })).text();
-  return { cookie, csrf: /name="_csrf" value="([^"]+)"/.exec(page)![1]! };
 }

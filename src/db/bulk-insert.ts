@@ -15,11 +15,13 @@ export class BulkInsert<Row extends object> {
    * @param columns every column a row sets, in the order the statement binds them
    * @param build the statement for some rows, e.g. with an ON CONFLICT clause; it must bind the row values only
    * @param sizes statement sizes, largest first; the last must be 1 so that every row count can be written
+   * @param defaults values for columns a row leaves out (undefined), where null would not do (NOT NULL columns)
    */
   constructor(
     private readonly columns: readonly (keyof Row & string)[],
     private readonly build: (db: Database, rows: Row[]) => Compilable,
     private readonly sizes: readonly number[] = [256, 16, 1],
+    private readonly defaults: Partial<Record<keyof Row & string, unknown>> = {},
   ) {
     if (sizes.at(-1) !== 1) throw new Error('the smallest statement size must be 1');
   }
@@ -31,7 +33,7 @@ export class BulkInsert<Row extends object> {
         const parameters: unknown[] = [];
         for (let r = offset; r < offset + size; r++) {
           const row = rows[r] as Record<string, unknown>;
-          for (const column of this.columns) parameters.push(row[column] ?? null);
+          for (const column of this.columns) parameters.push(row[column] ?? this.defaults[column] ?? null);
         }
         await db.executeQuery(CompiledQuery.raw(this.sql(db, size), parameters));
       }

@@ -72,6 +72,7 @@ export function eventJson(e: EventView) {
     toVersion: e.to_version,
     decision: e.decision,
     reason: e.reason,
+    actor: e.actor,
     detail: e.detail,
     status: e.status,
   };

@@ -78,6 +78,7 @@ export type EventView = Pick<
   | 'reason'
   | 'detail'
   | 'status'
+  | 'actor'
 >;
 
 /** An API token as its owner sees it: never the secret, nor its hash. */

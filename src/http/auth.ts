@@ -96,3 +96,13 @@ function equal(a: string, b: string): boolean {
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
 }
+
+/**
+ * Who is making a change, for the event log: the user's name for a session, `token:<name>` for an API token (a
+ * token and a user may share a name).
+ */
+export function actorOf(request: FastifyRequest): string {
+  const principal = request.principal;
+  if (!principal) return 'anonymous';
+  return principal.kind === 'token' ? `token:${principal.name}` : principal.name;
+}

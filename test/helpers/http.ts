@@ -152,3 +152,16 @@ export function requestFrom(
     sent.end(options.body);
   });
 }
+
+/** Logs in as the test admin through the login form: the session cookie and the CSRF token its forms carry. */
+export async function loginSession(baseUrl: string): Promise<{ cookie: string; csrf: string }> {
+  const response = await fetch(`${baseUrl}/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ username: 'admin', password: TEST_ADMIN_PASSWORD }),
+    redirect: 'manual',
+  });
+  const cookie = response.headers.get('set-cookie')!.split(';')[0]!;
+  const page = await (await fetch(`${baseUrl}/account`, { headers: { cookie } })).text();
+  return { cookie, csrf: /name="_csrf" value="([^"]+)"/.exec(page)![1]! };
+}

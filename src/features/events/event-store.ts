@@ -13,8 +13,23 @@ export interface EventQuery {
 }
 
 const appendEvents = new BulkInsert<NewEvent>(
-  ['at', 'type', 'platform_name', 'mac', 'from_version', 'to_version', 'decision', 'reason', 'detail', 'status'],
+  [
+    'at',
+    'type',
+    'platform_name',
+    'mac',
+    'from_version',
+    'to_version',
+    'decision',
+    'reason',
+    'detail',
+    'status',
+    'occurrences',
+    'actor',
+  ],
   (db, rows) => db.insertInto('events').values(rows),
+  undefined,
+  { occurrences: 1 },
 );
 
 export class EventStore {

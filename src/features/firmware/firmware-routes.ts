@@ -9,6 +9,7 @@ import { imageJson, platformJson } from '../api-views.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { FleetReader } from '../fleet/fleet-reader.js';
 import type { FirmwareService, UploadInput, UploadResult } from './firmware-service.js';
+import { actorOf } from '../../http/auth.js';
 
 const UploadQuery = Type.Object({
   platform: Type.Optional(Type.String({ maxLength: 64 })),
@@ -24,8 +25,8 @@ const NameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64
 async function uploadSource(
   request: FastifyRequest,
   query: Static<typeof UploadQuery>,
-): Promise<{ stream: Readable; input: UploadInput }> {
-  const input: UploadInput = { ...query };
+): Promise<{ stream: Readable; input: Omit<UploadInput, 'actor'> }> {
+  const input: Omit<UploadInput, 'actor'> = { ...query };
   if (request.isMultipart()) {
     const part = await readUploadPart(request);
     if (!part) throw new DomainError('bad-request', 'the multipart body has no file field');
@@ -74,7 +75,7 @@ export function registerFirmwareRoutes(
     }
     try {
       const { stream, input } = await uploadSource(request, query);
-      const result = await firmware.upload(stream, input);
+      const result = await firmware.upload(stream, { ...input, actor: actorOf(request) });
       metrics.upload('accepted');
       return reply.code(201).send(uploadResultJson(result));
     } catch (error) {
@@ -145,7 +146,7 @@ export function registerFirmwareRoutes(
       config: { access: 'uploader' },
       schema: { tags, summary: 'Release (or roll back to) this image', params: IdParams },
     },
-    async (request) => platformJson(await firmware.release(request.params.id)),
+    async (request) => platformJson(await firmware.release(request.params.id, actorOf(request))),
   );
   app.delete(
     '/api/v1/firmware/:id',
@@ -154,7 +155,7 @@ export function registerFirmwareRoutes(
       schema: { tags, summary: 'Delete a kept image (not the released one)', params: IdParams },
     },
     async (request, reply) => {
-      await firmware.delete(request.params.id);
+      await firmware.delete(request.params.id, actorOf(request));
       return reply.code(204).send();
     },
   );

@@ -22,7 +22,8 @@ export interface UploadInput {
   /** `app` or `filesystem`, when the uploader says which slot this is for. */
   kind?: ImageRow['kind'] | undefined;
   filename?: string | undefined;
-  actor?: string | undefined;
+  /** Who uploads: a user or token name (the event log says). */
+  actor: string;
 }
 
 export interface UploadResult {
@@ -51,7 +52,7 @@ export class FirmwareService {
    * Stage → analyse → check the rules → commit the blob → commit the row. A failure at any step leaves the
    * catalogue as it was; a blob committed without its row is removed by the collector.
    */
-  async upload(source: Readable, input: UploadInput = {}): Promise<UploadResult> {
+  async upload(source: Readable, input: UploadInput): Promise<UploadResult> {
     let staged: StagedBlob;
     try {
       staged = await this.blobs.stage(source, this.uploadLimit);
@@ -132,7 +133,7 @@ export class FirmwareService {
       const released = await this.releaseOnUpload(stores, current, image, input.release === true, now);
       await stores.events.append([
         {
-          ...changeEvent(now, 'upload', current.name, input.actor ?? 'api', input.filename ?? undefined),
+          ...changeEvent(now, 'upload', current.name, input.actor, input.filename ?? undefined),
           to_version: version,
           decision: released ? 'released' : 'kept',
         },
@@ -206,7 +207,7 @@ export class FirmwareService {
   }
 
   /** Moves the release pointer to a kept image: release, or roll back. A person chose it, so uploads will not move it. */
-  async release(id: number, actor = 'api'): Promise<PlatformRow> {
+  async release(id: number, actor: string): Promise<PlatformRow> {
     const now = this.clock.now();
     if (!isRowId(id)) throw unknownImage(id);
     const platform = await this.catalogue.transact(async (stores) => {
@@ -232,7 +233,7 @@ export class FirmwareService {
   }
 
   /** Deletes a kept image. The released image cannot be deleted: release another one first. */
-  async delete(id: number, actor = 'api'): Promise<void> {
+  async delete(id: number, actor: string): Promise<void> {
     const now = this.clock.now();
     if (!isRowId(id)) throw unknownImage(id);
     await this.catalogue.transact(async (stores) => {

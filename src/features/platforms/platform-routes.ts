@@ -4,6 +4,7 @@ import { ByteSize } from '../../http/route-schemas.js';
 import { allowlistJson, platformJson } from '../api-views.js';
 import type { FleetReader } from '../fleet/fleet-reader.js';
 import type { PlatformService } from './platform-service.js';
+import { actorOf } from '../../http/auth.js';
 
 const NameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) });
 const AccessMode = Type.Union([Type.Literal('allowlist'), Type.Literal('open')]);
@@ -43,7 +44,7 @@ export function registerPlatformRoutes(server: FastifyInstance, platforms: Platf
     '/api/v1/platforms',
     { config: { access: 'admin' }, schema: { tags, summary: 'Create a platform', body: PlatformBody } },
     async (request, reply) => {
-      const platform = await platforms.create(request.body);
+      const platform = await platforms.create(request.body, actorOf(request));
       return reply.code(201).send(platformJson(platform));
     },
   );
@@ -60,7 +61,7 @@ export function registerPlatformRoutes(server: FastifyInstance, platforms: Platf
       config: { access: 'admin' },
       schema: { tags, summary: 'Change a platform', params: NameParams, body: PlatformPatch },
     },
-    async (request) => platformJson(await platforms.update(request.params.name, request.body)),
+    async (request) => platformJson(await platforms.update(request.params.name, request.body, actorOf(request))),
   );
 
   app.delete(
@@ -70,7 +71,7 @@ export function registerPlatformRoutes(server: FastifyInstance, platforms: Platf
       schema: { tags, summary: 'Delete a platform, its images and allowlist', params: NameParams },
     },
     async (request, reply) => {
-      await platforms.delete(request.params.name);
+      await platforms.delete(request.params.name, actorOf(request));
       return reply.code(204).send();
     },
   );
@@ -91,7 +92,7 @@ export function registerPlatformRoutes(server: FastifyInstance, platforms: Platf
     },
     async (request, reply) => {
       const body = request.body;
-      const entry = await platforms.allow(request.params.name, body.mac, body.label);
+      const entry = await platforms.allow(request.params.name, body.mac, body.label, actorOf(request));
       return reply.code(201).send(allowlistJson(entry));
     },
   );
@@ -115,7 +116,7 @@ export function registerPlatformRoutes(server: FastifyInstance, platforms: Platf
       },
     },
     async (request, reply) => {
-      await platforms.setDeviceSecret(request.params.name, request.params.mac, request.body.secret);
+      await platforms.setDeviceSecret(request.params.name, request.params.mac, request.body.secret, actorOf(request));
       return reply.code(204).send();
     },
   );
@@ -129,7 +130,7 @@ export function registerPlatformRoutes(server: FastifyInstance, platforms: Platf
     { config: { access: 'admin' }, schema: { tags, summary: 'Remove a device from the allowlist', params: MacParams } },
     async (request, reply) => {
       const params = request.params;
-      await platforms.disallow(params.name, params.mac);
+      await platforms.disallow(params.name, params.mac, actorOf(request));
       return reply.code(204).send();
     },
   );

@@ -86,7 +86,7 @@ export class PlatformService {
     return platform;
   }
 
-  async create(input: PlatformInput, actor = 'api'): Promise<PlatformRow> {
+  async create(input: PlatformInput, actor: string): Promise<PlatformRow> {
     const name = validatePlatformName(input.name);
     const chip = validateChip(input.chip) ?? null;
     const now = this.clock.now();
@@ -114,7 +114,7 @@ export class PlatformService {
     return created;
   }
 
-  async update(name: string, changes: PlatformChanges, actor = 'api'): Promise<PlatformRow> {
+  async update(name: string, changes: PlatformChanges, actor: string): Promise<PlatformRow> {
     const now = this.clock.now();
     const updated = await this.catalogue.transact(async (stores) => {
       const platform = await stores.platforms.lockByName(name);
@@ -143,7 +143,7 @@ export class PlatformService {
     return updated;
   }
 
-  async delete(name: string, actor = 'api'): Promise<void> {
+  async delete(name: string, actor: string): Promise<void> {
     const now = this.clock.now();
     await this.catalogue.transact(async (stores) => {
       const platform = await stores.platforms.lockByName(name);
@@ -157,7 +157,7 @@ export class PlatformService {
   }
 
   /** Gives one allowed device its own secret (or takes it away with null). */
-  async setDeviceSecret(name: string, macInput: string, secret: string | null, actor = 'api'): Promise<void> {
+  async setDeviceSecret(name: string, macInput: string, secret: string | null, actor: string): Promise<void> {
     const mac = normalizeMac(macInput);
     if (!mac) throw new DomainError('invalid-mac', `"${macInput}" is not a MAC address (e.g. 5C:CF:7F:12:34:56)`);
     if (secret !== null) checkSecret(secret);
@@ -178,7 +178,7 @@ export class PlatformService {
     return this.catalogue.stores.allowlist.list(platform.id);
   }
 
-  async allow(name: string, macInput: string, label?: string | null, actor = 'api'): Promise<AllowlistRow> {
+  async allow(name: string, macInput: string, label: string | null | undefined, actor: string): Promise<AllowlistRow> {
     const mac = normalizeMac(macInput);
     if (!mac) throw new DomainError('invalid-mac', `"${macInput}" is not a MAC address (e.g. 5C:CF:7F:12:34:56)`);
     const checkedLabel = validateDeviceLabel(label);
@@ -201,7 +201,7 @@ export class PlatformService {
     return entry;
   }
 
-  async disallow(name: string, macInput: string, actor = 'api'): Promise<void> {
+  async disallow(name: string, macInput: string, actor: string): Promise<void> {
     const mac = normalizeMac(macInput);
     if (!mac) throw new DomainError('invalid-mac', `"${macInput}" is not a MAC address (e.g. 5C:CF:7F:12:34:56)`);
     const now = this.clock.now();
@@ -252,7 +252,8 @@ export function changeEvent(at: number, type: string, platform: string, actor: s
     from_version: null,
     to_version: null,
     decision: null,
-    reason: actor,
+    reason: null,
+    actor,
     detail: detail ?? null,
   };
 }

@@ -39,7 +39,7 @@ export function EventList({ events, now }: { events: EventView[]; now: number })
                 {e.from_version || e.to_version ? ' → ' : ''}
                 {e.to_version ?? ''}
               </td>
-              <td title={e.detail ?? undefined}>{e.reason ?? ''}</td>
+              <td title={e.detail ?? undefined}>{e.reason ?? (e.actor ? `by ${e.actor}` : '')}</td>
             </tr>
           ))}
         </tbody>

@@ -4,6 +4,7 @@ import { DashboardPage } from '../pages/dashboard-page.js';
 import { EventList } from '../pages/events-page.js';
 import { render, sendPage } from '../render.js';
 import { pageAccess, queryOf, redirect, type Form, type UiServices } from './route-helpers.js';
+import { actorOf } from '../../http/auth.js';
 
 /** The dashboard, its self-refreshing list of events, and its form that creates a platform. */
 export function registerDashboardRoutes(app: FastifyInstance, ui: UiServices): void {
@@ -21,7 +22,7 @@ export function registerDashboardRoutes(app: FastifyInstance, ui: UiServices): v
   app.post('/platforms', pageAccess('admin'), async (request, reply) => {
     const form = (request.body ?? {}) as Form;
     try {
-      const platform = await ui.platforms.create({ name: form.name ?? '', chip: form.chip || null }, 'ui');
+      const platform = await ui.platforms.create({ name: form.name ?? '', chip: form.chip || null }, actorOf(request));
       return redirect(reply, `/platforms/${encodeURIComponent(platform.name)}`, `Platform ${platform.name} created.`);
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;

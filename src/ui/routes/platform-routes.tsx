@@ -4,6 +4,7 @@ import { DomainError } from '../../lib/domain-error.js';
 import { PlatformPage } from '../pages/platform-page.js';
 import { sendPage } from '../render.js';
 import { pageAccess, queryOf, redirect, type Form, type UiServices } from './route-helpers.js';
+import { actorOf } from '../../http/auth.js';
 
 /** A platform's page and its forms: release or delete an image, the allowlist, the settings. */
 export function registerPlatformRoutes(app: FastifyInstance, ui: UiServices): void {
@@ -18,13 +19,13 @@ export function registerPlatformRoutes(app: FastifyInstance, ui: UiServices): vo
   const platformAction = (
     path: string,
     access: Role,
-    change: (name: string, params: Record<string, string>, form: Form) => Promise<string>,
+    change: (name: string, params: Record<string, string>, form: Form, actor: string) => Promise<string>,
   ) =>
     app.post(path, pageAccess(access), async (request, reply) => {
       const params = request.params as Record<string, string>;
       const name = params.name!;
       try {
-        const notice = await change(name, params, (request.body ?? {}) as Form);
+        const notice = await change(name, params, (request.body ?? {}) as Form, actorOf(request));
         return redirect(reply, `/platforms/${encodeURIComponent(name)}`, notice);
       } catch (error) {
         if (!(error instanceof DomainError) || error.code === 'unknown-platform') throw error;
@@ -36,32 +37,32 @@ export function registerPlatformRoutes(app: FastifyInstance, ui: UiServices): vo
         );
       }
     });
-  platformAction('/platforms/:name/images/:id/release', 'uploader', async (_name, params) => {
+  platformAction('/platforms/:name/images/:id/release', 'uploader', async (_name, params, _form, actor) => {
     const image = await ui.firmware.get(Number(params.id));
-    await ui.firmware.release(image.id, 'ui');
+    await ui.firmware.release(image.id, actor);
     return `Version ${image.version} is released.`;
   });
-  platformAction('/platforms/:name/images/:id/delete', 'admin', async (_name, params) => {
+  platformAction('/platforms/:name/images/:id/delete', 'admin', async (_name, params, _form, actor) => {
     const image = await ui.firmware.get(Number(params.id));
-    await ui.firmware.delete(image.id, 'ui');
+    await ui.firmware.delete(image.id, actor);
     return `Version ${image.version} was deleted.`;
   });
-  platformAction('/platforms/:name/allowlist', 'admin', async (name, _params, form) => {
-    const entry = await ui.platforms.allow(name, form.mac ?? '', form.label, 'ui');
+  platformAction('/platforms/:name/allowlist', 'admin', async (name, _params, form, actor) => {
+    const entry = await ui.platforms.allow(name, form.mac ?? '', form.label, actor);
     return `Device ${entry.mac} may update.`;
   });
-  platformAction('/platforms/:name/allowlist/:mac/remove', 'admin', async (name, params) => {
-    await ui.platforms.disallow(name, params.mac!, 'ui');
+  platformAction('/platforms/:name/allowlist/:mac/remove', 'admin', async (name, params, _form, actor) => {
+    await ui.platforms.disallow(name, params.mac!, actor);
     return `Device ${params.mac} was removed.`;
   });
-  platformAction('/platforms/:name/settings', 'admin', async (name, _params, form) => {
+  platformAction('/platforms/:name/settings', 'admin', async (name, _params, form, actor) => {
     const accessMode = form.accessMode === 'open' ? 'open' : 'allowlist';
     const deviceAuth = form.deviceAuth === 'basic' || form.deviceAuth === 'token' ? form.deviceAuth : 'off';
     const secret = form.deviceSecret ? { deviceSecret: form.deviceSecret } : {};
     await ui.platforms.update(
       name,
       { accessMode, chip: form.chip || null, deviceAuth, deviceUser: form.deviceUser || null, ...secret },
-      'ui',
+      actor,
     );
     return 'Settings saved.';
   });

@@ -4,6 +4,7 @@ import { UploadPage, type UploadOutcome } from '../pages/upload-page.js';
 import { sendPage } from '../render.js';
 import { pageAccess, queryOf, type UiServices } from './route-helpers.js';
 import { readUploadPart } from '../../http/multipart-upload.js';
+import { actorOf } from '../../http/auth.js';
 
 /** The upload page and its plain form (app.js uploads through the REST API instead). */
 export function registerUploadRoutes(app: FastifyInstance, ui: UiServices): void {
@@ -28,7 +29,7 @@ export function registerUploadRoutes(app: FastifyInstance, ui: UiServices): void
         version: field('version'),
         release: field('release') === 'true',
         filename: part.filename,
-        actor: 'ui',
+        actor: actorOf(request),
       });
       outcome = {
         ok: true,
