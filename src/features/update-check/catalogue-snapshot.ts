@@ -1,6 +1,7 @@
 import type { ImageRow, PlatformRow } from '../../db/tables.js';
 import type { ChipFamily, ImageAnalysis } from '../../firmware-image/index.js';
 import { familyOf, isChipName } from '../../firmware-image/index.js';
+import type { RolloutPolicy } from '../rollouts/rollout-policy.js';
 import type { UpdateWindow } from '../rollouts/update-window.js';
 
 /** What a device check needs to know about a released image, without touching the database. */
@@ -36,8 +37,10 @@ export interface PlatformView {
     /** Per-device secrets by MAC (allowlist entries that have one). */
     deviceSecrets: ReadonlyMap<string, string>;
   };
-  /** Version of any kept image, by the digests a device running it reports: tells what a silent device runs. */
-  versionByDigest: ReadonlyMap<string, string>;
+  /** Any kept app image, by the digests a device running it reports: tells what a silent device runs. */
+  imageByDigest: ReadonlyMap<string, KeptImage>;
+  /** Any kept app image, by its version key (`versionKey`): which image a device that reports a version runs. */
+  imageByVersion: ReadonlyMap<string, KeptImage>;
   /** The staged rollout moving devices to a new app image, while it is running or paused. */
   rollout: RolloutView | undefined;
   /** Devices a person pinned to an app image (through their groups), by MAC. */
@@ -48,6 +51,12 @@ export interface PlatformView {
   window: UpdateWindow | undefined;
 }
 
+/** A kept image as a device's records name it. */
+export interface KeptImage {
+  id: number;
+  version: string;
+}
+
 /** What a device check needs to know about a running or paused rollout. */
 export interface RolloutView {
   id: number;
@@ -55,8 +64,14 @@ export interface RolloutView {
   target: ReleasedImage;
   /** The current stage's percentage; 0 while only the canary is admitted. */
   percent: number;
+  /** Where it is: the stage (the canary, when there is one, is stage 0), how many there are, since when. */
+  stageIndex: number;
+  stageCount: number;
+  stageStartedAt: number;
   /** Devices admitted before any percentage (named devices and the members of canary groups). */
   canary: ReadonlySet<string>;
+  /** Its thresholds: how devices' outcomes are inferred and when it pauses or advances by itself. */
+  policy: RolloutPolicy;
 }
 
 export function toReleasedImage(row: ImageRow): ReleasedImage {

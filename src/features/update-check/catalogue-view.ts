@@ -1,6 +1,12 @@
 import type { Catalogue } from '../catalogue.js';
 import type { Clock } from '../../lib/clock.js';
-import { type PlatformView, type ReleasedImage, runningDigests, toReleasedImage } from './catalogue-snapshot.js';
+import {
+  type KeptImage,
+  type PlatformView,
+  type ReleasedImage,
+  runningDigests,
+  toReleasedImage,
+} from './catalogue-snapshot.js';
 
 export interface CatalogueViewOptions {
   /** How old a snapshot may get before the next check reloads it (other instances may have written). */
@@ -16,6 +22,7 @@ export class CatalogueView {
   /** The reload in flight, and the generation it started in: only checks of that generation may join it. */
   private loading: { generation: number; platforms: Promise<Map<string, PlatformView>> } | undefined;
   private generation = 0;
+  private readonly loadedListeners: ((platforms: ReadonlyMap<string, PlatformView>) => void)[] = [];
 
   constructor(
     private readonly catalogue: Catalogue,
@@ -26,6 +33,16 @@ export class CatalogueView {
   invalidate(): void {
     this.generation++;
     this.snapshot = undefined;
+  }
+
+  /** Called with every snapshot the view adopts (after a write here, or a refresh that saw other instances' writes). */
+  onLoaded(listener: (platforms: ReadonlyMap<string, PlatformView>) => void): void {
+    this.loadedListeners.push(listener);
+  }
+
+  /** Every platform, by name key. */
+  async all(): Promise<ReadonlyMap<string, PlatformView>> {
+    return this.snapshot?.platforms ?? (await this.reload());
   }
 
   async platform(name: string): Promise<PlatformView | undefined> {
@@ -53,7 +70,10 @@ export class CatalogueView {
       platforms: this.load()
         .then((platforms) => {
           // A write during the load may not be in it; keep it only if nothing was invalidated meanwhile.
-          if (generation === this.generation) this.snapshot = { loadedAt: startedAt, platforms };
+          if (generation === this.generation) {
+            this.snapshot = { loadedAt: startedAt, platforms };
+            for (const listener of this.loadedListeners) listener(platforms);
+          }
           return platforms;
         })
         .finally(() => {
@@ -74,9 +94,14 @@ export class CatalogueView {
     const views = new Map<string, PlatformView>();
     for (const p of platforms) {
       const own = images.filter((i) => i.platform_id === p.id);
-      const versionByDigest = new Map<string, string>();
-      for (const image of own)
-        if (image.kind === 'app') for (const d of runningDigests(image)) versionByDigest.set(d, image.version);
+      const imageByDigest = new Map<string, KeptImage>();
+      const imageByVersion = new Map<string, KeptImage>();
+      for (const image of own) {
+        if (image.kind !== 'app') continue;
+        const kept = { id: image.id, version: image.version };
+        for (const digest of runningDigests(image)) imageByDigest.set(digest, kept);
+        imageByVersion.set(image.version_key, kept);
+      }
       const released = (id: number | null): ReleasedImage | undefined => {
         const row = id === null ? undefined : own.find((i) => i.id === id);
         return row ? toReleasedImage(row) : undefined;
@@ -90,7 +115,8 @@ export class CatalogueView {
         filesystem: released(p.released_fs_id),
         appPinned: p.app_release_pinned === 1,
         fsPartitionSize: p.fs_partition_size ?? undefined,
-        versionByDigest,
+        imageByDigest,
+        imageByVersion,
         rollout: undefined,
         pins: new Map(),
         excluded: new Set(),

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { recordAttempt, type RolloutTracking } from '../rollouts/device-outcome.js';
+import { DEFAULT_ROLLOUT_POLICY } from '../rollouts/rollout-policy.js';
 import { parseUpdateWindow } from '../rollouts/update-window.js';
 import type { PlatformView, RolloutView } from './catalogue-snapshot.js';
 import { decide } from './decide.js';
@@ -13,7 +14,11 @@ const rollout = (overrides: Partial<RolloutView> = {}): RolloutView => ({
   state: 'running',
   target: v2,
   percent: 0,
+  stageIndex: 0,
+  stageCount: 4,
+  stageStartedAt: 0,
   canary: new Set(),
+  policy: DEFAULT_ROLLOUT_POLICY,
   ...overrides,
 });
 const open = (overrides: Partial<PlatformView> = {}) => platform({ accessMode: 'open', ...overrides });

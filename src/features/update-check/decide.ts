@@ -253,7 +253,7 @@ function whyOffer(
       (request.sketchSha256 !== undefined && image.runningDigests.has(request.sketchSha256)));
   if (runsRelease) return skip(notModified('current', `the device runs the released image (${image.version})`, image));
 
-  const running = request.version ?? (digest ? platform.versionByDigest.get(digest) : undefined);
+  const running = request.version ?? (digest ? platform.imageByDigest.get(digest)?.version : undefined);
   if (running === undefined) {
     if (digest)
       return {
