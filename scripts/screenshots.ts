@@ -62,7 +62,7 @@ await check('WLED', macs[1]!, '0.14.4');
 await check('WLED', macs[2]!, '0.14.4', { 'x-esp8266-free-space': '400000' });
 await check('WLED', '5C:CF:7F:99:99:99', '0.13.0');
 await check('AirPatrol', 'DE:BA:7A:B1:E0:42', '2.2.0');
-await app.recorder.flush();
+await app.flushActivity();
 
 const browser = await launchBrowser();
 mkdirSync(out, { recursive: true });

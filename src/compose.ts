@@ -18,7 +18,7 @@ import { Metrics } from './features/metrics/metrics.js';
 import { DeletionFollowUp } from './features/maintenance/deletion-follow-up.js';
 import { runMaintenance } from './features/maintenance/maintenance.js';
 import { registerMetricsRoutes } from './features/metrics/metrics-routes.js';
-import { ACTIVITY_BATCH, ActivityRecorder } from './features/update-check/activity-recorder.js';
+import { Fleet } from './features/fleet/fleet.js';
 import { CatalogueView } from './features/update-check/catalogue-view.js';
 import { ImageCache } from './features/update-check/image-cache.js';
 import { UpdateCheckService } from './features/update-check/update-check-service.js';
@@ -44,7 +44,10 @@ export interface App {
   catalogue: Catalogue;
   platforms: PlatformService;
   firmware: FirmwareService;
-  recorder: ActivityRecorder;
+  /** Every known device in memory, how checks are recorded, and the rollout monitor. */
+  fleet: Fleet;
+  /** Writes all device activity now (changes, events and heartbeats): what tests read after checks. */
+  flushActivity(): Promise<void>;
   view: CatalogueView;
   blobs: BlobStore;
   auth: AuthService;
@@ -122,17 +125,26 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   const firmware = new FirmwareService(catalogue, blobs, clock, config.uploadLimit, onChange, onDelete);
   const reader = new FleetReader(catalogue);
   const metrics = new Metrics({
-    queuedEvents: () => recorder.queued,
-    devicesSeenSince: (since) => catalogue.stores.devices.countSeenSince(since),
-    now: () => clock.now(),
+    queuedEvents: () => fleet.writer.queued,
+    devicesSeenWithin: (windowMs) => fleet.registry.seen.countSince(clock.now(), windowMs),
   });
-  const recorder = new ActivityRecorder(
+  const fleet = new Fleet(
     catalogue,
-    { flushIntervalMs: config.eventFlushMs, maxBatch: ACTIVITY_BATCH },
+    view,
+    {
+      changeFlushMs: config.eventFlushMs,
+      sightingFlushMs: config.deviceSeenFlushMs,
+      refusalEventIntervalMs: config.refusalEventIntervalMs,
+      monitorIntervalMs: config.rolloutMonitorMs,
+    },
     logger,
-    (outcome, checks) => metrics.activityFailure(outcome, checks),
+    // Filled in when the rollout service exists.
+    async () => false,
+    (outcome, rows) => metrics.activityFailure(outcome, rows),
+    () => clock.now(),
   );
-  const updates = new UpdateCheckService(view, images, recorder, clock, logger, metrics);
+  void fleet.start().catch((err: unknown) => logger.error({ err }, 'could not load the device registry'));
+  const updates = new UpdateCheckService(view, images, fleet, clock, metrics);
   const auth = new AuthService(new AuthStore(db), clock, config.apiToken);
   const admin = await auth.ensureAdmin(config.adminPassword);
   if (admin.password) (options.announce ?? announceOnStderr)(admin.password);
@@ -168,6 +180,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
 
   const maintain = async () => {
     const report = await runMaintenance(db, catalogue, config, clock.now());
+    await fleet.forgetNotSeenSince(clock.now() - config.deviceRetentionDays * 86_400_000);
     if (report.eventsByAge || report.eventsByCount || report.devices) logger.info(report, 'pruned old activity');
     await collectOrphans();
   };
@@ -186,7 +199,8 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     catalogue,
     platforms,
     firmware,
-    recorder,
+    fleet,
+    flushActivity: () => fleet.writer.flush(true),
     view,
     blobs,
     auth,
@@ -217,7 +231,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
         clearInterval(logFlusher);
         await new Promise<void>((resolve) => (plainServer ? plainServer.close(() => resolve()) : resolve()));
         await http.close();
-        await recorder.flush();
+        await fleet.close();
         await db.destroy();
         logger.flush();
       })()),

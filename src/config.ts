@@ -72,7 +72,32 @@ export const OPTIONS = {
     default: 1000,
     min: 10,
     max: 60_000,
-    description: 'device events are written at least this often',
+    description: 'device changes and events are written at least this often (what a crash may lose of them)',
+  },
+  deviceSeenFlushMs: {
+    env: 'ESP_OTA_DEVICE_SEEN_FLUSH_MS',
+    type: 'integer',
+    default: 5 * 60_000,
+    min: 10,
+    max: 3_600_000,
+    description:
+      'checks that change nothing are written (last seen, check counts) at least this often, in MAC order (what a crash may lose of them)',
+  },
+  refusalEventIntervalMs: {
+    env: 'ESP_OTA_REFUSAL_EVENT_INTERVAL_MS',
+    type: 'integer',
+    default: 3_600_000,
+    min: 0,
+    max: 7 * 86_400_000,
+    description: 'a device refused again within this time adds to the count of its last refusal event',
+  },
+  rolloutMonitorMs: {
+    env: 'ESP_OTA_ROLLOUT_MONITOR_MS',
+    type: 'integer',
+    default: 5_000,
+    min: 10,
+    max: 600_000,
+    description: 'how often running rollouts find silent devices, count their devices and judge themselves',
   },
   orphanGraceMs: {
     env: 'ESP_OTA_ORPHAN_GRACE_MS',

@@ -31,7 +31,7 @@ describe('CLI against a running server', () => {
     expect(upload.stdout).toMatch(/uploaded Garage 1\.0\.0 .*version from marker\), released/);
 
     await fetch(`${t.url}/update?dev=Garage&ver=0.9.0`, { headers: { 'x-esp8266-sta-mac': '5C:CF:7F:12:34:56' } });
-    await t.app.recorder.flush();
+    await t.app.flushActivity();
     expect((await cli('devices', '--platform', 'Garage')).stdout).toMatch(
       /^5C:CF:7F:12:34:56\tGarage\t0\.9\.0\t.*newer-version$/m,
     );

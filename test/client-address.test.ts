@@ -22,7 +22,7 @@ describe('client addresses behind trusted proxies (issue 11)', () => {
       headers: { 'x-esp8266-sta-mac': '02:00:00:00:00:42', 'x-forwarded-for': forwardedFor },
     });
     expect(response.status).toBe(304);
-    await t.app.recorder.flush();
+    await t.app.flushActivity();
     const [device] = await t.app.catalogue.stores.devices.list({ limit: 10 });
     return device!.ip;
   }

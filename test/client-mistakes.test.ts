@@ -186,8 +186,8 @@ describeEachStore('issue 11: client mistakes are 4xx with a reason, never 500', 
       expect(answer.text, path).toMatch(/the platform name (in dev=|in the path) contains/);
     }
     expect((await send('GET', '/ota/Mistakes/app.bin?mac=5CCF7F000001')).status).toBeLessThan(500);
-    await t.app.recorder.flush();
-    const events = await api<{ events: { platform: string }[] }>(t.url, 'GET', '/api/v1/events?type=check');
+    await t.app.flushActivity();
+    const events = await api<{ events: { platform: string }[] }>(t.url, 'GET', '/api/v1/events?type=first-seen');
     expect(events.json.events.map((e) => e.platform)).toContain('Mistakes');
   });
 });
@@ -197,10 +197,10 @@ describeEachStore('issue 11: a device with an unreadable platform name does not 
     const t = await startTestApp(store, { eventFlushMs: 60_000 });
     try {
       await api(t.url, 'POST', '/api/v1/platforms', { name: 'Batch', accessMode: 'open' });
-      await fetch(`${t.url}/update?dev=Batch&ver=1.0.0`);
+      await fetch(`${t.url}/update?dev=Batch&ver=1.0.0`, { headers: { 'x-esp8266-sta-mac': '5C:CF:7F:00:00:42' } });
       await fetch(`${t.url}/ota/Nul%00Name/app.bin`);
-      await t.app.recorder.flush();
-      const events = await api<{ events: { platform: string }[] }>(t.url, 'GET', '/api/v1/events?type=check');
+      await t.app.flushActivity();
+      const events = await api<{ events: { platform: string }[] }>(t.url, 'GET', '/api/v1/events?type=first-seen');
       expect(events.json.events.map((e) => e.platform)).toEqual(['Batch']);
     } finally {
       await t.stop();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { buildEsp8266App } from './synthetic/image-builder.js';
-import { api, AUTH } from './helpers/http.js';
+import { api } from './helpers/http.js';
 import { startServerProcess } from './helpers/server-process.js';
 import { createPgDatabase, PG_SKIP_REASON, PG_URL } from './helpers/test-app.js';
 
@@ -23,12 +23,12 @@ function metric(text: string, name: string, labels = ''): number {
 /**
  * The database ends the server's connections (failover, restart, an operator's pg_terminate_backend) while devices
  * check and people use the API. The server process must live on: what failed is answered 503, later requests
- * succeed on new connections, and every device check is either in the event log or counted as dropped.
+ * succeed on new connections, and every answered device check ends up counted in its device's row.
  */
 describe.skipIf(!PG_URL)(
   `issue 11.1: PostgreSQL connections terminated under load ${PG_URL ? '' : PG_SKIP_REASON}`,
   () => {
-    it('keeps the process alive, answers 503 for what failed and accounts for every check', async () => {
+    it('keeps the process alive, answers 503 for what failed and counts every answered check', async () => {
       const database = await createPgDatabase();
       const databaseName = new URL(database.url).pathname.slice(1);
       const data = mkdtempSync(join(tmpdir(), 'esp-ota-outage-'));
@@ -37,6 +37,8 @@ describe.skipIf(!PG_URL)(
       let inspect: pg.Client | undefined;
       const server = await startServerProcess(['--data', data, '--database-url', database.url], {
         ESP_OTA_EVENT_FLUSH_MS: '100',
+        // Heartbeats written often, so that terminations meet device activity in flight.
+        ESP_OTA_DEVICE_SEEN_FLUSH_MS: '100',
       });
       try {
         expect((await api(server.url, 'POST', '/api/v1/platforms', { name: 'Load', accessMode: 'open' })).status).toBe(
@@ -107,38 +109,23 @@ describe.skipIf(!PG_URL)(
         expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
         expect((await api(server.url, 'GET', '/api/v1/platforms/Load', undefined)).status).toBe(200);
         expect((await api(server.url, 'PATCH', '/api/v1/platforms/Load', { fsPartitionSize: 1 })).status).toBe(200);
-        // Connected only now: the terminations above would have ended it too.
+        // A graceful stop writes everything still queued; then the database holds every device's count.
+        server.child.kill('SIGTERM');
+        expect(await server.exited, server.output()).toBe(0);
         inspect = new pg.Client({ connectionString: database.url });
         await inspect.connect();
-        // Batches are written one after another: once this check's event is in the log, every earlier batch is
-        // written, or retried and written, or counted as dropped.
-        const sentinel = '02:00:00:00:02:FF';
-        await check(sentinel);
-        for (let waited = 0; ; waited += 50) {
-          const { rows } = await inspect.query<{ n: number }>(`select count(*)::int as n from events where mac = $1`, [
-            sentinel.replace(/:/g, '').toLowerCase(),
-          ]);
-          if (rows[0]!.n > 0) break;
-          expect(waited, 'the last check was written').toBeLessThan(20_000);
-          await sleep(50);
-        }
-        const metrics = await (await fetch(`${server.url}/metrics`, { headers: AUTH })).text();
-        const dropped = metric(metrics, 'esp_ota_device_activity_failures_total', '{outcome="dropped"}');
-        retried = metric(metrics, 'esp_ota_device_activity_failures_total', '{outcome="retried"}');
         const { rows } = await inspect.query<{ n: number }>(
-          `select count(*)::int as n from events where type = 'check'`,
+          'select coalesce(sum(check_count), 0)::int as n from devices where mac = any($1)',
+          [Array.from({ length: DEVICES }, (_, i) => macOf(i).replace(/:/g, '').toLowerCase())],
         );
-        const written = rows[0]!.n;
-        // Nothing is lost without being counted. A batch is written again only when the connection died after the
-        // server had committed it, before the answer arrived; such a batch was counted as retried.
-        expect(
-          written + dropped,
-          `written ${written}, dropped ${dropped}, answered ${answered}`,
-        ).toBeGreaterThanOrEqual(answered);
-        expect(written + dropped, `written ${written}, retried ${retried}`).toBeLessThanOrEqual(answered + retried);
+        const counted = rows[0]!.n;
+        // Device rows that could not be written stay queued and are written later: no answered check is lost. A row
+        // is counted twice only when the connection died after the server had committed it, before the answer
+        // arrived, and the write was retried: retries happened here (above), so only the lower bound is exact.
+        expect(counted, `counted ${counted}, answered ${answered}`).toBeGreaterThanOrEqual(answered);
         expect(answered).toBeGreaterThan(0);
       } finally {
-        server.child.kill('SIGTERM');
+        if (server.child.exitCode === null) server.child.kill('SIGTERM');
         await server.exited;
         await admin.end();
         await inspect?.end();

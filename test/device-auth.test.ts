@@ -94,7 +94,7 @@ describeEachStore('device authentication', (store) => {
   });
 
   it('logs refused credentials as events and never exposes secrets', async () => {
-    await t.app.recorder.flush();
+    await t.app.flushActivity();
     const events = await api<{ events: { reason: string }[] }>(t.url, 'GET', '/api/v1/events?platform=Locked');
     expect(events.json.events.map((e) => e.reason)).toEqual(
       expect.arrayContaining(['auth-required', 'bad-credentials']),

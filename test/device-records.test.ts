@@ -47,7 +47,7 @@ describeEachStore('device records (issue 11)', (store) => {
   afterAll(() => t.stop());
 
   async function eventsOf(mac: string): Promise<EventJson[]> {
-    await t.app.recorder.flush();
+    await t.app.flushActivity();
     const { json } = await api<{ events: EventJson[] }>(
       t.url,
       'GET',
@@ -56,7 +56,7 @@ describeEachStore('device records (issue 11)', (store) => {
     return json.events;
   }
   async function deviceRow(mac: string): Promise<DeviceJson | undefined> {
-    await t.app.recorder.flush();
+    await t.app.flushActivity();
     const { json } = await api<{ devices: DeviceJson[] }>(t.url, 'GET', '/api/v1/devices?limit=5000');
     return json.devices.find((d) => d.mac === mac);
   }
@@ -84,10 +84,12 @@ describeEachStore('device records (issue 11)', (store) => {
     }
     expect(Buffer.concat(parts).equals(idfImage)).toBe(true);
 
+    // Newest first: the HEAD was the device's first check; the first range started the one download; the later
+    // ranges continue it and are not recorded again.
     const events = await eventsOf(mac);
     expect(events.map((e) => [e.type, e.status])).toEqual([
       ['download', 206],
-      ['check', 200],
+      ['first-seen', 200],
     ]);
     expect(await deviceRow(mac)).toMatchObject({ checks: 2, downloads: 1, downloadsOfRelease: 1 });
   });
@@ -100,12 +102,13 @@ describeEachStore('device records (issue 11)', (store) => {
     const whole = await direct(mac);
     expect(whole.status).toBe(200);
 
+    // Each answer differs from the one before, so each is in the history (issue 13: changes, not heartbeats).
     const events = await eventsOf(mac);
     expect(events.map((e) => [e.type, e.status, e.decision, e.reason])).toEqual([
       ['download', 200, 'serve', 'direct-download'],
       ['check', 416, 'serve', 'direct-download'],
       ['check', 304, 'not-modified', 'current'],
-      ['check', 200, 'serve', 'direct-download'],
+      ['first-seen', 200, 'serve', 'direct-download'],
     ]);
     expect(await deviceRow(mac)).toMatchObject({ checks: 4, downloads: 1, lastDecision: 'serve' });
   });
@@ -125,7 +128,7 @@ describeEachStore('device records (issue 11)', (store) => {
       ).toBe(201);
     const mac = '5C:CF:7F:00:01:01';
     const dashboardLists = async () => {
-      await t.app.recorder.flush();
+      await t.app.flushActivity();
       const page = await fetch(`${t.url}/`, { headers: AUTH });
       expect(page.status).toBe(200);
       const html = await page.text();
@@ -216,7 +219,7 @@ describeEachStore('device records (issue 11)', (store) => {
       expect((await arduino('Aging', { mac: macOf(n), version: n % 2 ? 'v3.0.0' : '3.0.0' })).status).toBe(304);
       await pause();
     }
-    await t.app.recorder.flush();
+    await t.app.flushActivity();
     const outdated = async (limit: number) =>
       (
         await api<{ devices: DeviceJson[] }>(

@@ -30,7 +30,7 @@ describe('Prometheus metrics', () => {
     await fetch(`${t.url}/update?dev=Metered&ver=0.9.0`, { headers });
     await fetch(`${t.url}/update?dev=Metered&ver=0.9.0`, { headers });
     await fetch(`${t.url}/update?dev=Metered&ver=1.0.0`, { headers });
-    await t.app.recorder.flush();
+    await t.app.flushActivity();
 
     const { status, text } = await scrape();
     expect(status).toBe(200);

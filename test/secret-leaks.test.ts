@@ -147,7 +147,7 @@ describeEachStore('secrets stay out of what people can read (issue 11.2)', (stor
       304,
     );
     expect((await check('/update?dev=Basic&ver=v1.0.0', basic('fleet', secrets.wrongDeviceToken))).status).toBe(403);
-    await t.app.recorder.flush();
+    await t.app.flushActivity();
   });
   afterAll(async () => {
     await t.stop();

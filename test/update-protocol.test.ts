@@ -206,7 +206,7 @@ describeEachStore('device protocol', (store) => {
   });
 
   it('records every check in the device inventory and the event log', async () => {
-    await t.app.recorder.flush();
+    await t.app.flushActivity();
     const { json } = await api<{ devices: { mac: string; checks: number; version: string; platform: string }[] }>(
       t.url,
       'GET',

@@ -58,6 +58,12 @@ export function deviceJson(d: DeviceView) {
     downloadsOfRelease: d.downloads_of_release,
     lastDecision: d.last_decision,
     lastReason: d.last_reason,
+    /** Against the image its platform moves it to (its pin, the running rollout's image, or the release). */
+    status: d.status,
+    rollout:
+      d.rollout_id === null
+        ? null
+        : { id: d.rollout_id, state: d.rollout_state, attempts: d.rollout_attempts, failure: d.rollout_failure },
   };
 }
 
@@ -73,6 +79,7 @@ export function eventJson(e: EventView) {
     decision: e.decision,
     reason: e.reason,
     actor: e.actor,
+    occurrences: e.occurrences,
     detail: e.detail,
     status: e.status,
   };

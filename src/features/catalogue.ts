@@ -2,6 +2,7 @@ import type { Database } from '../db/database.js';
 import { transact, transactUnflushed } from '../db/transactions.js';
 import { AllowlistStore } from './allowlist/allowlist-store.js';
 import { DeviceStore } from './devices/device-store.js';
+import { DeviceWrites } from './devices/device-writes.js';
 import { EventStore } from './events/event-store.js';
 import { ImageStore } from './firmware/image-store.js';
 import { PlatformStore } from './platforms/platform-store.js';
@@ -11,6 +12,8 @@ export interface Stores {
   allowlist: AllowlistStore;
   images: ImageStore;
   devices: DeviceStore;
+  /** Device activity as the fleet registry writes it (changes and heartbeats). */
+  deviceWrites: DeviceWrites;
   events: EventStore;
 }
 
@@ -28,6 +31,7 @@ function storesOver(db: Database): Stores {
     allowlist: new AllowlistStore(db),
     images: new ImageStore(db),
     devices: new DeviceStore(db),
+    deviceWrites: new DeviceWrites(db),
     events: new EventStore(db),
   };
 }

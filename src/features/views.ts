@@ -63,6 +63,11 @@ export type DeviceView = Pick<
   | 'last_decision'
   | 'last_reason'
   | 'downloads_of_release'
+  | 'status'
+  | 'rollout_id'
+  | 'rollout_state'
+  | 'rollout_attempts'
+  | 'rollout_failure'
 >;
 
 export type EventView = Pick<
@@ -79,6 +84,7 @@ export type EventView = Pick<
   | 'detail'
   | 'status'
   | 'actor'
+  | 'occurrences'
 >;
 
 /** An API token as its owner sees it: never the secret, nor its hash. */

@@ -107,7 +107,7 @@ describe.skipIf(!BROWSER_AVAILABLE || !CORPUS_AVAILABLE)(
         headers: { 'user-agent': 'ESP8266-http-Update', 'x-esp8266-sta-mac': MAC, 'x-esp8266-version': '0.14.4' },
       });
       expect(check.status).toBe(200);
-      await t.app.recorder.flush();
+      await t.app.flushActivity();
       await page.goto(`${t.url}/devices`);
       const row = page.getByRole('row', { name: /5C:CF:7F:AA:BB:01/ });
       expect(await row.textContent()).toMatch(/porch strip.*WLED.*0\.14\.4.*update offered/);

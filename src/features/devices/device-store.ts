@@ -1,7 +1,7 @@
-import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
-import { BulkInsert } from '../../db/bulk-insert.js';
+import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
 import type { Database } from '../../db/database.js';
 import type { DeviceRow, Tables } from '../../db/tables.js';
+import { DeviceWrites } from './device-writes.js';
 
 export interface DeviceQuery {
   platformId?: number | undefined;
@@ -14,62 +14,28 @@ export interface DeviceQuery {
 /** A device with the version its platform has released, for telling whether it runs that version. */
 export type DeviceWithRelease = DeviceRow & { released_version: string };
 
-const DEVICE_COLUMNS = [
-  'mac',
-  'platform_id',
-  'platform_name',
-  'family',
-  'ip',
-  'reported_version',
-  'sdk_version',
-  'free_space',
-  'chip_size',
-  'sketch_md5',
-  'first_seen_at',
-  'last_seen_at',
-  'check_count',
-  'download_count',
-  'downloaded_image_id',
-  'downloads_of_release',
-  'last_decision',
-  'last_reason',
-] as const satisfies readonly (keyof DeviceRow)[];
-
-/** What a device check records about a device (the rollout and status columns keep their defaults). */
-export type RecordedDevice = Pick<DeviceRow, (typeof DEVICE_COLUMNS)[number]>;
-
-/** Inserts new devices and folds sightings into known ones: counters add up, everything else takes the newest. */
-const upsertDevices = new BulkInsert<RecordedDevice>(DEVICE_COLUMNS, (db, rows) =>
-  db
-    .insertInto('devices')
-    .values(rows)
-    .onConflict((oc) =>
-      oc.column('mac').doUpdateSet((eb) => ({
-        platform_id: eb.ref('excluded.platform_id'),
-        platform_name: eb.ref('excluded.platform_name'),
-        family: eb.ref('excluded.family'),
-        ip: eb.ref('excluded.ip'),
-        reported_version: eb.ref('excluded.reported_version'),
-        sdk_version: eb.ref('excluded.sdk_version'),
-        free_space: eb.ref('excluded.free_space'),
-        chip_size: eb.ref('excluded.chip_size'),
-        sketch_md5: eb.ref('excluded.sketch_md5'),
-        last_seen_at: eb.ref('excluded.last_seen_at'),
-        last_decision: eb.ref('excluded.last_decision'),
-        last_reason: eb.ref('excluded.last_reason'),
-        check_count: sql<number>`devices.check_count + excluded.check_count`,
-        download_count: sql<number>`devices.download_count + excluded.download_count`,
-        // A batch without downloads keeps the stored image and count; downloads of the stored image add to its
-        // count; downloads of another image replace both.
-        downloaded_image_id: sql<number | null>`coalesce(excluded.downloaded_image_id, devices.downloaded_image_id)`,
-        downloads_of_release: sql<number>`case
-          when excluded.downloaded_image_id is null then devices.downloads_of_release
-          when excluded.downloaded_image_id = devices.downloaded_image_id
-            then devices.downloads_of_release + excluded.downloads_of_release
-          else excluded.downloads_of_release end`,
-      })),
-    ),
-);
+/** A device row as its own checks set it (the status and rollout columns take their defaults). */
+export type RecordedDevice = Pick<
+  DeviceRow,
+  | 'mac'
+  | 'platform_id'
+  | 'platform_name'
+  | 'family'
+  | 'ip'
+  | 'reported_version'
+  | 'sdk_version'
+  | 'free_space'
+  | 'chip_size'
+  | 'sketch_md5'
+  | 'first_seen_at'
+  | 'last_seen_at'
+  | 'check_count'
+  | 'download_count'
+  | 'downloaded_image_id'
+  | 'downloads_of_release'
+  | 'last_decision'
+  | 'last_reason'
+>;
 
 /**
  * Downloaded the released image three times or more and still offered it: the device fails to install it. Only
@@ -114,11 +80,27 @@ export class DeviceStore {
   constructor(private readonly db: Database) {}
 
   /**
-   * Inserts or updates each device, many per statement; counters add up, everything else takes the newest value.
-   * Each MAC must appear once per call (the recorder merges sightings).
+   * Writes whole device rows as a device's changes would (counters add up, the newer state wins); each MAC once per
+   * call. For imports and for filling a database (tests, benchmarks): the server records devices through the fleet
+   * registry (features/fleet/).
    */
   async record(devices: RecordedDevice[]): Promise<void> {
-    await upsertDevices.run(this.db, devices);
+    await new DeviceWrites(this.db).changes(
+      devices.map((device) => ({
+        running_image_id: null,
+        status: 'unknown',
+        changed_at: device.last_seen_at,
+        rollout_id: null,
+        rollout_state: null,
+        rollout_attempts: 0,
+        rollout_first_served_at: null,
+        rollout_served_at: null,
+        rollout_checks_since_served: 0,
+        rollout_outcome_at: null,
+        rollout_failure: null,
+        ...device,
+      })),
+    );
   }
 
   list(query: DeviceQuery): Promise<DeviceRow[]> {

@@ -59,13 +59,13 @@ export class Metrics {
 
   constructor(sources: {
     queuedEvents: () => number;
-    devicesSeenSince: (since: number) => Promise<number>;
-    now: () => number;
+    /** Devices heard from within the last `windowMs` (kept by the device registry: no query at scrape time). */
+    devicesSeenWithin: (windowMs: number) => number;
   }) {
     collectDefaultMetrics({ register: this.registry, prefix: 'esp_ota_' });
     new Gauge({
       name: 'esp_ota_event_queue_depth',
-      help: 'Device events waiting to be written',
+      help: 'Device events and changed device rows waiting to be written',
       registers: [this.registry],
       collect() {
         this.set(sources.queuedEvents());
@@ -76,10 +76,9 @@ export class Metrics {
       help: 'Devices that checked in within the window',
       labelNames: ['window'] as const,
       registers: [this.registry],
-      async collect() {
-        const now = sources.now();
-        this.set({ window: '1h' }, await sources.devicesSeenSince(now - 3_600_000));
-        this.set({ window: '24h' }, await sources.devicesSeenSince(now - 86_400_000));
+      collect() {
+        this.set({ window: '1h' }, sources.devicesSeenWithin(3_600_000));
+        this.set({ window: '24h' }, sources.devicesSeenWithin(86_400_000));
       },
     });
   }

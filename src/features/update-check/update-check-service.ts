@@ -1,7 +1,9 @@
 import type { Readable } from 'node:stream';
 import type { Clock } from '../../lib/clock.js';
+import type { Fleet } from '../fleet/fleet.js';
+import { runningImage, runs } from '../fleet/running-image.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { ActivityRecorder } from './activity-recorder.js';
+import { observeCheck, type Tracked } from '../rollouts/device-outcome.js';
 import type { PlatformView } from './catalogue-snapshot.js';
 import type { CatalogueView } from './catalogue-view.js';
 import type { CachedImage, ImageCache } from './image-cache.js';
@@ -9,35 +11,52 @@ import { decide, speaksForDevice, type Decision } from './decide.js';
 import type { EspRequest } from './esp-request.js';
 import { recordedAs, type ImageDelivery } from './image-delivery.js';
 
-interface Logger {
-  info(object: unknown, message: string): void;
-}
-
 /** One device request on its way: what it said, where it came from, and what was decided. */
 export interface DeviceCheck {
   request: EspRequest;
   ip: string | undefined;
   platform: PlatformView | undefined;
   decision: Decision;
+  /** What the platform's running rollout learned from this check (an outcome of an earlier download). */
+  observed: Tracked | undefined;
+  at: number;
 }
 
 /**
- * A device check: look the platform up in memory and decide; once the answer is known, queue the device row and
- * the event for what was actually sent.
+ * A device check: look the platform and the device up in memory and decide; once the answer is known, record what
+ * was actually sent (the fleet registry turns it into changes and heartbeats).
  */
 export class UpdateCheckService {
   constructor(
     private readonly view: CatalogueView,
     private readonly images: ImageCache,
-    private readonly recorder: ActivityRecorder,
+    private readonly fleet: Fleet,
     private readonly clock: Clock,
-    private readonly log: Logger,
     private readonly metrics: Pick<Metrics, 'deviceCheck' | 'download'>,
   ) {}
 
   async check(request: EspRequest, ip: string | undefined): Promise<DeviceCheck> {
+    // Until the registry is loaded a check cannot know its device's previous state: it waits (once, at start).
+    const loading = this.fleet.ready();
+    if (loading) await loading;
     const platform = await this.view.platform(request.platform);
-    return { request, ip, platform, decision: decide(request, platform) };
+    const at = this.clock.now();
+    const observed = this.observe(request, platform, at);
+    return { request, ip, platform, decision: decide(request, platform, observed?.tracking, at), observed, at };
+  }
+
+  /**
+   * Before deciding: what this check says about an earlier download of the running rollout's image. A device that
+   * now reports it updated; one that keeps reporting the old image may have failed (and is then not served again).
+   */
+  private observe(request: EspRequest, platform: PlatformView | undefined, at: number): Tracked | undefined {
+    const rollout = platform?.rollout;
+    if (!rollout || !request.mac) return undefined;
+    const tracking = this.fleet.registry.get(request.mac)?.rollout ?? undefined;
+    if (!tracking) return undefined;
+    const running = runningImage(request, platform);
+    if (!running) return undefined;
+    return observeCheck(tracking, rollout.id, runs(running, rollout.target), at, rollout.policy);
   }
 
   /**
@@ -52,40 +71,20 @@ export class UpdateCheckService {
     const etagMatched = delivery?.status === 304;
     const action = etagMatched ? 'not-modified' : decision.action;
     const reason = etagMatched ? 'current' : decision.reason;
-    const offered = decision.image?.version ?? null;
     this.metrics.deviceCheck(action, reason);
-    this.log.info(
-      {
-        platform: request.platform,
-        mac: request.mac,
-        from: request.version,
-        to: offered,
-        decision: action,
-        reason,
-        status,
-      },
-      'device check',
-    );
-    this.recorder.record({
-      at: this.clock.now(),
-      type: kind,
-      platform_name: platform?.name ?? request.platform,
-      mac: request.mac ?? null,
-      from_version: request.version ?? null,
-      to_version: offered,
-      decision: action,
+    this.fleet.activity.record({
+      at: check.at,
+      request,
+      ip: check.ip,
+      platform,
+      decision,
+      action,
       reason,
       detail: etagMatched ? 'the device already has the released image (its ETag matched)' : decision.message,
       status,
-      speaks_for_device: speaksForDevice(decision),
-      downloaded_image_id: kind === 'download' ? (decision.image?.id ?? null) : null,
-      platform_id: platform?.id ?? null,
-      family: request.family ?? null,
-      ip: check.ip ?? null,
-      sdk_version: request.sdkVersion ?? null,
-      free_space: request.freeSpace ?? null,
-      chip_size: request.chipSize ?? null,
-      sketch_md5: request.sketchMd5 ?? null,
+      kind,
+      speaksForDevice: speaksForDevice(decision),
+      observed: check.observed,
     });
   }
 

@@ -1,0 +1,88 @@
+import type { DeviceEntry } from './device-entry.js';
+import { FleetSummary } from './fleet-summary.js';
+import { SeenWindows } from './seen-windows.js';
+
+/**
+ * Every known device, in memory (docs/architecture.md "The fleet in memory"): a device check reads and updates its
+ * entry without touching the database, and the counts people and Prometheus read are kept as entries change.
+ * Entries change only through this class, so the counts always match the entries.
+ */
+export class DeviceRegistry {
+  private readonly devices = new Map<string, DeviceEntry>();
+  readonly summary = new FleetSummary();
+  readonly seen = new SeenWindows();
+  /** Devices a rollout served and has no outcome for yet, by rollout: what the silence sweep looks at. */
+  private readonly awaiting = new Map<number, Set<DeviceEntry>>();
+
+  get size(): number {
+    return this.devices.size;
+  }
+
+  get(mac: string): DeviceEntry | undefined {
+    return this.devices.get(mac);
+  }
+
+  /** A device seen for the first time (or loaded from the database). */
+  insert(entry: DeviceEntry): void {
+    const previous = this.devices.get(entry.mac);
+    if (previous) this.forget(previous);
+    this.devices.set(entry.mac, entry);
+    this.summary.add(entry);
+    this.seen.seen(undefined, entry.lastSeenAt);
+    this.track(entry);
+  }
+
+  /** Changes what an entry counts under (platform, status, version, rollout state) and keeps the counts right. */
+  change(entry: DeviceEntry, apply: (entry: DeviceEntry) => void): void {
+    this.summary.remove(entry);
+    this.untrack(entry);
+    apply(entry);
+    this.summary.add(entry);
+    this.track(entry);
+  }
+
+  /** The device was heard from at `at`: only its time and the seen-within windows change. */
+  heard(entry: DeviceEntry, at: number): void {
+    if (at <= entry.lastSeenAt) return;
+    this.seen.seen(entry.lastSeenAt, at);
+    entry.lastSeenAt = at;
+  }
+
+  remove(mac: string): void {
+    const entry = this.devices.get(mac);
+    if (!entry) return;
+    this.devices.delete(mac);
+    this.forget(entry);
+  }
+
+  /** Devices served by a rollout and not judged yet. */
+  awaitingOutcome(rolloutId: number): ReadonlySet<DeviceEntry> {
+    return this.awaiting.get(rolloutId) ?? new Set();
+  }
+
+  /** Every entry; iteration tolerates changes made meanwhile (a Map iterator does), so it may span event-loop turns. */
+  entries(): IterableIterator<DeviceEntry> {
+    return this.devices.values();
+  }
+
+  private forget(entry: DeviceEntry): void {
+    this.summary.remove(entry);
+    this.seen.removed(entry.lastSeenAt);
+    this.untrack(entry);
+  }
+
+  private track(entry: DeviceEntry): void {
+    if (entry.rollout?.state !== 'offered') return;
+    let set = this.awaiting.get(entry.rollout.rolloutId);
+    if (!set) this.awaiting.set(entry.rollout.rolloutId, (set = new Set()));
+    set.add(entry);
+  }
+
+  private untrack(entry: DeviceEntry): void {
+    if (!entry.rollout) return;
+    const set = this.awaiting.get(entry.rollout.rolloutId);
+    if (!set) return;
+    set.delete(entry);
+    if (set.size === 0) this.awaiting.delete(entry.rollout.rolloutId);
+  }
+}

@@ -1,0 +1,144 @@
+import type { Catalogue } from '../catalogue.js';
+import type { PlatformView } from '../update-check/catalogue-snapshot.js';
+import type { CatalogueView } from '../update-check/catalogue-view.js';
+import { ActivityWriter, type ActivityFailure } from './activity-writer.js';
+import { forEachChunked } from './chunked.js';
+import { DeviceActivity } from './device-activity.js';
+import { DeviceRegistry } from './device-registry.js';
+import { deviceStatus } from './device-status.js';
+import { loadRegistry } from './registry-loader.js';
+import { RolloutMonitor, type ApplyVerdict } from './rollout-monitor.js';
+
+export interface FleetOptions {
+  changeFlushMs: number;
+  sightingFlushMs: number;
+  refusalEventIntervalMs: number;
+  /** How often running rollouts are swept, counted and judged. */
+  monitorIntervalMs: number;
+}
+
+interface Logger {
+  info(object: unknown, message: string): void;
+  debug(object: unknown, message: string): void;
+  error(object: unknown, message: string): void;
+}
+
+/**
+ * The fleet in memory (docs/architecture.md): the device registry, how checks are recorded into it and written,
+ * device statuses kept right as releases and rollouts change, and the rollout monitor. The composition root builds
+ * one per process.
+ */
+export class Fleet {
+  readonly registry = new DeviceRegistry();
+  readonly writer: ActivityWriter;
+  readonly activity: DeviceActivity;
+  readonly monitor: RolloutMonitor;
+  private loaded: Promise<void> | undefined;
+  private isLoaded = false;
+  /** What each platform's statuses were computed against, so a catalogue reload recomputes only what changed. */
+  private readonly targets = new Map<number, string>();
+  private statusPass: Promise<void> = Promise.resolve();
+  private monitorTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly catalogue: Catalogue,
+    private readonly view: CatalogueView,
+    private readonly options: FleetOptions,
+    private readonly log: Logger,
+    applyVerdict: ApplyVerdict,
+    failed: (outcome: ActivityFailure, rows: number) => void,
+    private readonly now: () => number,
+  ) {
+    this.writer = new ActivityWriter(
+      catalogue,
+      { changeFlushMs: options.changeFlushMs, sightingFlushMs: options.sightingFlushMs },
+      log,
+      failed,
+    );
+    this.activity = new DeviceActivity(this.registry, this.writer, log, {
+      refusalEventIntervalMs: options.refusalEventIntervalMs,
+    });
+    this.monitor = new RolloutMonitor(this.registry, this.writer, applyVerdict, log);
+    view.onLoaded((platforms) => this.catalogueChanged(platforms));
+  }
+
+  /** Loads the registry (device checks wait for it) and starts the rollout monitor. */
+  start(): Promise<void> {
+    this.loaded ??= (async () => {
+      const started = performance.now();
+      const devices = await loadRegistry(this.registry, (after, limit) =>
+        this.catalogue.stores.deviceWrites.page(after, limit),
+      );
+      this.isLoaded = true;
+      this.log.info({ devices, ms: Math.round(performance.now() - started) }, 'device registry loaded');
+      this.monitorTimer = setInterval(() => void this.monitorPass(), this.options.monitorIntervalMs);
+      this.monitorTimer.unref();
+    })();
+    return this.loaded;
+  }
+
+  /** Resolves once device checks can be answered (the registry is loaded). */
+  ready(): Promise<void> | undefined {
+    return this.isLoaded ? undefined : (this.loaded ?? this.start());
+  }
+
+  /** Resolves when the status pass a catalogue change started has finished. */
+  settled(): Promise<void> {
+    return this.statusPass;
+  }
+
+  async monitorPass(): Promise<void> {
+    if (!this.isLoaded) return;
+    await this.monitor.pass(await this.view.all(), this.now());
+  }
+
+  /** Forgets devices that retention removed from the database (not heard from since `cutoff`). */
+  async forgetNotSeenSince(cutoff: number): Promise<number> {
+    const gone: string[] = [];
+    await forEachChunked(this.registry.entries(), (entry) => {
+      if (entry.lastSeenAt < cutoff && entry.pendingChecks === 0) gone.push(entry.mac);
+    });
+    for (const mac of gone) this.registry.remove(mac);
+    return gone.length;
+  }
+
+  /** Writes everything queued and stops the timers. */
+  async close(): Promise<void> {
+    clearInterval(this.monitorTimer);
+    await this.statusPass;
+    await this.writer.close();
+  }
+
+  /**
+   * A release, rollout or pin changed what some platforms' devices should run: their statuses are recomputed (in
+   * chunks, the fleet may be large) and the ones that changed are written.
+   */
+  private catalogueChanged(platforms: ReadonlyMap<string, PlatformView>): void {
+    const changed = new Map<number, PlatformView>();
+    for (const platform of platforms.values()) {
+      const signature = targetSignature(platform);
+      if (this.targets.get(platform.id) === signature) continue;
+      this.targets.set(platform.id, signature);
+      changed.set(platform.id, platform);
+    }
+    if (changed.size === 0 || !this.isLoaded) return;
+    this.statusPass = this.statusPass.then(() =>
+      forEachChunked(this.registry.entries(), (entry) => {
+        const platform = entry.platformId === null ? undefined : changed.get(entry.platformId);
+        if (!platform) return;
+        const status = deviceStatus(entry, platform);
+        if (status === entry.status) return;
+        this.registry.change(entry, (e) => (e.status = status));
+        this.writer.changed(entry, undefined);
+      }),
+    );
+  }
+}
+
+/** What a platform's device statuses depend on: the image each device is moved to. */
+function targetSignature(platform: PlatformView): string {
+  const pins = [...platform.pins].map(([mac, image]) => `${mac}=${image.id}`).join(',');
+  const excluded = platform.rollout ? [...platform.excluded].join(',') : '';
+  const target = platform.rollout?.target ?? platform.app;
+  return `${target?.id ?? ''}|${target?.version ?? ''}|${pins}|${excluded}`;
+}
