@@ -136,6 +136,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
       sightingFlushMs: config.deviceSeenFlushMs,
       refusalEventIntervalMs: config.refusalEventIntervalMs,
       monitorIntervalMs: config.rolloutMonitorMs,
+      versionSampleMs: config.versionSampleMs,
     },
     logger,
     // Filled in when the rollout service exists.

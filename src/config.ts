@@ -99,6 +99,14 @@ export const OPTIONS = {
     max: 600_000,
     description: 'how often running rollouts find silent devices, count their devices and judge themselves',
   },
+  versionSampleMs: {
+    env: 'ESP_OTA_VERSION_SAMPLE_MS',
+    type: 'integer',
+    default: 600_000,
+    min: 1000,
+    max: 86_400_000,
+    description: "how often devices per version are counted for the platform page's chart (kept as long as events)",
+  },
   orphanGraceMs: {
     env: 'ESP_OTA_ORPHAN_GRACE_MS',
     type: 'integer',

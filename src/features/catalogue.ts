@@ -4,6 +4,7 @@ import { AllowlistStore } from './allowlist/allowlist-store.js';
 import { DeviceStore } from './devices/device-store.js';
 import { DeviceWrites } from './devices/device-writes.js';
 import { EventStore } from './events/event-store.js';
+import { VersionSamples } from './fleet/version-samples.js';
 import { ImageStore } from './firmware/image-store.js';
 import { PlatformStore } from './platforms/platform-store.js';
 
@@ -15,6 +16,8 @@ export interface Stores {
   /** Device activity as the fleet registry writes it (changes and heartbeats). */
   deviceWrites: DeviceWrites;
   events: EventStore;
+  /** Devices per version over time (the platform page's chart). */
+  versionSamples: VersionSamples;
 }
 
 /** The stores over one database, and a way to run work on all of them in one transaction. */
@@ -33,6 +36,7 @@ function storesOver(db: Database): Stores {
     devices: new DeviceStore(db),
     deviceWrites: new DeviceWrites(db),
     events: new EventStore(db),
+    versionSamples: new VersionSamples(db),
   };
 }
 

@@ -5,6 +5,7 @@ import { listOutdatedDevices } from '../devices/outdated-devices.js';
 import type { EventQuery } from '../events/event-store.js';
 import type { AllowlistEntryView, DeviceView, EventView, ImageView, PlatformView } from '../views.js';
 import { matchingDevices, sortDevices, type DeviceSort } from './device-search.js';
+import type { VersionSample } from './version-samples.js';
 import { summarizePlatforms, type PlatformSummary } from './platform-summary.js';
 
 export type { EventQuery };
@@ -48,6 +49,8 @@ export interface PlatformImages {
 export interface PlatformDetail extends PlatformImages {
   allowlist: AllowlistEntryView[];
   devices: DeviceView[];
+  /** Devices per version over time, since the time asked for. */
+  versions: VersionSample[];
 }
 
 export interface DeviceDetail {
@@ -103,14 +106,15 @@ export class FleetReader {
     return { platform, images: await this.stores.images.listForPlatform(platform.id) };
   }
 
-  /** A platform's page: its images, allowlist and most recently seen devices. */
-  async platform(name: string): Promise<PlatformDetail> {
+  /** A platform's page: its images, allowlist, most recently seen devices and devices per version since a time. */
+  async platform(name: string, versionsSince = 0): Promise<PlatformDetail> {
     const { platform, images } = await this.platformImages(name);
     return {
       platform,
       images,
       allowlist: await this.stores.allowlist.list(platform.id),
       devices: await this.stores.devices.list({ platformId: platform.id, limit: PLATFORM_DEVICES }),
+      versions: await this.stores.versionSamples.since(platform.id, versionsSince),
     };
   }
 

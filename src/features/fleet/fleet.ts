@@ -15,6 +15,8 @@ export interface FleetOptions {
   refusalEventIntervalMs: number;
   /** How often running rollouts are swept, counted and judged. */
   monitorIntervalMs: number;
+  /** How often devices per version are counted into `version_samples`. */
+  versionSampleMs: number;
 }
 
 interface Logger {
@@ -39,6 +41,7 @@ export class Fleet {
   private readonly targets = new Map<number, string>();
   private statusPass: Promise<void> = Promise.resolve();
   private monitorTimer: NodeJS.Timeout | undefined;
+  private sampleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly catalogue: Catalogue,
@@ -73,6 +76,11 @@ export class Fleet {
       this.log.info({ devices, ms: Math.round(performance.now() - started) }, 'device registry loaded');
       this.monitorTimer = setInterval(() => void this.monitorPass(), this.options.monitorIntervalMs);
       this.monitorTimer.unref();
+      this.sampleTimer = setInterval(
+        () => void this.sampleVersions().catch((err: unknown) => this.log.error({ err }, 'version sample failed')),
+        this.options.versionSampleMs,
+      );
+      this.sampleTimer.unref();
     })();
     return this.loaded;
   }
@@ -92,6 +100,12 @@ export class Fleet {
     await this.monitor.pass(await this.view.all(), this.now());
   }
 
+  /** Writes the devices per version of every platform, as the registry counts them now. */
+  async sampleVersions(): Promise<number> {
+    if (!this.isLoaded) return 0;
+    return this.catalogue.stores.versionSamples.record(this.registry.summary, this.now(), this.options.versionSampleMs);
+  }
+
   /** Forgets devices that retention removed from the database (not heard from since `cutoff`). */
   async forgetNotSeenSince(cutoff: number): Promise<number> {
     const gone: string[] = [];
@@ -105,6 +119,7 @@ export class Fleet {
   /** Writes everything queued and stops the timers. */
   async close(): Promise<void> {
     clearInterval(this.monitorTimer);
+    clearInterval(this.sampleTimer);
     await this.statusPass;
     await this.writer.close();
   }

@@ -11,13 +11,14 @@ export interface MaintenanceReport {
   eventsByAge: number;
   eventsByCount: number;
   devices: number;
+  versionSamples: number;
 }
 
 const DAY = 86_400_000;
 
 /**
- * Keeps the database bounded (a Pi's SD card must not fill with device events): deletes old events, the oldest
- * events past the count limit, and devices gone for good; then, on SQLite, hands freed pages back and truncates the
+ * Keeps the database bounded (a Pi's SD card must not fill with device events): deletes old events (and version
+ * samples as old), the oldest events past the count limit, and devices gone for good; then, on SQLite, hands freed pages back and truncates the
  * write-ahead log. PostgreSQL's autovacuum does the latter by itself.
  */
 export async function runMaintenance(
@@ -26,11 +27,12 @@ export async function runMaintenance(
   policy: RetentionPolicy,
   now: number,
 ): Promise<MaintenanceReport> {
-  const { events, devices } = catalogue.stores;
+  const { events, devices, versionSamples } = catalogue.stores;
   const report = {
     eventsByAge: await events.pruneOlderThan(now - policy.eventRetentionDays * DAY),
     eventsByCount: await events.pruneBeyond(policy.eventRetentionCount),
     devices: await devices.pruneNotSeenSince(now - policy.deviceRetentionDays * DAY),
+    versionSamples: await versionSamples.prune(now - policy.eventRetentionDays * DAY),
   };
   await reclaimFreePages(db);
   return report;

@@ -6,6 +6,7 @@ import { formatMac } from '../../lib/mac.js';
 import { compareVersions } from '../../lib/version.js';
 import { Layout } from '../layout.js';
 import { Ago, StatusBadge, formatSize } from '../view-helpers.js';
+import { VersionsChart } from '../versions-chart.js';
 
 export interface PlatformPageProps extends PlatformDetail {
   now: number;
@@ -183,6 +184,11 @@ export function PlatformPage(props: PlatformPageProps) {
           </label>
           <button type="submit">Save</button>
         </form>
+      </section>
+
+      <section aria-labelledby="versions">
+        <h2 id="versions">Devices per version</h2>
+        <VersionsChart samples={props.versions} now={now} />
       </section>
 
       <section aria-labelledby="devices">

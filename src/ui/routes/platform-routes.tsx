@@ -6,9 +6,15 @@ import { sendPage } from '../render.js';
 import { pageAccess, queryOf, redirect, type Form, type UiServices } from './route-helpers.js';
 import { actorOf } from '../../http/auth.js';
 
+/** How far back the page's chart of devices per version reaches. */
+const CHART_SPAN_MS = 14 * 86_400_000;
+
 /** A platform's page and its forms: release or delete an image, the allowlist, the settings. */
 export function registerPlatformRoutes(app: FastifyInstance, ui: UiServices): void {
-  const platformPage = async (name: string) => ({ ...(await ui.reader.platform(name)), now: ui.now() });
+  const platformPage = async (name: string) => {
+    const now = ui.now();
+    return { ...(await ui.reader.platform(name, now - CHART_SPAN_MS)), now };
+  };
 
   app.get('/platforms/:name', pageAccess('viewer'), async (request, reply) => {
     const name = (request.params as { name: string }).name;
