@@ -136,3 +136,9 @@
     if (input.files.length) start(input.files);
   });
 })();
+
+// Forms that change a lot at once (abort, roll back) ask first; without this script they submit directly.
+document.addEventListener('submit', (event) => {
+  const question = event.target instanceof HTMLFormElement && event.target.dataset.confirm;
+  if (question && !window.confirm(question)) event.preventDefault();
+});
