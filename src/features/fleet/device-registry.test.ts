@@ -77,6 +77,9 @@ describe('device registry counts', () => {
         expect([...registry.awaitingOutcome(7)].sort()).toEqual(
           entries.filter((e) => e.rollout?.state === 'offered').sort(),
         );
+        expect([...registry.failing(7)].sort()).toEqual(
+          entries.filter((e) => e.rollout?.state === 'failed' || e.rollout?.state === 'silent').sort(),
+        );
         expect(registry.seen.countSince(T0, 60_000)).toBe(entries.length);
       }),
     );

@@ -2,6 +2,9 @@ import type { DeviceEntry } from './device-entry.js';
 import { FleetSummary } from './fleet-summary.js';
 import { SeenWindows } from './seen-windows.js';
 
+/** The rollout states a device is found by (updated devices are only counted). */
+type TrackedState = 'offered' | 'failed' | 'silent';
+
 /**
  * Every known device, in memory (docs/architecture.md "The fleet in memory"): a device check reads and updates its
  * entry without touching the database, and the counts people and Prometheus read are kept as entries change.
@@ -11,8 +14,11 @@ export class DeviceRegistry {
   private readonly devices = new Map<string, DeviceEntry>();
   readonly summary = new FleetSummary();
   readonly seen = new SeenWindows();
-  /** Devices a rollout served and has no outcome for yet, by rollout: what the silence sweep looks at. */
-  private readonly awaiting = new Map<number, Set<DeviceEntry>>();
+  /**
+   * By rollout, the devices it served and has no outcome for yet (what the silence sweep looks at) and those that
+   * failed or went silent (what the platform page lists): kept as sets, so neither needs a pass over the fleet.
+   */
+  private readonly tracked = new Map<number, Record<TrackedState, Set<DeviceEntry>>>();
 
   get size(): number {
     return this.devices.size;
@@ -57,7 +63,15 @@ export class DeviceRegistry {
 
   /** Devices served by a rollout and not judged yet. */
   awaitingOutcome(rolloutId: number): ReadonlySet<DeviceEntry> {
-    return this.awaiting.get(rolloutId) ?? new Set();
+    return this.tracked.get(rolloutId)?.offered ?? new Set();
+  }
+
+  /** Devices a rollout served that failed or went silent. */
+  *failing(rolloutId: number): IterableIterator<DeviceEntry> {
+    const sets = this.tracked.get(rolloutId);
+    if (!sets) return;
+    yield* sets.failed;
+    yield* sets.silent;
   }
 
   /** Every entry; iteration tolerates changes made meanwhile (a Map iterator does), so it may span event-loop turns. */
@@ -72,17 +86,20 @@ export class DeviceRegistry {
   }
 
   private track(entry: DeviceEntry): void {
-    if (entry.rollout?.state !== 'offered') return;
-    let set = this.awaiting.get(entry.rollout.rolloutId);
-    if (!set) this.awaiting.set(entry.rollout.rolloutId, (set = new Set()));
-    set.add(entry);
+    const state = entry.rollout?.state;
+    if (!state || state === 'updated') return;
+    let sets = this.tracked.get(entry.rollout!.rolloutId);
+    if (!sets)
+      this.tracked.set(entry.rollout!.rolloutId, (sets = { offered: new Set(), failed: new Set(), silent: new Set() }));
+    sets[state].add(entry);
   }
 
   private untrack(entry: DeviceEntry): void {
-    if (!entry.rollout) return;
-    const set = this.awaiting.get(entry.rollout.rolloutId);
-    if (!set) return;
-    set.delete(entry);
-    if (set.size === 0) this.awaiting.delete(entry.rollout.rolloutId);
+    const state = entry.rollout?.state;
+    if (!state || state === 'updated') return;
+    const sets = this.tracked.get(entry.rollout!.rolloutId);
+    if (!sets) return;
+    sets[state].delete(entry);
+    if (sets.offered.size + sets.failed.size + sets.silent.size === 0) this.tracked.delete(entry.rollout!.rolloutId);
   }
 }
