@@ -35,6 +35,9 @@ export class DeviceEntry {
     /** When a refusal of this device was last written as an event, and how many were folded since. */
     public refusalEventAt = 0,
     public refusalsFolded = 0,
+    /** The same for outcome reports (`POST /ota/<platform>/report`), folded alike. */
+    public reportEventAt = 0,
+    public reportsFolded = 0,
   ) {}
 }
 
