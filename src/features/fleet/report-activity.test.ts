@@ -8,7 +8,7 @@ import type { ActivityWriter } from './activity-writer.js';
 import { DeviceActivity } from './device-activity.js';
 import { DeviceEntry } from './device-entry.js';
 import { DeviceRegistry } from './device-registry.js';
-import type { DeviceReport } from './report-activity.js';
+import { REPORT_EVENTS_PER_INTERVAL, type DeviceReport } from './report-activity.js';
 
 const T0 = Date.parse('2026-12-01T00:00:00Z');
 const MAC = '5ccf7f123456';
@@ -128,18 +128,30 @@ describe('outcome reports in the fleet', () => {
     expect(registry.get(MAC)!.rollout).toMatchObject({ rolloutId: 7, state: 'updated' });
   });
 
-  it('folds a device’s reports within the interval into the next event, but always applies the latest', () => {
-    const { registry, events, activity } = setup(served);
-    for (let i = 0; i < 50; i++) {
-      activity.report(report({ at: T0 + 1_000 + i, outcome: i % 2 === 0 ? 'failure' : 'success' }));
-    }
+  it('folds a device’s repeated report within the interval into the next event', () => {
+    const { events, activity } = setup(served);
+    for (let i = 0; i < 50; i++) activity.report(report({ at: T0 + 1_000 + i }));
     expect(events).toHaveLength(1);
-    // The last report (i = 49, success) is what the rollout counts.
-    expect(registry.get(MAC)!.rollout!.state).toBe('updated');
-    expect(registry.get(MAC)!.lastSeenAt).toBe(T0 + 1_049);
     activity.report(report({ at: T0 + 1_000 + INTERVAL }));
     expect(events).toHaveLength(2);
     expect(events[1]!.occurrences).toBe(50);
+  });
+
+  it('writes a different report at once (a failure, then the retry’s success), but bounds a loop of them', () => {
+    const { registry, events, activity } = setup(served);
+    activity.report(report({ at: T0 + 1_000 }));
+    activity.report(report({ at: T0 + 2_000, outcome: 'success', reason: undefined }));
+    expect(events.map((e) => e.decision)).toEqual(['failure', 'success']);
+    for (let i = 0; i < 50; i++) {
+      activity.report(report({ at: T0 + 3_000 + i, outcome: i % 2 === 0 ? 'failure' : 'success' }));
+    }
+    expect(events).toHaveLength(REPORT_EVENTS_PER_INTERVAL);
+    // Folded or not, the last report (i = 49, success) is what the rollout counts, and the device was heard.
+    expect(registry.get(MAC)!.rollout!.state).toBe('updated');
+    expect(registry.get(MAC)!.lastSeenAt).toBe(T0 + 3_049);
+    activity.report(report({ at: T0 + 1_000 + INTERVAL }));
+    expect(events).toHaveLength(REPORT_EVENTS_PER_INTERVAL + 1);
+    expect(events.at(-1)!.occurrences).toBe(1 + 52 - REPORT_EVENTS_PER_INTERVAL);
   });
 
   it('creates a device that reports before it ever checked in (first boot after a cable flash or a plain download)', () => {

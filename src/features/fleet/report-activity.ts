@@ -34,6 +34,12 @@ export interface DeviceReport {
 export type ReportEffect = 'counted' | 'no-rollout' | 'not-in-rollout' | 'other-version';
 export const REPORT_EFFECTS: readonly ReportEffect[] = ['counted', 'no-rollout', 'not-in-rollout', 'other-version'];
 
+/**
+ * Different reports one device may write as events within one fold interval: enough for a failure, a retry and its
+ * success; a client that reports in a loop, even alternating, adds no more.
+ */
+export const REPORT_EVENTS_PER_INTERVAL = 5;
+
 interface Logger {
   info(object: unknown, message: string): void;
   debug(object: unknown, message: string): void;
@@ -41,9 +47,10 @@ interface Logger {
 
 /**
  * Records outcome reports: the device's rollout tracking follows the latest report (an explicit outcome outranks
- * what checks inferred), its last seen is updated, and an event `reported` is written — the first report, then at
- * most one per `eventIntervalMs` per device with the number folded in, like refusals, so a client that reports in a
- * loop cannot flood the event log. The device's row always carries the latest state.
+ * what checks inferred), its last seen is updated, and an event `reported` is written. Reports fold like refusals
+ * (per device, within `eventIntervalMs`): a repeat of the last report written is folded into the next event's count,
+ * and at most `REPORT_EVENTS_PER_INTERVAL` events are written per interval, so a client that reports in a loop
+ * cannot flood the event log. The device's row always carries the latest state.
  *
  * A device the server never heard from is created (admission has passed, as for a first check): ESP-IDF clients
  * that download from the stable URL without `?mac=`, or boards flashed by cable, report on their first boot.
@@ -144,15 +151,24 @@ export class ReportActivity {
     return { effect: 'counted', tracking: tracking ?? entry.rollout };
   }
 
+  /**
+   * The event, unless it is folded: a report that repeats the last one written within the interval, or any report
+   * once the device has written `REPORT_EVENTS_PER_INTERVAL` in it. The next event written carries the number folded.
+   */
   private emitFolded(report: DeviceReport, entry: DeviceEntry, effect: ReportEffect): void {
     const line = { platform: report.platform.name, mac: report.mac, outcome: report.outcome, effect };
-    if (entry.reportEventAt !== 0 && report.at - entry.reportEventAt < this.options.eventIntervalMs) {
+    const key = reportKey(report);
+    if (entry.reportWindowAt === 0 || report.at - entry.reportWindowAt >= this.options.eventIntervalMs) {
+      entry.reportWindowAt = report.at;
+      entry.reportEvents = 0;
+    } else if (key === entry.reportKey || entry.reportEvents >= REPORT_EVENTS_PER_INTERVAL) {
       entry.reportsFolded++;
       this.log.debug(line, 'device report folded');
       return;
     }
     const occurrences = 1 + entry.reportsFolded;
-    entry.reportEventAt = report.at;
+    entry.reportKey = key;
+    entry.reportEvents++;
     entry.reportsFolded = 0;
     this.writer.event(
       this.event(report, entry, 'reported', {
@@ -186,6 +202,18 @@ export class ReportActivity {
       occurrences: what.occurrences,
     };
   }
+}
+
+/** What makes two reports the same, as one number (FNV-1a). */
+function reportKey(report: DeviceReport): number {
+  const text = `${report.outcome}\n${report.version ?? ''}\n${report.reason ?? ''}`;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  // Never 0, which stands for "nothing written yet".
+  return h | 0 || 1;
 }
 
 function sameVersion(version: string, rollout: RolloutView): boolean {
