@@ -94,6 +94,34 @@ describeEachStore('explicit outcome reports', (store) => {
     expect(check.status).toBe(401);
   });
 
+  it('takes a device’s own login: its MAC as the Basic user, named in the body', async () => {
+    const own = 'device-secret-abcdefghij';
+    await api(t.url, 'POST', '/api/v1/platforms', {
+      name: 'PerDevice',
+      accessMode: 'allowlist',
+      deviceAuth: 'basic',
+      deviceUser: 'fleet',
+      deviceSecret: SECRET,
+    });
+    await api(t.url, 'POST', '/api/v1/platforms/PerDevice/allowlist', { mac: MAC });
+    await api(t.url, 'POST', '/api/v1/platforms/PerDevice/allowlist', { mac: '5C:CF:7F:00:00:BB' });
+    const set = await api(t.url, 'PUT', `/api/v1/platforms/PerDevice/allowlist/${encodeURIComponent(MAC)}/secret`, {
+      secret: own,
+    });
+    expect(set.status).toBe(204);
+    const body = { outcome: 'success', mac: MAC };
+    expect((await report('PerDevice', body)).status).toBe(401);
+    expect((await report('PerDevice', body, { headers: { authorization: basic(MAC, own) } })).status).toBe(204);
+    // Another listed device cannot report with this one's secret.
+    const other = await report(
+      'PerDevice',
+      { outcome: 'failure', mac: '5C:CF:7F:00:00:BB' },
+      { headers: { authorization: basic(MAC, own) } },
+    );
+    expect(other.status).toBe(403);
+    expect(other.headers.get('x-ota-reason')).toBe('bad-credentials');
+  });
+
   it('is admitted like a check: 404 for an unknown platform, 403 off the allowlist', async () => {
     const unknown = await report('Nowhere', { outcome: 'success', mac: MAC });
     expect(unknown.status).toBe(404);
