@@ -35,14 +35,6 @@ export class DeviceEntry {
     /** When a refusal of this device was last written as an event, and how many were folded since. */
     public refusalEventAt = 0,
     public refusalsFolded = 0,
-    /**
-     * Outcome reports (`POST /ota/<platform>/report`, see `ReportActivity`): when the current fold interval began,
-     * the events written in it, a hash of the last report written, and the reports folded since.
-     */
-    public reportWindowAt = 0,
-    public reportEvents = 0,
-    public reportKey = 0,
-    public reportsFolded = 0,
   ) {}
 }
 

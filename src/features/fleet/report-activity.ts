@@ -40,6 +40,24 @@ export const REPORT_EFFECTS: readonly ReportEffect[] = ['counted', 'no-rollout',
  */
 export const REPORT_EVENTS_PER_INTERVAL = 5;
 
+/**
+ * Devices whose report folding is remembered, the most recent reporters kept: most devices never report, so this is
+ * kept beside the registry rather than in every entry. A device forgotten here writes its next report as an event.
+ */
+const REPORT_FOLDS_KEPT = 100_000;
+
+/** A device's report events in the current fold interval. */
+interface ReportFold {
+  /** When the interval began. */
+  windowAt: number;
+  /** Events written in it. */
+  events: number;
+  /** Hash of the last report written (`reportKey`). */
+  key: number;
+  /** Reports folded since the last event. */
+  folded: number;
+}
+
 interface Logger {
   info(object: unknown, message: string): void;
   debug(object: unknown, message: string): void;
@@ -56,6 +74,8 @@ interface Logger {
  * that download from the stable URL without `?mac=`, or boards flashed by cable, report on their first boot.
  */
 export class ReportActivity {
+  private readonly folds = new Map<string, ReportFold>();
+
   constructor(
     private readonly registry: DeviceRegistry,
     private readonly writer: ActivityWriter,
@@ -158,18 +178,19 @@ export class ReportActivity {
   private emitFolded(report: DeviceReport, entry: DeviceEntry, effect: ReportEffect): void {
     const line = { platform: report.platform.name, mac: report.mac, outcome: report.outcome, effect };
     const key = reportKey(report);
-    if (entry.reportWindowAt === 0 || report.at - entry.reportWindowAt >= this.options.eventIntervalMs) {
-      entry.reportWindowAt = report.at;
-      entry.reportEvents = 0;
-    } else if (key === entry.reportKey || entry.reportEvents >= REPORT_EVENTS_PER_INTERVAL) {
-      entry.reportsFolded++;
+    let fold = this.folds.get(report.mac);
+    if (!fold || report.at - fold.windowAt >= this.options.eventIntervalMs) {
+      fold = { windowAt: report.at, events: 0, key: 0, folded: fold?.folded ?? 0 };
+    } else if (key === fold.key || fold.events >= REPORT_EVENTS_PER_INTERVAL) {
+      fold.folded++;
       this.log.debug(line, 'device report folded');
       return;
     }
-    const occurrences = 1 + entry.reportsFolded;
-    entry.reportKey = key;
-    entry.reportEvents++;
-    entry.reportsFolded = 0;
+    const occurrences = 1 + fold.folded;
+    // Re-inserted, so the map's order is that of the latest events and the oldest is forgotten first.
+    this.folds.delete(report.mac);
+    this.folds.set(report.mac, { ...fold, key, events: fold.events + 1, folded: 0 });
+    if (this.folds.size > REPORT_FOLDS_KEPT) this.folds.delete(this.folds.keys().next().value!);
     this.writer.event(
       this.event(report, entry, 'reported', {
         from: entry.runningVersion,
