@@ -23,6 +23,7 @@ import { CatalogueView } from './features/update-check/catalogue-view.js';
 import { ImageCache } from './features/update-check/image-cache.js';
 import { UpdateCheckService } from './features/update-check/update-check-service.js';
 import { createDeviceEndpoint, DEVICE_ROUTES } from './features/update-check/device-endpoint.js';
+import { registerReportRoute } from './features/update-check/report-route.js';
 import { createHttpServer, createPlainSibling } from './http/server.js';
 import { useHtmlErrors } from './http/error-handler.js';
 import { renderErrorPage } from './ui/html-errors.js';
@@ -174,6 +175,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   registerPlatformRoutes(http, platforms, reader);
   registerFirmwareRoutes(http, firmware, reader, config.uploadLimit, metrics);
   registerActivityRoutes(http, reader, () => clock.now());
+  registerReportRoute(http, { view, fleet, clock, metrics });
   useHtmlErrors(http, renderErrorPage);
   registerStaticRoutes(http);
   registerUiRoutes(http, { reader, platforms, firmware, auth, now: () => clock.now() });

@@ -89,7 +89,8 @@ export const OPTIONS = {
     default: 3_600_000,
     min: 0,
     max: 7 * 86_400_000,
-    description: 'a device refused again within this time adds to the count of its last refusal event',
+    description:
+      'a device refused again (or repeating an outcome report) within this time adds to the count of its last such event',
   },
   rolloutMonitorMs: {
     env: 'ESP_OTA_ROLLOUT_MONITOR_MS',

@@ -13,6 +13,7 @@ const OPEN_ROUTES = [
   'HEAD /ota/:platform/app.bin',
   'GET /ota/:platform/filesystem.bin',
   'HEAD /ota/:platform/filesystem.bin',
+  'POST /ota/:platform/report',
   'GET /healthz',
   'HEAD /healthz',
   'GET /metrics',

@@ -268,3 +268,19 @@ export function hostileBody(declared: readonly string[]): fc.Arbitrary<{ type?: 
       .map((type) => ({ type, data: Buffer.from('name=a&{"name":"a"}') })),
   );
 }
+
+/**
+ * A device's outcome report (`POST /ota/<platform>/report`) with a valid outcome and hostile other fields, so that
+ * requests get past the body schema to the code behind it (device naming, admission, the fleet).
+ */
+export const hostileReportBody: fc.Arbitrary<{ type: string; data: Buffer }> = fc
+  .record(
+    {
+      outcome: fc.constantFrom('success', 'failure'),
+      version: fc.oneof(fc.constantFrom('1.0.0', '2.0.0'), hostileText),
+      reason: hostileText,
+      mac: fc.oneof(fc.constantFrom(...EXISTING_VALUES), hostileText),
+    },
+    { requiredKeys: ['outcome'] },
+  )
+  .map((o) => ({ type: 'application/json', data: Buffer.from(JSON.stringify(o)) }));

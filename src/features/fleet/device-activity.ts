@@ -8,6 +8,7 @@ import type { ActivityWriter, DeviceFacts } from './activity-writer.js';
 import { DeviceEntry, factsHash } from './device-entry.js';
 import type { DeviceRegistry } from './device-registry.js';
 import { deviceStatus } from './device-status.js';
+import { ReportActivity, type DeviceReport, type ReportEffect } from './report-activity.js';
 import { runningImage, type RunningImage } from './running-image.js';
 
 /** A device check once its answer is known: what the device said, what was decided, and what was sent. */
@@ -54,13 +55,22 @@ const ANONYMOUS_REFUSALS_KEPT = 10_000;
  */
 export class DeviceActivity {
   private readonly anonymousRefusals = new Map<string, { at: number; folded: number }>();
+  private readonly reports: ReportActivity;
 
   constructor(
     private readonly registry: DeviceRegistry,
     private readonly writer: ActivityWriter,
     private readonly log: Logger,
     private readonly options: DeviceActivityOptions,
-  ) {}
+  ) {
+    // Reports fold like refusals: one interval bounds what any device can add to the event log.
+    this.reports = new ReportActivity(registry, writer, log, { eventIntervalMs: options.refusalEventIntervalMs });
+  }
+
+  /** An explicit outcome from a client that can report (see `ReportActivity`); it outranks what checks inferred. */
+  report(report: DeviceReport): ReportEffect {
+    return this.reports.record(report);
+  }
 
   record(check: AnsweredCheck): void {
     const { request, platform } = check;

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ErrorCode } from '../../lib/domain-error.js';
+import type { ReportEffect, ReportOutcome } from '../fleet/report-activity.js';
 
 /** An upload's outcome: accepted, the domain error's code, or `error` for anything else (a closed set). */
 export type UploadResult = 'accepted' | 'error' | ErrorCode;
@@ -47,6 +48,14 @@ export class Metrics {
       'Device checks whose activity (event and inventory update) failed to be written: retried (the database was ' +
       'out of reach; written later unless also dropped) or dropped (lost)',
     labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  private readonly reports = new Counter({
+    name: 'esp_ota_device_reports_total',
+    help:
+      'Outcome reports from devices (POST /ota/<platform>/report) by outcome and what became of them: counted by ' +
+      "the platform's rollout, recorded only (no-rollout, not-in-rollout, other-version), or refused",
+    labelNames: ['outcome', 'result'] as const,
     registers: [this.registry],
   });
   private readonly latency = new Histogram({
@@ -109,6 +118,11 @@ export class Metrics {
   /** Checks of a batch that could not be written; the outcome is one of two fixed values. */
   activityFailure(outcome: 'retried' | 'dropped', checks: number): void {
     this.activityFailures.inc({ outcome }, checks);
+  }
+
+  /** Labels from closed sets: the outcome the body schema admits, and `ReportEffect` or `refused`. */
+  deviceReport(outcome: ReportOutcome, result: ReportEffect | 'refused'): void {
+    this.reports.inc({ outcome, result });
   }
 
   upload(result: UploadResult): void {

@@ -57,17 +57,9 @@ export function decide(
   tracking?: RolloutTracking,
   now = 0,
 ): Decision {
-  if (!platform) {
-    return unverified(refuse(404, 'unknown-platform', `there is no platform named "${request.platform}"`));
-  }
-  const authorization = authorizeDevice(request, platform);
-  if (authorization) return unverified(authorization);
-  if (platform.accessMode === 'allowlist') {
-    if (!request.mac)
-      return refuse(403, 'mac-required', 'this platform only serves listed devices, and the request names no MAC');
-    if (!platform.allowlist.has(request.mac))
-      return refuse(403, 'not-allowed', `device ${request.mac} is not on the allowlist of "${platform.name}"`);
-  }
+  const refused = admission(request, platform);
+  if (refused) return refused;
+  platform = platform!; // admission refuses an unknown platform
   const filesystemMode = FILESYSTEM_MODES.has(request.mode);
   const target = filesystemMode
     ? released(platform.filesystem, platform, 'filesystem')
@@ -113,6 +105,30 @@ export function decide(
     reason: target.chosen ? 'pinned' : offer.reason,
     message: offer.message,
   };
+}
+
+/** A refusal: what `admission` answers a device it does not admit. */
+export type Refusal = Extract<Decision, { action: 'refuse' }>;
+
+/**
+ * Whether the platform answers this device at all, before anything about images: the platform exists (404), the
+ * device's credentials where the platform asks for them (401 missing, 403 wrong), and the allowlist (403). Checks
+ * and outcome reports (`POST /ota/<platform>/report`) are admitted by this one function, so a device that may not
+ * check cannot report either, and is told so in the same words. Undefined: admitted.
+ */
+export function admission(request: EspRequest, platform: PlatformView | undefined): Refusal | undefined {
+  if (!platform) {
+    return unverified(refuse(404, 'unknown-platform', `there is no platform named "${request.platform}"`));
+  }
+  const authorization = authorizeDevice(request, platform);
+  if (authorization) return unverified(authorization);
+  if (platform.accessMode === 'allowlist') {
+    if (!request.mac)
+      return refuse(403, 'mac-required', 'this platform only serves listed devices, and the request names no MAC');
+    if (!platform.allowlist.has(request.mac))
+      return refuse(403, 'not-allowed', `device ${request.mac} is not on the allowlist of "${platform.name}"`);
+  }
+  return undefined;
 }
 
 /** The image this device should run, or an answer when there is none to offer. */
@@ -293,7 +309,7 @@ function skip(decision: Decision): Offer {
 }
 
 /** Checks the device's credentials where the platform asks for them: missing → 401, wrong → 403. */
-function authorizeDevice(request: EspRequest, platform: PlatformView): Decision | undefined {
+function authorizeDevice(request: EspRequest, platform: PlatformView): Refusal | undefined {
   const { mode, user, secretHash, deviceSecrets } = platform.deviceAuth;
   if (mode === 'off') return undefined;
   const own = request.mac ? deviceSecrets.get(request.mac) : undefined;
@@ -324,8 +340,8 @@ export function speaksForDevice(decision: Decision): boolean {
   return !(decision.action === 'refuse' && decision.unverified);
 }
 
-function unverified(decision: Decision): Decision {
-  return decision.action === 'refuse' ? { ...decision, unverified: true } : decision;
+function unverified(refusal: Refusal): Refusal {
+  return { ...refusal, unverified: true };
 }
 
 function refuse(
@@ -333,7 +349,7 @@ function refuse(
   reason: DecisionReason,
   message: string,
   image?: ReleasedImage,
-): Decision {
+): Refusal {
   return { action: 'refuse', status, reason, message, image };
 }
 
