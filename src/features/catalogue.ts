@@ -6,6 +6,7 @@ import { DeviceWrites } from './devices/device-writes.js';
 import { EventStore } from './events/event-store.js';
 import { ImageStore } from './firmware/image-store.js';
 import { PlatformStore } from './platforms/platform-store.js';
+import { RolloutStore } from './rollouts/rollout-store.js';
 
 export interface Stores {
   platforms: PlatformStore;
@@ -15,6 +16,7 @@ export interface Stores {
   /** Device activity as the fleet registry writes it (changes and heartbeats). */
   deviceWrites: DeviceWrites;
   events: EventStore;
+  rollouts: RolloutStore;
 }
 
 /** The stores over one database, and a way to run work on all of them in one transaction. */
@@ -33,6 +35,7 @@ function storesOver(db: Database): Stores {
     devices: new DeviceStore(db),
     deviceWrites: new DeviceWrites(db),
     events: new EventStore(db),
+    rollouts: new RolloutStore(db),
   };
 }
 
