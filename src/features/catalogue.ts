@@ -6,7 +6,7 @@ import { DeviceWrites } from './devices/device-writes.js';
 import { EventStore } from './events/event-store.js';
 import { ImageStore } from './firmware/image-store.js';
 import { PlatformStore } from './platforms/platform-store.js';
-import { RolloutStore } from './rollouts/rollout-store.js';
+import { CanaryGroups, RolloutStore } from './rollouts/rollout-store.js';
 
 export interface Stores {
   platforms: PlatformStore;
@@ -17,6 +17,7 @@ export interface Stores {
   deviceWrites: DeviceWrites;
   events: EventStore;
   rollouts: RolloutStore;
+  canaryGroups: CanaryGroups;
 }
 
 /** The stores over one database, and a way to run work on all of them in one transaction. */
@@ -36,6 +37,7 @@ function storesOver(db: Database): Stores {
     deviceWrites: new DeviceWrites(db),
     events: new EventStore(db),
     rollouts: new RolloutStore(db),
+    canaryGroups: new CanaryGroups(db),
   };
 }
 

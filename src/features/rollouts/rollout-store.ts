@@ -75,3 +75,41 @@ export class RolloutStore {
     return Number(result.numUpdatedRows) > 0;
   }
 }
+
+/** Canary groups are named by people; members are looked up when a rollout starts and when the view loads. */
+export class CanaryGroups {
+  constructor(private readonly db: Database) {}
+
+  /** The group names (as stored) among `names` that exist on the platform, by lower-cased key. */
+  async existing(platformId: number, names: string[]): Promise<Map<string, string>> {
+    if (names.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('device_groups')
+      .select(['name', 'name_key'])
+      .where('platform_id', '=', platformId)
+      .where(
+        'name_key',
+        'in',
+        names.map((n) => n.trim().toLowerCase()),
+      )
+      .execute();
+    return new Map(rows.map((r) => [r.name_key, r.name]));
+  }
+
+  /** MACs of the members of the platform's groups with these names. */
+  async members(platformId: number, names: string[]): Promise<string[]> {
+    if (names.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('device_group_members')
+      .innerJoin('device_groups', 'device_groups.id', 'device_group_members.group_id')
+      .select('device_group_members.mac')
+      .where('device_groups.platform_id', '=', platformId)
+      .where(
+        'device_groups.name_key',
+        'in',
+        names.map((n) => n.trim().toLowerCase()),
+      )
+      .execute();
+    return rows.map((r) => r.mac);
+  }
+}
