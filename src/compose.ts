@@ -20,6 +20,7 @@ import { runMaintenance } from './features/maintenance/maintenance.js';
 import { registerMetricsRoutes } from './features/metrics/metrics-routes.js';
 import { Fleet } from './features/fleet/fleet.js';
 import { RolloutService } from './features/rollouts/rollout-service.js';
+import { registerRolloutRoutes } from './features/rollouts/rollout-routes.js';
 import { CatalogueView } from './features/update-check/catalogue-view.js';
 import { ImageCache } from './features/update-check/image-cache.js';
 import { UpdateCheckService } from './features/update-check/update-check-service.js';
@@ -179,6 +180,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   registerMetricsRoutes(http, metrics, config.metricsToken);
   registerPlatformRoutes(http, platforms, reader);
   registerFirmwareRoutes(http, firmware, reader, config.uploadLimit, metrics);
+  registerRolloutRoutes(http, rollouts, (id) => fleet.rolloutDevices(id));
   registerActivityRoutes(http, reader, () => clock.now());
   useHtmlErrors(http, renderErrorPage);
   registerStaticRoutes(http);
