@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { RolloutRow } from '../../db/tables.js';
 import { actorOf } from '../../http/auth.js';
+import { DomainError } from '../../lib/domain-error.js';
 import { RowId } from '../../http/route-schemas.js';
 import { formatMac } from '../../lib/mac.js';
 import type { RolloutDeviceCounts } from '../fleet/rollout-membership.js';
@@ -55,9 +56,16 @@ const StartBody = Type.Object(
   },
   { additionalProperties: false },
 );
-const PauseBody = Type.Optional(
-  Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }),
-);
+/** The body is optional (a bare POST), so it is checked here rather than by a schema, which would demand one. */
+function pauseReason(body: unknown): string | undefined {
+  if (body === undefined || body === null) return undefined;
+  const reason = (body as { reason?: unknown }).reason;
+  if (typeof body !== 'object' || Array.isArray(body) || (reason !== undefined && typeof reason !== 'string'))
+    throw new DomainError('bad-request', 'the body, if any, is {"reason": "why"}');
+  if (reason !== undefined && reason.length > 500)
+    throw new DomainError('bad-request', 'a reason is up to 500 characters');
+  return reason;
+}
 
 /** A rollout as the API shows it; `devices` only for the running or paused one. */
 export function rolloutJson(r: RolloutRow, devices?: RolloutDeviceCounts) {
@@ -128,8 +136,8 @@ export function registerRolloutRoutes(
       schema: {
         tags,
         summary: 'Pause, resume, advance, abort or roll back the current rollout',
+        description: 'pause takes an optional body {"reason": "why"} (up to 500 characters)',
         params: ActionParams,
-        body: PauseBody,
       },
     },
     async (request) => {
@@ -137,7 +145,7 @@ export function registerRolloutRoutes(
       const actor = actorOf(request);
       const rollout =
         action === 'pause'
-          ? await rollouts.pause(name, request.body?.reason, actor)
+          ? await rollouts.pause(name, pauseReason(request.body), actor)
           : action === 'resume'
             ? await rollouts.resume(name, actor)
             : action === 'advance'
