@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { RolloutRow } from '../../db/tables.js';
 import { actorOf } from '../../http/auth.js';
-import { DomainError } from '../../lib/domain-error.js';
 import { RowId } from '../../http/route-schemas.js';
 import { formatMac } from '../../lib/mac.js';
 import type { RolloutDeviceCounts } from '../fleet/rollout-membership.js';
@@ -56,16 +55,15 @@ const StartBody = Type.Object(
   },
   { additionalProperties: false },
 );
-/** The body is optional (a bare POST), so it is checked here rather than by a schema, which would demand one. */
-function pauseReason(body: unknown): string | undefined {
-  if (body === undefined || body === null) return undefined;
-  const reason = (body as { reason?: unknown }).reason;
-  if (typeof body !== 'object' || Array.isArray(body) || (reason !== undefined && typeof reason !== 'string'))
-    throw new DomainError('bad-request', 'the body, if any, is {"reason": "why"}');
-  if (reason !== undefined && reason.length > 500)
-    throw new DomainError('bad-request', 'a reason is up to 500 characters');
-  return reason;
-}
+const ActionBody = Type.Object(
+  {
+    stageIndex: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 100, description: 'the stage you saw: 409 if the rollout moved on since' }),
+    ),
+    reason: Type.Optional(Type.String({ maxLength: 500, description: 'why (pause only)' })),
+  },
+  { additionalProperties: false },
+);
 
 /** A rollout as the API shows it; `devices` only for the running or paused one. */
 export function rolloutJson(r: RolloutRow, devices?: RolloutDeviceCounts) {
@@ -136,23 +134,30 @@ export function registerRolloutRoutes(
       schema: {
         tags,
         summary: 'Pause, resume, advance, abort or roll back the current rollout',
-        description: 'pause takes an optional body {"reason": "why"} (up to 500 characters)',
+        description: 'The body is optional: a bare POST acts on whatever stage the rollout is at.',
         params: ActionParams,
+        body: ActionBody,
+      },
+      // A bare POST is an empty body: the schema then sees {} rather than nothing.
+      preValidation: async (request) => {
+        request.body ??= {};
       },
     },
     async (request) => {
       const { name, action } = request.params;
       const actor = actorOf(request);
+      const { reason, stageIndex } = request.body;
+      const seen = { stageIndex };
       const rollout =
         action === 'pause'
-          ? await rollouts.pause(name, pauseReason(request.body), actor)
+          ? await rollouts.pause(name, reason, actor, seen)
           : action === 'resume'
-            ? await rollouts.resume(name, actor)
+            ? await rollouts.resume(name, actor, seen)
             : action === 'advance'
-              ? await rollouts.advance(name, actor)
+              ? await rollouts.advance(name, actor, seen)
               : action === 'abort'
-                ? await rollouts.abort(name, actor)
-                : await rollouts.rollback(name, actor);
+                ? await rollouts.abort(name, actor, seen)
+                : await rollouts.rollback(name, actor, seen);
       return shown(rollout);
     },
   );

@@ -13,6 +13,15 @@ export type { StartRolloutInput } from './rollout-start.js';
 /** What a person can do to the platform's current rollout. */
 export type RolloutAction = 'pause' | 'resume' | 'advance' | 'abort' | 'rollback';
 
+/**
+ * The stage the person saw when they asked (the UI and CLI send it): when the rollout has moved on since, the
+ * request is refused (409) instead of being applied to a stage nobody looked at. Two people pressing "advance" at
+ * once then advance it once.
+ */
+export interface Seen {
+  stageIndex?: number | undefined;
+}
+
 /** The actor of transitions the rollout monitor makes by itself. */
 export const MONITOR_ACTOR = 'monitor';
 
@@ -59,16 +68,16 @@ export class RolloutService {
     return { platform, rollouts: await this.catalogue.stores.rollouts.list(platform.id) };
   }
 
-  async pause(platformName: string, reason: string | undefined, actor: string): Promise<RolloutRow> {
-    return this.act(platformName, actor, (r) => {
+  async pause(platformName: string, reason: string | undefined, actor: string, seen: Seen = {}): Promise<RolloutRow> {
+    return this.act(platformName, actor, seen, (r) => {
       requireState(r, ['running'], 'pause');
       const why = reason?.trim() ? reason.trim().slice(0, 500) : `paused by ${actor}`;
       return { changes: { state: 'paused', pause_reason: why }, event: 'rollout-paused', detail: why };
     });
   }
 
-  async resume(platformName: string, actor: string): Promise<RolloutRow> {
-    return this.act(platformName, actor, (r, now) => {
+  async resume(platformName: string, actor: string, seen: Seen = {}): Promise<RolloutRow> {
+    return this.act(platformName, actor, seen, (r, now) => {
       requireState(r, ['paused'], 'resume');
       // The stage soaks afresh: what made it pause may have been fixed only now.
       return {
@@ -80,8 +89,8 @@ export class RolloutService {
   }
 
   /** The next stage; after the last one the rollout completes and the target becomes the release. */
-  async advance(platformName: string, actor: string): Promise<RolloutRow> {
-    return this.act(platformName, actor, (r, now) => {
+  async advance(platformName: string, actor: string, seen: Seen = {}): Promise<RolloutRow> {
+    return this.act(platformName, actor, seen, (r, now) => {
       requireState(r, ['running'], 'advance');
       return nextStep(r, now, `advanced by ${actor}`);
     });
@@ -91,8 +100,8 @@ export class RolloutService {
    * Stops the rollout: the release stays on (or returns to) the previous image, unpinned, so devices that already
    * updated keep the new image (they are told `device-newer`) until a person rolls back.
    */
-  async abort(platformName: string, actor: string): Promise<RolloutRow> {
-    return this.act(platformName, actor, (r, now) => {
+  async abort(platformName: string, actor: string, seen: Seen = {}): Promise<RolloutRow> {
+    return this.act(platformName, actor, seen, (r, now) => {
       requireState(r, ['running', 'paused'], 'abort');
       return {
         changes: { state: 'aborted', ended_at: now },
@@ -107,10 +116,11 @@ export class RolloutService {
    * Abort, and release the previous image on purpose (pinned): devices that updated are offered it again (decide's
    * `rollback`). Also for a rollout that was aborted before, as long as it is the platform's latest.
    */
-  async rollback(platformName: string, actor: string): Promise<RolloutRow> {
+  async rollback(platformName: string, actor: string, seen: Seen = {}): Promise<RolloutRow> {
     return this.act(
       platformName,
       actor,
+      seen,
       (r, now) => {
         requireState(r, ['running', 'paused', 'aborted'], 'roll back');
         if (r.previous_image_id === null)
@@ -158,6 +168,7 @@ export class RolloutService {
   private async act(
     platformName: string,
     actor: string,
+    seen: Seen,
     plan: (rollout: RolloutRow, now: number) => Step,
     orLatest = false,
   ): Promise<RolloutRow> {
@@ -168,6 +179,11 @@ export class RolloutService {
         (await stores.rollouts.active(platform.id)) ??
         (orLatest ? (await stores.rollouts.list(platform.id, 1))[0] : undefined);
       if (!current) throw new DomainError('no-rollout', `"${platform.name}" has no rollout running or paused`);
+      if (seen.stageIndex !== undefined && seen.stageIndex !== current.stage_index)
+        throw new DomainError(
+          'rollout-state',
+          `the rollout is at stage ${current.stage_index + 1} now, not ${seen.stageIndex + 1}: look at it again`,
+        );
       const step = plan(current, now);
       if (!(await apply(stores, platform, current, step, actor, now)))
         throw new DomainError('rollout-state', 'the rollout changed meanwhile: look at it again, then retry');
