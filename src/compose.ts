@@ -19,6 +19,8 @@ import { DeletionFollowUp } from './features/maintenance/deletion-follow-up.js';
 import { runMaintenance } from './features/maintenance/maintenance.js';
 import { registerMetricsRoutes } from './features/metrics/metrics-routes.js';
 import { Fleet } from './features/fleet/fleet.js';
+import { RolloutService } from './features/rollouts/rollout-service.js';
+import { registerRolloutRoutes } from './features/rollouts/rollout-routes.js';
 import { CatalogueView } from './features/update-check/catalogue-view.js';
 import { ImageCache } from './features/update-check/image-cache.js';
 import { UpdateCheckService } from './features/update-check/update-check-service.js';
@@ -45,6 +47,8 @@ export interface App {
   catalogue: Catalogue;
   platforms: PlatformService;
   firmware: FirmwareService;
+  /** Staged rollouts: start, pause, resume, advance, abort, roll back. */
+  rollouts: RolloutService;
   /** Every known device in memory, how checks are recorded, and the rollout monitor. */
   fleet: Fleet;
   /** Writes all device activity now (changes, events and heartbeats): what tests read after checks. */
@@ -125,6 +129,11 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   const platforms = new PlatformService(catalogue, clock, onChange, onDelete);
   const firmware = new FirmwareService(catalogue, blobs, clock, config.uploadLimit, onChange, onDelete);
   const reader = new FleetReader(catalogue);
+  // A rollout's transition reloads the view at once (not at the next check), so device statuses follow it.
+  const rollouts = new RolloutService(catalogue, clock, () => {
+    view.invalidate();
+    void view.all().catch(() => undefined);
+  });
   const metrics = new Metrics({
     queuedEvents: () => fleet.writer.queued,
     devicesSeenWithin: (windowMs) => fleet.registry.seen.countSince(clock.now(), windowMs),
@@ -140,8 +149,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
       versionSampleMs: config.versionSampleMs,
     },
     logger,
-    // Filled in when the rollout service exists.
-    async () => false,
+    (rolloutId, stageIndex, verdict) => rollouts.applyVerdict(rolloutId, stageIndex, verdict),
     (outcome, rows) => metrics.activityFailure(outcome, rows),
     () => clock.now(),
   );
@@ -174,6 +182,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   registerMetricsRoutes(http, metrics, config.metricsToken);
   registerPlatformRoutes(http, platforms, reader);
   registerFirmwareRoutes(http, firmware, reader, config.uploadLimit, metrics);
+  registerRolloutRoutes(http, rollouts, (id) => fleet.rolloutDevices(id));
   registerActivityRoutes(http, reader, () => clock.now());
   registerReportRoute(http, { view, fleet, clock, metrics });
   useHtmlErrors(http, renderErrorPage);
@@ -202,6 +211,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     catalogue,
     platforms,
     firmware,
+    rollouts,
     fleet,
     flushActivity: () => fleet.writer.flush(true),
     view,

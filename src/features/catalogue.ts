@@ -7,6 +7,7 @@ import { EventStore } from './events/event-store.js';
 import { VersionSamples } from './fleet/version-samples.js';
 import { ImageStore } from './firmware/image-store.js';
 import { PlatformStore } from './platforms/platform-store.js';
+import { CanaryGroups, RolloutStore } from './rollouts/rollout-store.js';
 
 export interface Stores {
   platforms: PlatformStore;
@@ -18,6 +19,8 @@ export interface Stores {
   events: EventStore;
   /** Devices per version over time (the platform page's chart). */
   versionSamples: VersionSamples;
+  rollouts: RolloutStore;
+  canaryGroups: CanaryGroups;
 }
 
 /** The stores over one database, and a way to run work on all of them in one transaction. */
@@ -37,6 +40,8 @@ function storesOver(db: Database): Stores {
     deviceWrites: new DeviceWrites(db),
     events: new EventStore(db),
     versionSamples: new VersionSamples(db),
+    rollouts: new RolloutStore(db),
+    canaryGroups: new CanaryGroups(db),
   };
 }
 

@@ -16,10 +16,16 @@ export const ERROR_STATUS = {
   'unknown-device': 404,
   'unknown-user': 404,
   'unknown-token': 404,
+  /** The platform has no rollout running or paused (or none to roll back). */
+  'no-rollout': 404,
   'platform-exists': 409,
   'user-exists': 409,
   'version-exists': 409,
   'image-released': 409,
+  /** A platform runs one rollout at a time. */
+  'rollout-active': 409,
+  /** The rollout is not in a state that allows this (or someone else moved it first). */
+  'rollout-state': 409,
   'upload-too-large': 413,
   'unsupported-media-type': 415,
   'firmware-rejected': 422,

@@ -8,6 +8,7 @@ import { DeviceRegistry } from './device-registry.js';
 import { deviceStatus } from './device-status.js';
 import { loadRegistry } from './registry-loader.js';
 import { RolloutMonitor, type ApplyVerdict } from './rollout-monitor.js';
+import { noRolloutDevices, type RolloutDeviceCounts } from './rollout-membership.js';
 
 export interface FleetOptions {
   changeFlushMs: number;
@@ -88,6 +89,14 @@ export class Fleet {
   /** Resolves once device checks can be answered (the registry is loaded). */
   ready(): Promise<void> | undefined {
     return this.isLoaded ? undefined : (this.loaded ?? this.start());
+  }
+
+  /**
+   * Where a rollout's devices stand: the monitor's last count (every `monitorIntervalMs`), or before its first pass
+   * the outcomes the registry keeps live.
+   */
+  rolloutDevices(rolloutId: number): RolloutDeviceCounts {
+    return this.monitor.devices(rolloutId) ?? { ...noRolloutDevices(), ...this.registry.summary.rollout(rolloutId) };
   }
 
   /** Resolves when the status pass a catalogue change started has finished. */

@@ -26,7 +26,10 @@ interface Logger {
  */
 export class RolloutMonitor {
   /** The last full count of each rollout's devices, by rollout id (refreshed each pass). */
-  private readonly counts = new Map<number, { stageIndex: number; devices: RolloutDeviceCounts }>();
+  private readonly counts = new Map<
+    number,
+    { stageIndex: number; devices: RolloutDeviceCounts; recent: { failed: number; silent: number } }
+  >();
   private running: Promise<void> | undefined;
 
   constructor(
@@ -57,7 +60,8 @@ export class RolloutMonitor {
     for (const platform of active) {
       const rollout = platform.rollout!;
       if (rollout.state !== 'running') continue;
-      const devices = this.counts.get(rollout.id)?.devices ?? noRolloutDevices();
+      const counted = this.counts.get(rollout.id);
+      const devices = counted?.devices ?? noRolloutDevices();
       const verdict = evaluateRollout(
         {
           state: 'running',
@@ -68,6 +72,10 @@ export class RolloutMonitor {
         {
           admitted: devices.admitted + devices.offered + devices.updated + devices.failed + devices.silent,
           ...this.registry.summary.rollout(rollout.id),
+          // Failures from before the stage started (or was resumed) were seen by the person who advanced or resumed
+          // it: only new ones can pause it again, or a resumed rollout would pause itself at once.
+          failed: counted?.recent.failed ?? 0,
+          silent: counted?.recent.silent ?? 0,
         },
         rollout.policy,
         now,
@@ -108,14 +116,24 @@ export class RolloutMonitor {
 
   /** Counts every rollout's devices by state in one pass over the fleet, a few thousand per event-loop turn. */
   private async count(active: PlatformView[]): Promise<void> {
-    const byPlatform = new Map(active.map((p) => [p.id, { platform: p, devices: noRolloutDevices() }]));
+    const byPlatform = new Map(
+      active.map((p) => [p.id, { platform: p, devices: noRolloutDevices(), recent: { failed: 0, silent: 0 } }]),
+    );
     await forEachChunked(this.registry.entries(), (entry) => {
       const tally = entry.platformId === null ? undefined : byPlatform.get(entry.platformId);
       if (!tally) return;
-      tally.devices[rolloutDeviceState(entry, tally.platform, tally.platform.rollout!)]++;
+      const rollout = tally.platform.rollout!;
+      const state = rolloutDeviceState(entry, tally.platform, rollout);
+      tally.devices[state]++;
+      if (
+        (state === 'failed' || state === 'silent') &&
+        entry.rollout?.rolloutId === rollout.id &&
+        (entry.rollout.outcomeAt ?? 0) >= rollout.stageStartedAt
+      )
+        tally.recent[state]++;
     });
     this.counts.clear();
-    for (const { platform, devices } of byPlatform.values())
-      this.counts.set(platform.rollout!.id, { stageIndex: platform.rollout!.stageIndex, devices });
+    for (const { platform, devices, recent } of byPlatform.values())
+      this.counts.set(platform.rollout!.id, { stageIndex: platform.rollout!.stageIndex, devices, recent });
   }
 }

@@ -1,5 +1,6 @@
 import type { Catalogue } from '../catalogue.js';
 import type { Clock } from '../../lib/clock.js';
+import { loadActiveRollouts, platformWindow } from '../rollouts/rollout-view.js';
 import {
   type KeptImage,
   type PlatformView,
@@ -86,10 +87,11 @@ export class CatalogueView {
 
   private async load(): Promise<Map<string, PlatformView>> {
     const { stores } = this.catalogue;
-    const [platforms, allowlist, images] = await Promise.all([
+    const [platforms, allowlist, images, rollouts] = await Promise.all([
       stores.platforms.list(),
       stores.allowlist.listAll(),
       stores.images.listAll(),
+      loadActiveRollouts(stores),
     ]);
     const views = new Map<string, PlatformView>();
     for (const p of platforms) {
@@ -117,10 +119,10 @@ export class CatalogueView {
         fsPartitionSize: p.fs_partition_size ?? undefined,
         imageByDigest,
         imageByVersion,
-        rollout: undefined,
+        rollout: rollouts.view(p.id, own),
         pins: new Map(),
         excluded: new Set(),
-        window: undefined,
+        window: platformWindow(p),
         deviceAuth: {
           mode: p.device_auth,
           user: p.device_user,

@@ -67,12 +67,12 @@ describe('decide, with a rollout, pins and a window', () => {
       undefined,
     ],
     [
-      'not admitted, already on the rollout image → device-newer',
+      'not admitted, already on the rollout image → current (what its status says too)',
       request({ version: '2.0.0' }),
       open({ rollout: rollout() }),
       'not-modified',
-      'device-newer',
-      '1.2.0',
+      'current',
+      '2.0.0',
     ],
     [
       'admitted, rollout paused → 304 rollout-paused',
@@ -152,6 +152,16 @@ describe('decide, with a rollout, pins and a window', () => {
   ] as const)('%s', (_name, req, view, action, reason, version) => {
     const decision = decide(req, view);
     expect([decision.action, decision.reason, decision.image?.version]).toEqual([action, reason, version]);
+  });
+
+  it('a device on the rollout image keeps it while the rollout is paused or pending, even over a pinned release', () => {
+    // The release a person chose (pinned) offers older images as a rollback; a rollout's own devices must not get it
+    // while the rollout merely waits: only the rollout's "roll back" moves them back.
+    const onTarget = request({ version: '2.0.0', sketchMd5: 'ee'.repeat(16) });
+    for (const view of [rollout({ state: 'paused', percent: 100 }), rollout({ percent: 0 })]) {
+      const decision = decide(onTarget, open({ appPinned: true, rollout: view }));
+      expect([decision.action, decision.reason]).toEqual(['not-modified', 'current']);
+    }
   });
 
   it('a device that failed in this rollout is not served again (304 rollout-failed); another rollout starts over', () => {

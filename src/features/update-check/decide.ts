@@ -172,6 +172,9 @@ function appTarget(request: EspRequest, platform: PlatformView, tracking: Rollou
   if (pinned) return { kind: 'image', image: pinned, chosen: true };
   const rollout = platform.rollout;
   if (!rollout || (mac && platform.excluded.has(mac))) return released(platform.app, platform, 'app');
+  // On the rollout's image already: kept there at any stage, paused or not. Otherwise a release a person pinned
+  // would offer it the old image as a rollback while the rollout merely waits (only "roll back" does that).
+  if (runsImage(request, rollout.target)) return { kind: 'image', image: rollout.target, chosen: false };
   const admitted =
     mac !== undefined && (rollout.canary.has(mac) || bucketAdmitted(rolloutBucket(rollout.id, mac), rollout.percent));
   if (!admitted) return released(platform.app, platform, 'app', 'rollout-pending');
@@ -201,16 +204,21 @@ function quietAnswer(
 ): Decision {
   if (decision.action !== 'not-modified') return decision;
   const target = platform.rollout!.target;
-  const digest = request.sketchSha256 ?? request.sketchMd5;
-  const runsTarget =
-    (digest !== undefined && target.runningDigests.has(digest)) ||
-    (request.version !== undefined && compareVersions(request.version, target.version) === 0);
-  if (runsTarget) return decision;
+  if (runsImage(request, target)) return decision;
   const message =
     quiet === 'rollout-paused'
       ? `the rollout of ${target.version} is paused`
       : `${target.version} is being rolled out and has not reached this device yet`;
   return { ...decision, reason: quiet, message };
+}
+
+/** The device runs this image: its digest says so, or the version it reports. */
+function runsImage(request: EspRequest, image: ReleasedImage): boolean {
+  const digest = request.sketchSha256 ?? request.sketchMd5;
+  return (
+    (digest !== undefined && image.runningDigests.has(digest)) ||
+    (request.version !== undefined && compareVersions(request.version, image.version) === 0)
+  );
 }
 
 /** Refusals that hold whatever the version: the image does not fit the device's space, partition or flash. */
