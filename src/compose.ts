@@ -21,6 +21,7 @@ import { registerMetricsRoutes } from './features/metrics/metrics-routes.js';
 import { Fleet } from './features/fleet/fleet.js';
 import { RolloutService } from './features/rollouts/rollout-service.js';
 import { registerRolloutRoutes } from './features/rollouts/rollout-routes.js';
+import { rolloutOverview } from './features/rollouts/rollout-overview.js';
 import { CatalogueView } from './features/update-check/catalogue-view.js';
 import { ImageCache } from './features/update-check/image-cache.js';
 import { UpdateCheckService } from './features/update-check/update-check-service.js';
@@ -187,7 +188,15 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   registerReportRoute(http, { view, fleet, clock, metrics });
   useHtmlErrors(http, renderErrorPage);
   registerStaticRoutes(http);
-  registerUiRoutes(http, { reader, platforms, firmware, auth, now: () => clock.now() });
+  registerUiRoutes(http, {
+    reader,
+    platforms,
+    firmware,
+    rollouts,
+    rolloutOverview: (name) => rolloutOverview(rollouts, fleet, name),
+    auth,
+    now: () => clock.now(),
+  });
   registerAuthRoutes(http, auth);
 
   const maintain = async () => {

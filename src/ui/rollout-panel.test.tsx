@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { noRolloutDevices } from '../features/fleet/rollout-membership.js';
 import { render } from './render.js';
-import { RolloutPanel, stageText, type RolloutSummary } from './rollout-panel.js';
+import type { RolloutSummary } from '../features/rollouts/rollout-overview.js';
+import { RolloutPanel, stageText } from './rollout-panel.js';
 
 const running: RolloutSummary = {
   state: 'running',
@@ -22,6 +23,7 @@ const panel = (props: Partial<Parameters<typeof RolloutPanel>[0]>) =>
       rollout={running}
       devices={devices}
       failing={[]}
+      candidates={['3.0.0']}
       canSteer
       now={60_000}
       {...props}
@@ -51,6 +53,7 @@ describe('the rollout panel', () => {
     const paused = panel({ rollout: { ...running, state: 'paused', pauseReason: '3 of 20 devices failed' } });
     expect(paused).toContain('/platforms/P/rollout/resume');
     expect(paused).not.toContain('/rollout/pause"');
+    expect(paused).not.toContain('/rollout/advance"');
     expect(paused).toContain('Paused: 3 of 20 devices failed');
   });
 
@@ -64,7 +67,13 @@ describe('the rollout panel', () => {
     expect(html).not.toContain('<form');
   });
 
-  it('says when there is no rollout', () => {
-    expect(panel({ rollout: undefined })).toContain('No rollout yet');
+  it('offers to start one when none is running, with the kept versions to choose from', () => {
+    const none = panel({ rollout: undefined });
+    expect(none).toContain('No rollout yet');
+    expect(none).toContain('action="/platforms/P/rollout/start"');
+    expect(none).toContain('<option value="3.0.0">');
+    expect(panel({})).not.toContain('/rollout/start');
+    expect(panel({ rollout: { ...running, state: 'completed' } })).toContain('/rollout/start');
+    expect(panel({ rollout: undefined, canSteer: false })).not.toContain('<form');
   });
 });

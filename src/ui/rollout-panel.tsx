@@ -1,28 +1,8 @@
 import type { RolloutDeviceCounts, RolloutDeviceState } from '../features/fleet/rollout-membership.js';
+import type { FailingDevice, RolloutSummary } from '../features/rollouts/rollout-overview.js';
 import { formatMac } from '../lib/mac.js';
 import { CsrfField } from './csrf-field.js';
 import { Ago } from './view-helpers.js';
-
-/** What the panel shows of a rollout (the newest one of the platform, running or not). */
-export interface RolloutSummary {
-  state: 'running' | 'paused' | 'completed' | 'aborted';
-  targetVersion: string;
-  previousVersion: string | null;
-  /** The stage it is in; with a canary, stage 0 is the canary. */
-  stageIndex: number;
-  /** The percentages of its stages, in order. */
-  stages: number[];
-  hasCanary: boolean;
-  stageStartedAt: number;
-  pauseReason: string | null;
-  createdBy: string;
-}
-
-export interface FailingDevice {
-  mac: string;
-  state: 'failed' | 'silent';
-  reason: string;
-}
 
 export interface RolloutPanelProps {
   /** The platform page's path; the buttons post to `<base>/rollout/<action>`. */
@@ -30,8 +10,10 @@ export interface RolloutPanelProps {
   rollout: RolloutSummary | undefined;
   devices: RolloutDeviceCounts | undefined;
   failing: FailingDevice[];
-  /** Whether the viewer may pause, resume, advance, abort or roll back. */
+  /** Whether the viewer may start, pause, resume, advance, abort or roll back. */
   canSteer: boolean;
+  /** Kept app versions a new rollout may move devices to (offered when none is running). */
+  candidates: string[];
   now: number;
 }
 
@@ -61,8 +43,15 @@ export function stageText(rollout: RolloutSummary): string {
  */
 export function RolloutPanel(props: RolloutPanelProps) {
   const { rollout, devices, base } = props;
-  if (!rollout) return <p class="muted">No rollout yet: releasing a version here starts one.</p>;
-  const active = rollout.state === 'running' || rollout.state === 'paused';
+  const active = rollout?.state === 'running' || rollout?.state === 'paused';
+  const start = props.canSteer && !active && props.candidates.length > 0 && <StartForm {...props} />;
+  if (!rollout)
+    return (
+      <>
+        <p class="muted">No rollout yet.</p>
+        {start}
+      </>
+    );
   const total = devices ? BAR.reduce((sum, b) => sum + devices[b.state], 0) : 0;
   let x = 0;
   return (
@@ -124,10 +113,11 @@ export function RolloutPanel(props: RolloutPanelProps) {
         <div class="actions">
           {rollout.state === 'running' && <Action base={base} action="pause" label="Pause" />}
           {rollout.state === 'paused' && <Action base={base} action="resume" label="Resume" />}
-          <Action base={base} action="advance" label="Next stage" />
+          {rollout.state === 'running' && <Action base={base} action="advance" label="Next stage" />}
           <Action base={base} action="abort" label="Abort" confirm="Stop the rollout? Devices that updated keep it." />
         </div>
       )}
+      {start}
       {props.canSteer && rollout.state !== 'completed' && rollout.previousVersion && (
         <div class="actions">
           <Action
@@ -147,6 +137,30 @@ function Action(props: { base: string; action: string; label: string; confirm?: 
     <form method="post" action={`${props.base}/rollout/${props.action}`} data-confirm={props.confirm}>
       <CsrfField />
       <button type="submit">{props.label}</button>
+    </form>
+  );
+}
+
+/** Starts a staged rollout of a kept version: the stages as percentages, and optional canary devices. */
+function StartForm(props: RolloutPanelProps) {
+  return (
+    <form method="post" action={`${props.base}/rollout/start`} class="row">
+      <CsrfField />
+      <label>
+        Roll out{' '}
+        <select name="version">
+          {props.candidates.map((v) => (
+            <option value={v}>{v}</option>
+          ))}
+        </select>
+      </label>{' '}
+      <label>
+        in stages (%) <input name="stages" value="1,10,50,100" size={12} pattern="[0-9., ]+" />
+      </label>{' '}
+      <label>
+        canary MACs <input name="canary" placeholder="optional, comma-separated" size={24} />
+      </label>{' '}
+      <button type="submit">Start rollout</button>
     </form>
   );
 }

@@ -35,7 +35,7 @@ export function rolloutPolicy(row: Pick<RolloutRow, 'policy'>): RolloutPolicy {
   return { ...DEFAULT_ROLLOUT_POLICY, ...(typeof stored === 'object' && stored !== null ? stored : {}) };
 }
 
-function hasCanary(canary: Canary): boolean {
+export function hasCanary(canary: Canary): boolean {
   return canary.groups.length + canary.macs.length > 0;
 }
 

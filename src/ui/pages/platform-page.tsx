@@ -7,8 +7,13 @@ import { compareVersions } from '../../lib/version.js';
 import { Layout } from '../layout.js';
 import { Ago, StatusBadge, formatSize } from '../view-helpers.js';
 import { VersionsChart } from '../versions-chart.js';
+import { RolloutPanel } from '../rollout-panel.js';
+import { useViewer } from '../session-context.js';
+import { roleAllows } from '../../features/auth/roles.js';
+import type { RolloutOverview } from '../../features/rollouts/rollout-overview.js';
 
 export interface PlatformPageProps extends PlatformDetail {
+  rollout: RolloutOverview;
   now: number;
   error?: string | undefined;
   notice?: string | undefined;
@@ -17,6 +22,7 @@ export interface PlatformPageProps extends PlatformDetail {
 export function PlatformPage(props: PlatformPageProps) {
   const { platform, images, allowlist, devices, now } = props;
   const base = `/platforms/${encodeURIComponent(platform.name)}`;
+  const viewer = useViewer();
   const released = (image: ImageView) => platform.released_app_id === image.id || platform.released_fs_id === image.id;
   const releasedApp = images.find((i) => i.id === platform.released_app_id);
   const isRollback = (image: ImageView) =>
@@ -184,6 +190,17 @@ export function PlatformPage(props: PlatformPageProps) {
           </label>
           <button type="submit">Save</button>
         </form>
+      </section>
+
+      <section aria-labelledby="rollout">
+        <h2 id="rollout">Rollout</h2>
+        <RolloutPanel
+          base={base}
+          {...props.rollout}
+          canSteer={viewer !== undefined && roleAllows(viewer.role, 'uploader')}
+          candidates={images.filter((i) => i.kind === 'app' && i.id !== platform.released_app_id).map((i) => i.version)}
+          now={now}
+        />
       </section>
 
       <section aria-labelledby="versions">

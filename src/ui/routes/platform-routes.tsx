@@ -13,7 +13,11 @@ const CHART_SPAN_MS = 14 * 86_400_000;
 export function registerPlatformRoutes(app: FastifyInstance, ui: UiServices): void {
   const platformPage = async (name: string) => {
     const now = ui.now();
-    return { ...(await ui.reader.platform(name, now - CHART_SPAN_MS)), now };
+    const [detail, rollout] = await Promise.all([
+      ui.reader.platform(name, now - CHART_SPAN_MS),
+      ui.rolloutOverview(name),
+    ]);
+    return { ...detail, rollout, now };
   };
 
   app.get('/platforms/:name', pageAccess('viewer'), async (request, reply) => {
@@ -72,4 +76,38 @@ export function registerPlatformRoutes(app: FastifyInstance, ui: UiServices): vo
     );
     return 'Settings saved.';
   });
+  platformAction('/platforms/:name/rollout/start', 'uploader', async (name, _params, form, actor) => {
+    const numbers = (text: string | undefined) =>
+      text?.trim()
+        ? text
+            .split(/[\s,]+/)
+            .filter(Boolean)
+            .map(Number)
+        : undefined;
+    const macs = form.canary?.split(/[\s,]+/).filter(Boolean);
+    const rollout = await ui.rollouts.start(
+      name,
+      { version: form.version, stages: numbers(form.stages), ...(macs?.length ? { canary: { macs } } : {}) },
+      actor,
+    );
+    return `The rollout of ${rollout.target_version} has started.`;
+  });
+  platformAction('/platforms/:name/rollout/:action', 'uploader', async (name, params, _form, actor) => {
+    const action = params.action;
+    if (action === 'pause') await ui.rollouts.pause(name, undefined, actor);
+    else if (action === 'resume') await ui.rollouts.resume(name, actor);
+    else if (action === 'advance') await ui.rollouts.advance(name, actor);
+    else if (action === 'abort') await ui.rollouts.abort(name, actor);
+    else if (action === 'rollback') await ui.rollouts.rollback(name, actor);
+    else throw new DomainError('bad-request', 'there is no such rollout action');
+    return ROLLOUT_DONE[action]!;
+  });
 }
+
+const ROLLOUT_DONE: Record<string, string> = {
+  pause: 'The rollout is paused: no new device gets the image.',
+  resume: 'The rollout runs again.',
+  advance: 'The rollout moved to its next stage.',
+  abort: 'The rollout was aborted; devices that updated keep the new image.',
+  rollback: 'The rollout was rolled back: every device is offered the previous image.',
+};

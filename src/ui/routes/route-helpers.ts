@@ -1,6 +1,8 @@
 import { sameSiteRedirect } from '../../http/redirect-target.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FirmwareService } from '../../features/firmware/firmware-service.js';
+import type { RolloutService } from '../../features/rollouts/rollout-service.js';
+import type { RolloutOverview } from '../../features/rollouts/rollout-overview.js';
 import type { FleetReader } from '../../features/fleet/fleet-reader.js';
 import type { PlatformService } from '../../features/platforms/platform-service.js';
 import type { Role } from '../../features/auth/roles.js';
@@ -10,6 +12,9 @@ export interface UiServices {
   reader: FleetReader;
   platforms: PlatformService;
   firmware: FirmwareService;
+  rollouts: RolloutService;
+  /** A platform's newest rollout with its devices by state (from the fleet in memory). */
+  rolloutOverview: (platformName: string) => Promise<RolloutOverview>;
   now: () => number;
 }
 
