@@ -13,6 +13,9 @@ import { FirmwareService } from './features/firmware/firmware-service.js';
 import { FleetReader } from './features/fleet/fleet-reader.js';
 import { registerFirmwareRoutes } from './features/firmware/firmware-routes.js';
 import { PlatformService } from './features/platforms/platform-service.js';
+import { DevicePinService } from './features/groups/device-pin-service.js';
+import { GroupService } from './features/groups/group-service.js';
+import { registerGroupRoutes } from './features/groups/group-routes.js';
 import { registerPlatformRoutes } from './features/platforms/platform-routes.js';
 import { Metrics } from './features/metrics/metrics.js';
 import { DeletionFollowUp } from './features/maintenance/deletion-follow-up.js';
@@ -44,6 +47,9 @@ export interface App {
   catalogue: Catalogue;
   platforms: PlatformService;
   firmware: FirmwareService;
+  /** Device groups (canary, excluded, pinned) and pins of single devices. */
+  groups: GroupService;
+  pins: DevicePinService;
   /** Every known device in memory, how checks are recorded, and the rollout monitor. */
   fleet: Fleet;
   /** Writes all device activity now (changes, events and heartbeats): what tests read after checks. */
@@ -123,6 +129,8 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   const onDelete = () => afterDeletes.deleted();
   const platforms = new PlatformService(catalogue, clock, onChange, onDelete);
   const firmware = new FirmwareService(catalogue, blobs, clock, config.uploadLimit, onChange, onDelete);
+  const groups = new GroupService(catalogue, clock, onChange);
+  const pins = new DevicePinService(catalogue, clock, onChange);
   const reader = new FleetReader(catalogue);
   const metrics = new Metrics({
     queuedEvents: () => fleet.writer.queued,
@@ -173,6 +181,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   registerPlatformRoutes(http, platforms, reader);
   registerFirmwareRoutes(http, firmware, reader, config.uploadLimit, metrics);
   registerActivityRoutes(http, reader, () => clock.now());
+  registerGroupRoutes(http, groups, pins);
   useHtmlErrors(http, renderErrorPage);
   registerStaticRoutes(http);
   registerUiRoutes(http, { reader, platforms, firmware, auth, now: () => clock.now() });
@@ -199,6 +208,8 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     catalogue,
     platforms,
     firmware,
+    groups,
+    pins,
     fleet,
     flushActivity: () => fleet.writer.flush(true),
     view,

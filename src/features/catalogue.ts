@@ -5,6 +5,7 @@ import { DeviceStore } from './devices/device-store.js';
 import { DeviceWrites } from './devices/device-writes.js';
 import { EventStore } from './events/event-store.js';
 import { ImageStore } from './firmware/image-store.js';
+import { GroupStore } from './groups/group-store.js';
 import { PlatformStore } from './platforms/platform-store.js';
 
 export interface Stores {
@@ -15,6 +16,7 @@ export interface Stores {
   /** Device activity as the fleet registry writes it (changes and heartbeats). */
   deviceWrites: DeviceWrites;
   events: EventStore;
+  groups: GroupStore;
 }
 
 /** The stores over one database, and a way to run work on all of them in one transaction. */
@@ -33,6 +35,7 @@ function storesOver(db: Database): Stores {
     devices: new DeviceStore(db),
     deviceWrites: new DeviceWrites(db),
     events: new EventStore(db),
+    groups: new GroupStore(db),
   };
 }
 

@@ -7,6 +7,7 @@ import {
   runningDigests,
   toReleasedImage,
 } from './catalogue-snapshot.js';
+import { NO_STEERING, steeringByPlatform } from './steering.js';
 
 export interface CatalogueViewOptions {
   /** How old a snapshot may get before the next check reloads it (other instances may have written). */
@@ -86,11 +87,13 @@ export class CatalogueView {
 
   private async load(): Promise<Map<string, PlatformView>> {
     const { stores } = this.catalogue;
-    const [platforms, allowlist, images] = await Promise.all([
+    const [platforms, allowlist, images, steered] = await Promise.all([
       stores.platforms.list(),
       stores.allowlist.listAll(),
       stores.images.listAll(),
+      stores.groups.steered(),
     ]);
+    const steering = steeringByPlatform(steered, images);
     const views = new Map<string, PlatformView>();
     for (const p of platforms) {
       const own = images.filter((i) => i.platform_id === p.id);
@@ -118,8 +121,7 @@ export class CatalogueView {
         imageByDigest,
         imageByVersion,
         rollout: undefined,
-        pins: new Map(),
-        excluded: new Set(),
+        ...(steering.get(p.id) ?? NO_STEERING),
         window: undefined,
         deviceAuth: {
           mode: p.device_auth,
