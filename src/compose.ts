@@ -184,7 +184,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   registerGroupRoutes(http, groups, pins);
   useHtmlErrors(http, renderErrorPage);
   registerStaticRoutes(http);
-  registerUiRoutes(http, { reader, platforms, firmware, auth, now: () => clock.now() });
+  registerUiRoutes(http, { reader, platforms, firmware, groups, pins, auth, now: () => clock.now() });
   registerAuthRoutes(http, auth);
 
   const maintain = async () => {

@@ -4,11 +4,16 @@ import type { ImageView } from '../../features/views.js';
 import { CHIP_NAMES } from '../../firmware-image/index.js';
 import { formatMac } from '../../lib/mac.js';
 import { compareVersions } from '../../lib/version.js';
+import type { GroupSummary } from '../../features/groups/group-service.js';
 import { Layout } from '../layout.js';
+import { PlatformGroups } from './group-parts.js';
 import { Ago, StatusBadge, formatSize } from '../view-helpers.js';
 
 export interface PlatformPageProps extends PlatformDetail {
   now: number;
+  /** Its device groups and the app versions they can be pinned to. */
+  groups?: GroupSummary[] | undefined;
+  versions?: string[] | undefined;
   error?: string | undefined;
   notice?: string | undefined;
 }
@@ -132,6 +137,10 @@ export function PlatformPage(props: PlatformPageProps) {
           </ul>
         )}
       </section>
+
+      {props.groups && (
+        <PlatformGroups platform={platform.name} groups={props.groups} versions={props.versions ?? []} />
+      )}
 
       <section aria-labelledby="settings">
         <h2 id="settings">Settings</h2>

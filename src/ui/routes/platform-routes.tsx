@@ -3,12 +3,17 @@ import type { Role } from '../../features/auth/roles.js';
 import { DomainError } from '../../lib/domain-error.js';
 import { PlatformPage } from '../pages/platform-page.js';
 import { sendPage } from '../render.js';
+import { platformGroupsProps } from './group-routes.js';
 import { pageAccess, queryOf, redirect, type Form, type UiServices } from './route-helpers.js';
 import { actorOf } from '../../http/auth.js';
 
 /** A platform's page and its forms: release or delete an image, the allowlist, the settings. */
 export function registerPlatformRoutes(app: FastifyInstance, ui: UiServices): void {
-  const platformPage = async (name: string) => ({ ...(await ui.reader.platform(name)), now: ui.now() });
+  const platformPage = async (name: string) => ({
+    ...(await ui.reader.platform(name)),
+    ...(await platformGroupsProps(ui, name)),
+    now: ui.now(),
+  });
 
   app.get('/platforms/:name', pageAccess('viewer'), async (request, reply) => {
     const name = (request.params as { name: string }).name;

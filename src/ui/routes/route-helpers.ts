@@ -3,6 +3,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FirmwareService } from '../../features/firmware/firmware-service.js';
 import type { FleetReader } from '../../features/fleet/fleet-reader.js';
 import type { PlatformService } from '../../features/platforms/platform-service.js';
+import type { DevicePinService } from '../../features/groups/device-pin-service.js';
+import type { GroupService } from '../../features/groups/group-service.js';
 import type { Role } from '../../features/auth/roles.js';
 
 /** What the pages read from (the fleet reader) and change through (the services the REST API uses too). */
@@ -10,6 +12,8 @@ export interface UiServices {
   reader: FleetReader;
   platforms: PlatformService;
   firmware: FirmwareService;
+  groups: GroupService;
+  pins: DevicePinService;
   now: () => number;
 }
 
