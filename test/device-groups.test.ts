@@ -249,6 +249,23 @@ describeEachStore('device groups and pins', (store) => {
     });
   });
 
+  it('measures a device against its pin: its status changes when it is pinned and unpinned', async () => {
+    expect((await check('5C:CF:7F:00:00:88', '1.2.0', V3)).status).toBe(304);
+    const status = async () => {
+      await t.app.view.all();
+      await t.app.fleet.settled();
+      await t.app.flushActivity();
+      const { devices } = (await api<{ devices: { mac: string; status: string }[] }>(t.url, 'GET', '/api/v1/devices'))
+        .json;
+      return devices.find((d) => d.mac === '5C:CF:7F:00:00:88')?.status;
+    };
+    expect(await status()).toBe('current');
+    await api(t.url, 'PUT', '/api/v1/devices/5ccf7f000088/pin', { version: '1.1.0' });
+    expect(await status()).toBe('newer');
+    await api(t.url, 'DELETE', '/api/v1/devices/5ccf7f000088/pin');
+    expect(await status()).toBe('current');
+  });
+
   it('deletes a platform whose groups hold pins', async () => {
     await api(t.url, 'PATCH', '/api/v1/platforms/Groups/groups/kitchen', { pinnedVersion: '1.1.0' });
     await api(t.url, 'PUT', '/api/v1/devices/5ccf7f000002/pin', { platform: 'Groups', version: '1.2.0' });
