@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildEsp8266App } from './synthetic/image-builder.js';
-import { api, esp8266Request, rawRequest } from './helpers/http.js';
+import { api, AUTH, esp8266Request, rawRequest } from './helpers/http.js';
 import { describeEachStore, startTestApp, type TestApp } from './helpers/test-app.js';
 
 const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
@@ -238,6 +238,20 @@ describeEachStore('device groups and pins', (store) => {
     expect((await as('GET', '/api/v1/platforms/Groups/groups')).status).toBe(200);
     expect((await as('POST', '/api/v1/platforms/Groups/groups', { name: 'v' })).status).toBe(403);
     expect((await as('PUT', '/api/v1/devices/5ccf7f000001/pin', { version: '1.1.0' })).status).toBe(403);
+
+    // The pages show a viewer the groups and the pin, without the forms that change them.
+    await check('5C:CF:7F:00:00:A1', '1.1.0', V2);
+    await t.app.flushActivity();
+    const page = async (path: string, authorization: string) =>
+      (await fetch(t.url + path, { headers: { authorization } })).text();
+    const asViewer = await page('/devices/5ccf7f0000a1', `Bearer ${token}`);
+    expect(asViewer).toContain('Groups and pin');
+    expect(asViewer).toContain('kitchen');
+    expect(asViewer).not.toContain('Pin to version');
+    const asAdmin = await page('/devices/5ccf7f0000a1', AUTH.authorization);
+    expect(asAdmin).toContain('Pin to version');
+    expect(await page('/platforms/Groups', `Bearer ${token}`)).not.toContain('Create group');
+    expect(await page('/platforms/Groups', AUTH.authorization)).toContain('Create group');
   });
 
   it('resolves canary group names to their members, refusing unknown names', async () => {
