@@ -102,7 +102,8 @@ export class GroupService {
         excluded: changes.excluded === undefined ? group.excluded : changes.excluded ? 1 : 0,
         pinned_image_id: pinnedImageId,
       };
-      await stores.groups.update(group.id, after);
+      const { name_key, excluded, pinned_image_id } = after;
+      await stores.groups.update(group.id, { name, name_key, excluded, pinned_image_id });
       const renamed = name !== group.name ? `renamed from "${group.name}"; ` : '';
       events.push(groupEvent('group-changed', name, renamed + describe(after, pinnedVersion)));
       return detail(stores, after);
