@@ -13,6 +13,9 @@ import { FirmwareService } from './features/firmware/firmware-service.js';
 import { FleetReader } from './features/fleet/fleet-reader.js';
 import { registerFirmwareRoutes } from './features/firmware/firmware-routes.js';
 import { PlatformService } from './features/platforms/platform-service.js';
+import { DevicePinService } from './features/groups/device-pin-service.js';
+import { GroupService } from './features/groups/group-service.js';
+import { registerGroupRoutes } from './features/groups/group-routes.js';
 import { registerPlatformRoutes } from './features/platforms/platform-routes.js';
 import { Metrics } from './features/metrics/metrics.js';
 import { DeletionFollowUp } from './features/maintenance/deletion-follow-up.js';
@@ -50,6 +53,9 @@ export interface App {
   firmware: FirmwareService;
   /** Staged rollouts: start, pause, resume, advance, abort, roll back. */
   rollouts: RolloutService;
+  /** Device groups (canary, excluded, pinned) and pins of single devices. */
+  groups: GroupService;
+  pins: DevicePinService;
   /** Every known device in memory, how checks are recorded, and the rollout monitor. */
   fleet: Fleet;
   /** Writes all device activity now (changes, events and heartbeats): what tests read after checks. */
@@ -129,6 +135,8 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   const onDelete = () => afterDeletes.deleted();
   const platforms = new PlatformService(catalogue, clock, onChange, onDelete);
   const firmware = new FirmwareService(catalogue, blobs, clock, config.uploadLimit, onChange, onDelete);
+  const groups = new GroupService(catalogue, clock, onChange);
+  const pins = new DevicePinService(catalogue, clock, onChange);
   const reader = new FleetReader(catalogue);
   // A rollout's transition reloads the view at once (not at the next check), so device statuses follow it.
   const rollouts = new RolloutService(catalogue, clock, () => {
@@ -186,6 +194,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   registerRolloutRoutes(http, rollouts, (id) => fleet.rolloutDevices(id));
   registerActivityRoutes(http, reader, () => clock.now());
   registerReportRoute(http, { view, fleet, clock, metrics });
+  registerGroupRoutes(http, groups, pins);
   useHtmlErrors(http, renderErrorPage);
   registerStaticRoutes(http);
   registerUiRoutes(http, {
@@ -194,6 +203,8 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     firmware,
     rollouts,
     rolloutOverview: (name) => rolloutOverview(rollouts, fleet, name),
+    groups,
+    pins,
     auth,
     now: () => clock.now(),
   });
@@ -221,6 +232,8 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     platforms,
     firmware,
     rollouts,
+    groups,
+    pins,
     fleet,
     flushActivity: () => fleet.writer.flush(true),
     view,

@@ -64,7 +64,12 @@ function send(baseUrl: string, method: string, request: HostileRequest): Promise
 }
 
 /** Path parameters that exist, so that some requests get past the lookups to the code behind them. */
-const EXISTING: Record<string, string[]> = { name: ['Hostile'], platform: ['Hostile'], mac: ['5CCF7F123456'] };
+const EXISTING: Record<string, string[]> = {
+  name: ['Hostile'],
+  platform: ['Hostile'],
+  mac: ['5CCF7F123456'],
+  group: ['lab'],
+};
 
 /** A device check that would be answered, for hostile parts to be added to. */
 function validDeviceQuery(route: RouteEntry): string {
@@ -116,6 +121,7 @@ describeEachStore('issue 11: hostile input on every route is a 4xx with a reason
     const images = await api<{ images?: { id: number }[] }>(t.url, 'GET', '/api/v1/platforms/Hostile/firmware');
     if (images.status === 200 && images.json.images!.length > 0) {
       EXISTING.id = [String(images.json.images![0]!.id)];
+      await api(t.url, 'POST', '/api/v1/platforms/Hostile/groups', { name: 'lab' });
       return;
     }
     await api(t.url, 'POST', '/api/v1/platforms', { name: 'Hostile', chip: 'esp8266' });
@@ -123,6 +129,8 @@ describeEachStore('issue 11: hostile input on every route is a 4xx with a reason
     const uploaded = await api<{ image: { id: number } }>(t.url, 'POST', '/api/v1/firmware', IMAGE);
     expect(uploaded.status).toBe(201);
     EXISTING.id = [String(uploaded.json.image.id)];
+    await api(t.url, 'POST', '/api/v1/platforms/Hostile/groups', { name: 'lab' });
+    await api(t.url, 'POST', '/api/v1/platforms/Hostile/groups/lab/members', { macs: ['5CCF7F123456'] });
   }
 
   it(

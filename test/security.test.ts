@@ -95,6 +95,19 @@ describe('security', () => {
     expect((await as(uploader, 'POST', `/api/v1/firmware/${id}/release`)).status).toBe(200);
     expect((await as(uploader, 'DELETE', '/api/v1/platforms/Roles')).status).toBe(403);
     expect((await as(uploader, 'GET', '/api/v1/tokens')).status).toBe(403);
+    // Groups and pins decide what devices run, like a release: viewers read them, uploaders change them.
+    const group = JSON.stringify({ name: 'lab' });
+    expect((await as(viewer, 'POST', '/api/v1/platforms/Roles/groups', group)).status).toBe(403);
+    expect((await as(uploader, 'POST', '/api/v1/platforms/Roles/groups', group)).status).toBe(201);
+    expect((await as(viewer, 'GET', '/api/v1/platforms/Roles/groups/lab')).status).toBe(200);
+    const members = JSON.stringify({ macs: ['5CCF7F000001'] });
+    expect((await as(viewer, 'POST', '/api/v1/platforms/Roles/groups/lab/members', members)).status).toBe(403);
+    expect((await as(uploader, 'POST', '/api/v1/platforms/Roles/groups/lab/members', members)).status).toBe(200);
+    const pin = JSON.stringify({ platform: 'Roles', version: '1.0.0' });
+    expect((await as(viewer, 'PUT', '/api/v1/devices/5CCF7F000001/pin', pin)).status).toBe(403);
+    expect((await as(uploader, 'PUT', '/api/v1/devices/5CCF7F000001/pin', pin)).status).toBe(200);
+    expect((await as(viewer, 'DELETE', '/api/v1/devices/5CCF7F000001/pin')).status).toBe(403);
+    expect((await as(uploader, 'DELETE', '/api/v1/devices/5CCF7F000001/pin')).status).toBe(204);
   });
 
   it('revokes a token at once and never lists its secret', async () => {

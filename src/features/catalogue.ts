@@ -6,6 +6,7 @@ import { DeviceWrites } from './devices/device-writes.js';
 import { EventStore } from './events/event-store.js';
 import { VersionSamples } from './fleet/version-samples.js';
 import { ImageStore } from './firmware/image-store.js';
+import { GroupStore } from './groups/group-store.js';
 import { PlatformStore } from './platforms/platform-store.js';
 import { CanaryGroups, RolloutStore } from './rollouts/rollout-store.js';
 
@@ -21,6 +22,7 @@ export interface Stores {
   versionSamples: VersionSamples;
   rollouts: RolloutStore;
   canaryGroups: CanaryGroups;
+  groups: GroupStore;
 }
 
 /** The stores over one database, and a way to run work on all of them in one transaction. */
@@ -42,6 +44,7 @@ function storesOver(db: Database): Stores {
     versionSamples: new VersionSamples(db),
     rollouts: new RolloutStore(db),
     canaryGroups: new CanaryGroups(db),
+    groups: new GroupStore(db),
   };
 }
 

@@ -131,6 +131,7 @@ export async function createHttpServer(options: ServerOptions): Promise<FastifyI
         { name: 'platforms', description: 'Firmware lines, their rules and allowlists' },
         { name: 'firmware', description: 'Upload, list, release and delete images' },
         { name: 'devices', description: 'The device inventory' },
+        { name: 'groups', description: 'Device groups (canary, excluded, pinned) and pins of single devices' },
         { name: 'events', description: 'Checks, downloads and changes' },
       ],
     },

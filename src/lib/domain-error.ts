@@ -18,6 +18,7 @@ export const ERROR_STATUS = {
   'unknown-token': 404,
   /** The platform has no rollout running or paused (or none to roll back). */
   'no-rollout': 404,
+  'unknown-group': 404,
   'platform-exists': 409,
   'user-exists': 409,
   'version-exists': 409,
@@ -26,6 +27,9 @@ export const ERROR_STATUS = {
   'rollout-active': 409,
   /** The rollout is not in a state that allows this (or someone else moved it first). */
   'rollout-state': 409,
+  'group-exists': 409,
+  /** A group or a device is pinned to the image: unpin it first. */
+  'image-pinned': 409,
   'upload-too-large': 413,
   'unsupported-media-type': 415,
   'firmware-rejected': 422,

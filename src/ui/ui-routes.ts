@@ -4,6 +4,7 @@ import { registerAccountRoutes } from './routes/account-routes.js';
 import { registerDashboardRoutes } from './routes/dashboard-routes.js';
 import { registerDeviceRoutes } from './routes/device-routes.js';
 import { registerEventRoutes } from './routes/event-routes.js';
+import { registerGroupUiRoutes } from './routes/group-routes.js';
 import { registerPlatformRoutes } from './routes/platform-routes.js';
 import type { UiServices } from './routes/route-helpers.js';
 import { registerSetupRoutes } from './routes/setup-routes.js';
@@ -25,6 +26,7 @@ export function registerUiRoutes(app: FastifyInstance, ui: UiServices & { auth: 
   registerPlatformRoutes(app, ui);
   registerUploadRoutes(app, ui);
   registerDeviceRoutes(app, ui);
+  registerGroupUiRoutes(app, ui);
   registerEventRoutes(app, ui);
   registerSetupRoutes(app, ui);
   registerAccountRoutes(app, ui.auth, ui.now);

@@ -160,6 +160,10 @@ export const FIELD_NAMES = [
   'platform',
   'version',
   'release',
+  'macs',
+  'excluded',
+  'pinnedVersion',
+  'allowlistLabel',
 ];
 
 /** Values that exist on the test server, so that some requests get past the lookups to the code behind them. */

@@ -4,6 +4,7 @@ import { stringify } from 'yaml';
 import type { BlobStore } from '../../blobs/blob-store.js';
 import type { Catalogue } from '../catalogue.js';
 import { formatMac } from '../../lib/mac.js';
+import { exportGroups } from './group-backup.js';
 import { CATALOGUE_FILE, EXPORT_FORMAT, FIRMWARE_DIR, type ExportedCatalogue } from './export-format.js';
 
 /** Reads the whole catalogue into the export shape (no files touched). */
@@ -17,34 +18,37 @@ export async function readCatalogue(catalogue: Catalogue, now: number): Promise<
   return {
     format: EXPORT_FORMAT,
     exportedAt: new Date(now).toISOString(),
-    platforms: platforms.map((p) => {
-      const own = images.filter((i) => i.platform_id === p.id).sort((a, b) => a.id - b.id);
-      return {
-        name: p.name,
-        chip: p.chip,
-        accessMode: p.access_mode,
-        fsPartitionSize: p.fs_partition_size,
-        releasedApp: own.find((i) => i.id === p.released_app_id)?.version ?? null,
-        releasedFilesystem: own.find((i) => i.id === p.released_fs_id)?.version ?? null,
-        releasePinned: p.app_release_pinned === 1,
-        deviceAuth: p.device_auth,
-        deviceUser: p.device_user,
-        deviceSecretHash: p.device_secret_hash,
-        allowlist: allowlist
-          .filter((a) => a.platform_id === p.id)
-          .map((a) => ({ mac: formatMac(a.mac), label: a.label, secretHash: a.secret_hash })),
-        images: own.map((i) => ({
-          kind: i.kind,
-          version: i.version,
-          file: `${FIRMWARE_DIR}/${i.sha256}.bin`,
-          sha256: i.sha256,
-          md5: i.md5,
-          size: i.size,
-          filename: i.filename,
-          uploadedAt: new Date(i.uploaded_at).toISOString(),
-        })),
-      };
-    }),
+    platforms: await Promise.all(
+      platforms.map(async (p) => {
+        const own = images.filter((i) => i.platform_id === p.id).sort((a, b) => a.id - b.id);
+        return {
+          name: p.name,
+          chip: p.chip,
+          accessMode: p.access_mode,
+          fsPartitionSize: p.fs_partition_size,
+          releasedApp: own.find((i) => i.id === p.released_app_id)?.version ?? null,
+          releasedFilesystem: own.find((i) => i.id === p.released_fs_id)?.version ?? null,
+          releasePinned: p.app_release_pinned === 1,
+          deviceAuth: p.device_auth,
+          deviceUser: p.device_user,
+          deviceSecretHash: p.device_secret_hash,
+          allowlist: allowlist
+            .filter((a) => a.platform_id === p.id)
+            .map((a) => ({ mac: formatMac(a.mac), label: a.label, secretHash: a.secret_hash })),
+          images: own.map((i) => ({
+            kind: i.kind,
+            version: i.version,
+            file: `${FIRMWARE_DIR}/${i.sha256}.bin`,
+            sha256: i.sha256,
+            md5: i.md5,
+            size: i.size,
+            filename: i.filename,
+            uploadedAt: new Date(i.uploaded_at).toISOString(),
+          })),
+          ...(await exportGroups(stores, p.id)),
+        };
+      }),
+    ),
   };
 }
 

@@ -14,12 +14,15 @@ import { nameKey } from '../platforms/platform-store.js';
 import type { ExportedPlatform } from './export-format.js';
 import { ImportError, readExport, readExportFile } from './export-reader.js';
 import { checkExportedPlatform } from './export-values.js';
+import { checkExportedGroups, restoreGroups } from './group-backup.js';
 
 export interface ImportReport {
   platformsCreated: string[];
   devicesAllowed: number;
   imagesImported: string[];
   imagesAlreadyPresent: string[];
+  /** Groups and single-device pins created (those already here are kept as they are). */
+  groupsCreated: number;
 }
 
 /** An image that passed every check; its bytes stay in the file until they are applied, one image at a time. */
@@ -53,6 +56,7 @@ export async function importFromDirectory(
     devicesAllowed: 0,
     imagesImported: [],
     imagesAlreadyPresent: [],
+    groupsCreated: 0,
   };
 
   const platforms: ExportedPlatform[] = [];
@@ -60,6 +64,8 @@ export async function importFromDirectory(
     problems.push(...checked.problems);
     platforms.push(checked.platform);
   }
+  const steering = platforms.map((p) => checkExportedGroups(p, `platform "${p.name}"`));
+  problems.push(...steering.flatMap((s) => s.problems));
   if (problems.length > 0) throw new ImportError(problems);
 
   for (const platform of platforms) {
@@ -143,6 +149,7 @@ export async function importFromDirectory(
         report.imagesImported.push(`${platform.name} ${image.version}`);
       }
       await restoreReleases(tx, row.id, platform, now);
+      report.groupsCreated += await restoreGroups(tx, row.id, steering[platforms.indexOf(platform)]!, now);
       await tx.events.append([changeEvent(now, 'import', platform.name, 'import')]);
     }
   });

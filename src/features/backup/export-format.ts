@@ -32,6 +32,10 @@ export interface ExportedPlatform {
   deviceSecretHash: string | null;
   allowlist: { mac: string; label: string | null; secretHash: string | null }[];
   images: ExportedImage[];
+  /** Device groups (left out when there are none; exports written before groups have none). */
+  groups?: { name: string; excluded: boolean; pinnedVersion: string | null; macs: string[] }[];
+  /** Single devices pinned to an app version. */
+  pins?: { mac: string; version: string }[];
 }
 
 export interface ExportedCatalogue {

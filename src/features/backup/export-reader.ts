@@ -41,6 +41,17 @@ const CatalogueSchema = Type.Object({
           uploadedAt: Type.String(),
         }),
       ),
+      groups: Type.Optional(
+        Type.Array(
+          Type.Object({
+            name: Type.String(),
+            excluded: Type.Boolean(),
+            pinnedVersion: Nullable(Type.String()),
+            macs: Type.Array(Type.String()),
+          }),
+        ),
+      ),
+      pins: Type.Optional(Type.Array(Type.Object({ mac: Type.String(), version: Type.String() }))),
     }),
   ),
 });

@@ -9,6 +9,7 @@ import type { Clock } from '../../lib/clock.js';
 import { DomainError } from '../../lib/domain-error.js';
 import { storageFailure } from '../../lib/storage-errors.js';
 import { isRowId } from '../../lib/row-id.js';
+import { formatMac } from '../../lib/mac.js';
 import { compareVersions, versionKey } from '../../lib/version.js';
 import { changeEvent } from '../platforms/platform-service.js';
 import { imageRow } from './image-row.js';
@@ -244,6 +245,14 @@ export class FirmwareService {
           `version ${image.version} is released on "${platform.name}": release another image before deleting it`,
         );
       }
+      const pinnedBy = await stores.groups.pinnedTo(id);
+      if (pinnedBy.length > 0) {
+        throw new DomainError(
+          'image-pinned',
+          `version ${image.version} is pinned by ${describePinHolders(pinnedBy)} on "${platform.name}": unpin first`,
+          { pinnedBy },
+        );
+      }
       await stores.images.delete(id);
       await stores.events.append([
         { ...changeEvent(now, 'image-deleted', platform.name, actor), from_version: image.version },
@@ -267,6 +276,11 @@ async function lockedImage(stores: Stores, id: number): Promise<{ image: ImageRo
   const image = platform && (await stores.images.findById(id));
   if (!platform || !image) throw unknown();
   return { image, platform };
+}
+
+/** `group "lab", device 5C:CF:7F:00:00:01`: device pins are groups named `@` + the MAC. */
+function describePinHolders(names: string[]): string {
+  return names.map((n) => (n.startsWith('@') ? `device ${formatMac(n.slice(1))}` : `group "${n}"`)).join(', ');
 }
 
 /** Also for ids no row can have (the UI passes path text through Number()): those never reach SQL. */

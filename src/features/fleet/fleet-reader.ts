@@ -50,7 +50,7 @@ export interface PlatformDetail extends PlatformImages {
   allowlist: AllowlistEntryView[];
   devices: DeviceView[];
   /** Devices per version over time, since the time asked for. */
-  versions: VersionSample[];
+  versionSamples: VersionSample[];
 }
 
 export interface DeviceDetail {
@@ -114,7 +114,7 @@ export class FleetReader {
       images,
       allowlist: await this.stores.allowlist.list(platform.id),
       devices: await this.stores.devices.list({ platformId: platform.id, limit: PLATFORM_DEVICES }),
-      versions: await this.stores.versionSamples.since(platform.id, versionsSince),
+      versionSamples: await this.stores.versionSamples.since(platform.id, versionsSince),
     };
   }
 

@@ -148,6 +148,8 @@ export class PlatformService {
     await this.catalogue.transact(async (stores) => {
       const platform = await stores.platforms.lockByName(name);
       if (!platform) throw new DomainError('unknown-platform', `there is no platform named "${name}"`);
+      // Its groups go first: their pins would hold its images.
+      await stores.groups.deleteOfPlatform(platform.id);
       await stores.platforms.delete(platform.id);
       await stores.events.append([changeEvent(now, 'platform-deleted', platform.name, actor)]);
     });

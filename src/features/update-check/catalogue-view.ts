@@ -8,6 +8,7 @@ import {
   runningDigests,
   toReleasedImage,
 } from './catalogue-snapshot.js';
+import { NO_STEERING, steeringByPlatform } from './steering.js';
 
 export interface CatalogueViewOptions {
   /** How old a snapshot may get before the next check reloads it (other instances may have written). */
@@ -87,12 +88,14 @@ export class CatalogueView {
 
   private async load(): Promise<Map<string, PlatformView>> {
     const { stores } = this.catalogue;
-    const [platforms, allowlist, images, rollouts] = await Promise.all([
+    const [platforms, allowlist, images, rollouts, steered] = await Promise.all([
       stores.platforms.list(),
       stores.allowlist.listAll(),
       stores.images.listAll(),
       loadActiveRollouts(stores),
+      stores.groups.steered(),
     ]);
+    const steering = steeringByPlatform(steered, images);
     const views = new Map<string, PlatformView>();
     for (const p of platforms) {
       const own = images.filter((i) => i.platform_id === p.id);
@@ -120,8 +123,7 @@ export class CatalogueView {
         imageByDigest,
         imageByVersion,
         rollout: rollouts.view(p.id, own),
-        pins: new Map(),
-        excluded: new Set(),
+        ...(steering.get(p.id) ?? NO_STEERING),
         window: platformWindow(p),
         deviceAuth: {
           mode: p.device_auth,

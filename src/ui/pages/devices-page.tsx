@@ -4,6 +4,7 @@ import { formatMac } from '../../lib/mac.js';
 import { Layout } from '../layout.js';
 import { Ago, StatusBadge, formatSize } from '../view-helpers.js';
 import { EventList } from './events-page.js';
+import { DeviceSteering, type DeviceSteeringProps } from './group-parts.js';
 
 export function DevicesPage(props: {
   devices: DeviceView[];
@@ -83,7 +84,15 @@ export function DevicesPage(props: {
   );
 }
 
-export function DevicePage(props: { device: DeviceView; label: string | undefined; events: EventView[]; now: number }) {
+export function DevicePage(props: {
+  device: DeviceView;
+  label: string | undefined;
+  events: EventView[];
+  now: number;
+  steering?: DeviceSteeringProps | undefined;
+  error?: string | undefined;
+  notice?: string | undefined;
+}) {
   const { device: d, now } = props;
   const facts: [string, string][] = [
     ['Platform', d.platform_name],
@@ -97,7 +106,7 @@ export function DevicePage(props: { device: DeviceView; label: string | undefine
     ['Checks / downloads', `${d.check_count} / ${d.download_count}`],
   ];
   return (
-    <Layout title={`Device ${formatMac(d.mac)}`} path="/devices">
+    <Layout title={`Device ${formatMac(d.mac)}`} path="/devices" error={props.error} notice={props.notice}>
       <div class="panel">
         {props.label && <p>{props.label}</p>}
         <p>
@@ -115,6 +124,7 @@ export function DevicePage(props: { device: DeviceView; label: string | undefine
           </tbody>
         </table>
       </div>
+      {props.steering && <DeviceSteering {...props.steering} />}
       <h2>History</h2>
       <EventList events={props.events} now={now} />
     </Layout>

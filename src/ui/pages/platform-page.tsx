@@ -4,7 +4,9 @@ import type { ImageView } from '../../features/views.js';
 import { CHIP_NAMES } from '../../firmware-image/index.js';
 import { formatMac } from '../../lib/mac.js';
 import { compareVersions } from '../../lib/version.js';
+import type { GroupSummary } from '../../features/groups/group-service.js';
 import { Layout } from '../layout.js';
+import { PlatformGroups } from './group-parts.js';
 import { Ago, StatusBadge, formatSize } from '../view-helpers.js';
 import { VersionsChart } from '../versions-chart.js';
 import { RolloutPanel } from '../rollout-panel.js';
@@ -15,6 +17,9 @@ import type { RolloutOverview } from '../../features/rollouts/rollout-overview.j
 export interface PlatformPageProps extends PlatformDetail {
   rollout: RolloutOverview;
   now: number;
+  /** Its device groups and the app versions they can be pinned to. */
+  groups?: GroupSummary[] | undefined;
+  versions?: string[] | undefined;
   error?: string | undefined;
   notice?: string | undefined;
 }
@@ -140,6 +145,10 @@ export function PlatformPage(props: PlatformPageProps) {
         )}
       </section>
 
+      {props.groups && (
+        <PlatformGroups platform={platform.name} groups={props.groups} versions={props.versions ?? []} />
+      )}
+
       <section aria-labelledby="settings">
         <h2 id="settings">Settings</h2>
         <form method="post" action={`${base}/settings`} class="row panel">
@@ -205,7 +214,7 @@ export function PlatformPage(props: PlatformPageProps) {
 
       <section aria-labelledby="versions">
         <h2 id="versions">Devices per version</h2>
-        <VersionsChart samples={props.versions} now={now} />
+        <VersionsChart samples={props.versionSamples} now={now} />
       </section>
 
       <section aria-labelledby="devices">

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { DEVICE_SORTS, type DeviceSort } from '../../features/fleet/device-search.js';
 import { DevicePage, DevicesPage } from '../pages/devices-page.js';
 import { sendPage } from '../render.js';
+import { deviceSteeringProps } from './group-routes.js';
 import { pageAccess, queryOf, type UiServices } from './route-helpers.js';
 
 /** Searched and sorted among the newest devices only; a larger fleet needs paging (see FleetReader.inventory). */
@@ -24,6 +25,11 @@ export function registerDeviceRoutes(app: FastifyInstance, ui: UiServices): void
 
   app.get('/devices/:mac', pageAccess('viewer'), async (request, reply) => {
     const { device, label, events } = await ui.reader.device((request.params as { mac: string }).mac);
-    return sendPage(request, reply, <DevicePage device={device} label={label} events={events} now={ui.now()} />);
+    const steering = await deviceSteeringProps(ui, device.mac, device.platform_name);
+    return sendPage(
+      request,
+      reply,
+      <DevicePage {...{ device, label, events, steering }} now={ui.now()} notice={queryOf(request).notice} />,
+    );
   });
 }

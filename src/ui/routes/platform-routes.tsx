@@ -3,22 +3,13 @@ import type { Role } from '../../features/auth/roles.js';
 import { DomainError } from '../../lib/domain-error.js';
 import { PlatformPage } from '../pages/platform-page.js';
 import { sendPage } from '../render.js';
+import { platformPageProps } from './platform-page-props.js';
 import { pageAccess, queryOf, redirect, type Form, type UiServices } from './route-helpers.js';
 import { actorOf } from '../../http/auth.js';
 
-/** How far back the page's chart of devices per version reaches. */
-const CHART_SPAN_MS = 14 * 86_400_000;
-
 /** A platform's page and its forms: release or delete an image, the allowlist, the settings. */
 export function registerPlatformRoutes(app: FastifyInstance, ui: UiServices): void {
-  const platformPage = async (name: string) => {
-    const now = ui.now();
-    const [detail, rollout] = await Promise.all([
-      ui.reader.platform(name, now - CHART_SPAN_MS),
-      ui.rolloutOverview(name),
-    ]);
-    return { ...detail, rollout, now };
-  };
+  const platformPage = (name: string) => platformPageProps(ui, name);
 
   app.get('/platforms/:name', pageAccess('viewer'), async (request, reply) => {
     const name = (request.params as { name: string }).name;

@@ -5,6 +5,8 @@ import type { RolloutService } from '../../features/rollouts/rollout-service.js'
 import type { RolloutOverview } from '../../features/rollouts/rollout-overview.js';
 import type { FleetReader } from '../../features/fleet/fleet-reader.js';
 import type { PlatformService } from '../../features/platforms/platform-service.js';
+import type { DevicePinService } from '../../features/groups/device-pin-service.js';
+import type { GroupService } from '../../features/groups/group-service.js';
 import type { Role } from '../../features/auth/roles.js';
 
 /** What the pages read from (the fleet reader) and change through (the services the REST API uses too). */
@@ -15,6 +17,8 @@ export interface UiServices {
   rollouts: RolloutService;
   /** A platform's newest rollout with its devices by state (from the fleet in memory). */
   rolloutOverview: (platformName: string) => Promise<RolloutOverview>;
+  groups: GroupService;
+  pins: DevicePinService;
   now: () => number;
 }
 
