@@ -1,4 +1,8 @@
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FirmwareService } from '../src/features/firmware/firmware-service.js';
+import { systemClock } from '../src/lib/clock.js';
+import { DomainError } from '../src/lib/domain-error.js';
 import { buildEsp32App, buildEsp8266App } from './synthetic/image-builder.js';
 import { api } from './helpers/http.js';
 import { CORPUS_AVAILABLE, CORPUS_SKIP_REASON, readFirmware } from './helpers/firmware-corpus.js';
@@ -188,6 +192,58 @@ describeEachStore('release policy and certain uploads', (store) => {
       updateWindow: null,
     });
     expect(cleared.json).toMatchObject({ rolloutTemplate: null, updateWindow: null, releasePolicy: 'rollout' });
+  });
+
+  it('starts a rollout for a certain upload under `rollout` through the injected engine, after the upload is kept', async () => {
+    await api(t.url, 'POST', '/api/v1/platforms', { name: 'Rolling', accessMode: 'open', releasePolicy: 'rollout' });
+    const calls: [string, number, string, number][] = [];
+    const firmware = new FirmwareService(
+      t.app.catalogue,
+      t.app.blobs,
+      systemClock,
+      1 << 20,
+      () => undefined,
+      undefined,
+      {
+        startRollout: async (platformName, imageId, actor) => {
+          // The image is committed before the engine is asked: it can read it in its own transaction.
+          const image = await t.app.catalogue.stores.images.findById(imageId);
+          calls.push([platformName, imageId, actor, image ? 1 : 0]);
+        },
+      },
+    );
+    const certain = await firmware.upload(Readable.from([esp32('rolling', '1.0.0')]), {
+      actor: 'alice',
+      platform: 'Rolling',
+    });
+    expect(certain).toMatchObject({ released: false, release: { code: 'rollout-started' } });
+    expect(calls).toEqual([['Rolling', certain.image.id, 'alice', 1]]);
+    // An uncertain upload starts nothing.
+    const given = await firmware.upload(Readable.from([esp32('rolling', '1.1.0')]), {
+      actor: 'alice',
+      platform: 'Rolling',
+      version: '1.1.1',
+    });
+    expect(given.release.code).toBe('version-given');
+    expect(calls).toHaveLength(1);
+    // The engine refusing (say, a rollout already runs) keeps the image and says why.
+    const refusing = new FirmwareService(
+      t.app.catalogue,
+      t.app.blobs,
+      systemClock,
+      1 << 20,
+      () => undefined,
+      undefined,
+      {
+        startRollout: () => Promise.reject(new DomainError('bad-request', 'a rollout is already running')),
+      },
+    );
+    const kept = await refusing.upload(Readable.from([esp32('rolling', '1.2.0')]), {
+      actor: 'bob',
+      platform: 'Rolling',
+    });
+    expect(kept.release).toMatchObject({ code: 'rollout-failed' });
+    expect(kept.release.reason).toContain('a rollout is already running');
   });
 
   it.each([

@@ -19,6 +19,8 @@ export const ERROR_STATUS = {
   'platform-exists': 409,
   'user-exists': 409,
   'version-exists': 409,
+  'duplicate-image': 409,
+  'project-mismatch': 409,
   'image-released': 409,
   'upload-too-large': 413,
   'unsupported-media-type': 415,

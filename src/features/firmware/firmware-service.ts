@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { BlobTooLargeError, type BlobStore, type StagedBlob } from '../../blobs/blob-store.js';
+import { BlobTooLargeError, type BlobInfo, type BlobStore, type StagedBlob } from '../../blobs/blob-store.js';
 import type { Catalogue, Stores } from '../catalogue.js';
 import type { ImageRow, PlatformRow } from '../../db/tables.js';
 import { analyzeImage, chipDisplayName, type ImageAnalysis } from '../../firmware-image/index.js';
@@ -9,16 +9,21 @@ import type { Clock } from '../../lib/clock.js';
 import { DomainError } from '../../lib/domain-error.js';
 import { storageFailure } from '../../lib/storage-errors.js';
 import { isRowId } from '../../lib/row-id.js';
-import { compareVersions, versionKey } from '../../lib/version.js';
+import { isOrderable, versionKey } from '../../lib/version.js';
 import { changeEvent } from '../platforms/platform-service.js';
 import { imageRow } from './image-row.js';
+import { descriptorProject, projectContradicts, uncertainty, type ReleaseVerdict } from './release-certainty.js';
 import { platformForUpload, versionForUpload } from './upload-identity.js';
 
 export interface UploadInput {
   platform?: string | undefined;
   version?: string | undefined;
-  /** Release the new image now (pinning it), whatever its version. */
+  /** Release the new image now (pinning it), whatever its version: a person's release. */
   release?: boolean | undefined;
+  /** The given version is an opaque label on purpose (it need not follow the version grammar). */
+  label?: boolean | undefined;
+  /** Keep the image although its app descriptor names another project than the platform. */
+  force?: boolean | undefined;
   /** `app` or `filesystem`, when the uploader says which slot this is for. */
   kind?: ImageRow['kind'] | undefined;
   filename?: string | undefined;
@@ -32,6 +37,16 @@ export interface UploadResult {
   analysis: ImageAnalysis;
   identity: Identity;
   released: boolean;
+  /** Why it was released or kept (README "Release policy"). */
+  release: ReleaseVerdict;
+}
+
+/** Starts a staged rollout of an image from the platform's rollout template (the rollout engine, issue 12 §2). */
+export type StartRollout = (platformName: string, imageId: number, actor: string) => Promise<void>;
+
+export interface FirmwareServiceOptions {
+  /** For platforms whose release policy is `rollout`; absent, such uploads are kept as with `manual`. */
+  startRollout?: StartRollout | undefined;
 }
 
 /** Uploads, history, release and deletion of firmware images. */
@@ -46,6 +61,7 @@ export class FirmwareService {
     private readonly onChange: () => void,
     /** After a deletion: its firmware file can be collected once the grace period has passed. */
     private readonly onDelete: () => void = () => undefined,
+    private readonly options: FirmwareServiceOptions = {},
   ) {}
 
   /**
@@ -91,6 +107,7 @@ export class FirmwareService {
         { analysis },
       );
     }
+    checkExplicitVersion(input);
     const platforms = await this.catalogue.stores.platforms.list();
     const identity = identify(bytes, analysis, {
       platforms: this.platformIndex(platforms),
@@ -105,19 +122,23 @@ export class FirmwareService {
         { analysis, identity },
       );
     }
+    if (!input.force && projectContradicts(analysis, platform.name)) {
+      throw new DomainError(
+        'project-mismatch',
+        `the image's app descriptor names project "${descriptorProject(analysis)}", which is not platform "${platform.name}": upload it to its own platform, or send force=true (esp-ota upload --force) if this build really belongs here`,
+        { analysis, identity },
+      );
+    }
     const key = versionKey(version);
-    await this.refuseExistingVersion(this.catalogue.stores, platform, kind, key, version);
+    const refuse = (stores: Stores, p: PlatformRow) => this.refuseKnownImage(stores, p, kind, key, version, staged);
+    await refuse(this.catalogue.stores, platform);
 
     await staged.commit();
     const now = this.clock.now();
-    const {
-      image,
-      released,
-      platform: updated,
-    } = await this.catalogue.transact(async (stores) => {
+    const outcome = await this.catalogue.transact(async (stores) => {
       const current = await stores.platforms.lockById(platform.id);
       if (!current) throw new DomainError('unknown-platform', `platform "${platform.name}" was deleted meanwhile`);
-      await this.refuseExistingVersion(stores, current, kind, key, version);
+      await refuse(stores, current);
       const image = await stores.images.insert(
         imageRow({
           platformId: current.id,
@@ -130,18 +151,27 @@ export class FirmwareService {
           uploadedAt: now,
         }),
       );
-      const released = await this.releaseOnUpload(stores, current, image, input.release === true, now);
+      const verdict = await this.releaseOnUpload(stores, current, image, identity, analysis, input, now);
       await stores.events.append([
         {
           ...changeEvent(now, 'upload', current.name, input.actor, input.filename ?? undefined),
           to_version: version,
-          decision: released ? 'released' : 'kept',
+          decision: verdict.released ? 'released' : 'kept',
+          reason: verdict.code,
         },
       ]);
-      return { image, released, platform: (await stores.platforms.findById(current.id))! };
+      return { image, verdict, platform: (await stores.platforms.findById(current.id))! };
     });
+    const release = await this.startRolloutIfDue(outcome.platform, outcome.image, outcome.verdict, input.actor);
     this.onChange();
-    return { image, platform: updated, analysis, identity, released };
+    return {
+      image: outcome.image,
+      platform: outcome.platform,
+      analysis,
+      identity,
+      released: outcome.verdict.released,
+      release,
+    };
   }
 
   private platformIndex(platforms: PlatformRow[]): PlatformNameIndex {
@@ -151,12 +181,14 @@ export class FirmwareService {
     return this.nameIndex.index;
   }
 
-  private async refuseExistingVersion(
+  /** The same version, or the same bytes under another version: either is refused before anything is kept. */
+  private async refuseKnownImage(
     stores: Stores,
     platform: PlatformRow,
     kind: ImageRow['kind'],
     key: string,
     version: string,
+    blob: BlobInfo,
   ): Promise<void> {
     const existing = await stores.images.findByVersion(platform.id, kind, key);
     if (existing) {
@@ -166,34 +198,100 @@ export class FirmwareService {
         { existingImageId: existing.id, version },
       );
     }
+    const same = await stores.images.findByDigest(platform.id, blob.sha256);
+    if (same) {
+      throw new DomainError(
+        'duplicate-image',
+        `platform "${platform.name}" already has these exact bytes as version ${same.version} (image ${same.id}); devices running it would be sent the same firmware again`,
+        { existingImageId: same.id, existingVersion: same.version },
+      );
+    }
   }
 
   /**
-   * Releases the new image when asked to, when nothing is released yet, or when it is newer than the released one
-   * and no person pinned the release. Where versions cannot be ordered, the later upload wins.
+   * What the platform's release policy does with a new image (README "Release policy"): the uploader's explicit
+   * release wins; otherwise only a certain upload moves anything, and then only under `auto` (released now, unless a
+   * person pinned the release) or `rollout` (started after the transaction, see startRolloutIfDue).
    */
   private async releaseOnUpload(
     stores: Stores,
     platform: PlatformRow,
     image: ImageRow,
-    explicit: boolean,
+    identity: Identity,
+    analysis: ImageAnalysis,
+    input: UploadInput,
     now: number,
-  ): Promise<boolean> {
+  ): Promise<ReleaseVerdict & { released: boolean; rollout?: boolean }> {
     const isApp = image.kind === 'app';
     const releasedId = isApp ? platform.released_app_id : platform.released_fs_id;
-    let release = explicit || releasedId === null;
-    if (!release && !(isApp && platform.app_release_pinned)) {
-      const released = await stores.images.findById(releasedId!);
-      const order = released ? compareVersions(image.version, released.version) : undefined;
-      release = !released || order === 1 || order === undefined;
+    const release = async (pinned: boolean) =>
+      stores.platforms.update(platform.id, {
+        ...(isApp ? { released_app_id: image.id, app_release_pinned: pinned ? 1 : 0 } : { released_fs_id: image.id }),
+        ...(isApp && !platform.chip ? { chip: image.chip } : {}),
+        updated_at: now,
+      });
+    if (input.release === true) {
+      await release(true);
+      return { released: true, code: 'released-by-uploader', reason: `released by ${input.actor} with the upload` };
     }
-    if (!release) return false;
-    await stores.platforms.update(platform.id, {
-      ...(isApp ? { released_app_id: image.id, app_release_pinned: explicit ? 1 : 0 } : { released_fs_id: image.id }),
-      ...(isApp && !platform.chip ? { chip: image.chip } : {}),
-      updated_at: now,
+    const released = releasedId !== null ? await stores.images.findById(releasedId) : undefined;
+    const doubt = uncertainty({
+      identity,
+      analysis,
+      version: image.version,
+      platformName: platform.name,
+      releasedVersion: released?.version,
     });
-    return true;
+    if (doubt) return { released: false, ...doubt };
+    if (isApp && platform.app_release_pinned && released) {
+      return {
+        released: false,
+        code: 'release-pinned',
+        reason: `a person chose the released version ${released.version}; uploads do not move it: release this one by hand`,
+      };
+    }
+    if (platform.release_policy === 'manual') {
+      return {
+        released: false,
+        code: 'policy-manual',
+        reason: `platform "${platform.name}" releases by hand (release policy "manual")`,
+      };
+    }
+    if (platform.release_policy === 'rollout' && isApp) {
+      return this.options.startRollout
+        ? { released: false, rollout: true, code: 'rollout-started', reason: 'a rollout was started' }
+        : {
+            released: false,
+            code: 'rollout-unavailable',
+            reason: `platform "${platform.name}" starts a rollout for certain uploads, but this server cannot run rollouts yet: kept as with "manual", release it by hand`,
+          };
+    }
+    await release(false);
+    return { released: true, code: 'certain', reason: certainSentence(identity, released?.version) };
+  }
+
+  /** Outside the upload's transaction: the rollout engine writes in transactions of its own. */
+  private async startRolloutIfDue(
+    platform: PlatformRow,
+    image: ImageRow,
+    verdict: ReleaseVerdict & { rollout?: boolean },
+    actor: string,
+  ): Promise<ReleaseVerdict> {
+    const start = this.options.startRollout;
+    if (!verdict.rollout || !start) return { code: verdict.code, reason: verdict.reason };
+    try {
+      await start(platform.name, image.id, actor);
+      return {
+        code: 'rollout-started',
+        reason: `a rollout of version ${image.version} was started from the rollout template of "${platform.name}"`,
+      };
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      return {
+        code: 'rollout-failed',
+        reason: `the image is kept, but its rollout could not be started: ${error.message}`,
+      };
+    }
   }
 
   async get(id: number): Promise<ImageRow> {
@@ -267,6 +365,23 @@ async function lockedImage(stores: Stores, id: number): Promise<{ image: ImageRo
   const image = platform && (await stores.images.findById(id));
   if (!platform || !image) throw unknown();
   return { image, platform };
+}
+
+/** The refusal of an explicit version that is neither a version nor a label the uploader opted into. */
+function checkExplicitVersion(input: UploadInput): void {
+  const given = input.version?.trim();
+  if (!given || input.label === true || isOrderable(given)) return;
+  throw new DomainError(
+    'invalid-version',
+    `"${given}" is not a version: a version is numbers such as 1.2.3, v1.2.3-rc.1 or 2024.10.2, optionally with a git describe suffix (v1.2.3-4-gabc1234) (README "How versions are compared"); to store an opaque label, send label=true (esp-ota upload --label)`,
+  );
+}
+
+function certainSentence(identity: Identity, releasedVersion: string | undefined): string {
+  const from = identity.version.evidence ?? 'the image';
+  return releasedVersion === undefined
+    ? `the version is stated by the build (${from}) and nothing was released yet`
+    : `the version is stated by the build (${from}) and is newer than the released ${releasedVersion}`;
 }
 
 /** Also for ids no row can have (the UI passes path text through Number()): those never reach SQL. */
