@@ -175,7 +175,14 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   registerActivityRoutes(http, reader, () => clock.now());
   useHtmlErrors(http, renderErrorPage);
   registerStaticRoutes(http);
-  registerUiRoutes(http, { reader, platforms, firmware, auth, now: () => clock.now() });
+  registerUiRoutes(http, {
+    reader,
+    platforms,
+    firmware,
+    auth,
+    now: () => clock.now(),
+    deviceVersions: (platformId) => fleet.registry.summary.platform(platformId).byVersion,
+  });
   registerAuthRoutes(http, auth);
 
   const maintain = async () => {

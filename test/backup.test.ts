@@ -54,7 +54,8 @@ describe('export and import', () => {
     );
     const fs = Buffer.alloc(16384, 0xff);
     fs.write('littlefs', 8, 'latin1');
-    await api(source.url, 'POST', '/api/v1/platforms/Greenhouse/firmware?version=fs-1', fs);
+    // A label, not a version (issue 12 §1): marked as one, and released by the person who uploads it.
+    await api(source.url, 'POST', '/api/v1/platforms/Greenhouse/firmware?version=fs-1&label=true&release=true', fs);
     // Roll AirPatrol back on purpose, so the pinned release must survive the round trip.
     const list = await api<{ images: { id: number; version: string }[] }>(
       source.url,

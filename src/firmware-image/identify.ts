@@ -190,8 +190,9 @@ function withExplicit(
       (version.source === 'descriptor' || version.source === 'marker') &&
       version.value !== undefined &&
       sameVersion(version.value, givenVersion);
-    if (!stated)
-      version = { ...found(givenVersion, 'explicit', 'given by the uploader'), candidates: version.candidates };
+    version = stated
+      ? { ...version, value: givenVersion }
+      : { ...found(givenVersion, 'explicit', 'given by the uploader'), candidates: version.candidates };
   }
   return { platform, version, conflicts };
 }

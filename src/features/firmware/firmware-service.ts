@@ -24,6 +24,11 @@ export interface UploadInput {
   label?: boolean | undefined;
   /** Keep the image although its app descriptor names another project than the platform. */
   force?: boolean | undefined;
+  /**
+   * Imported from a server where this image was live (import-legacy): released as it was there, but not pinned, so
+   * later certain uploads still move the release.
+   */
+  wasReleased?: boolean | undefined;
   /** `app` or `filesystem`, when the uploader says which slot this is for. */
   kind?: ImageRow['kind'] | undefined;
   filename?: string | undefined;
@@ -233,6 +238,10 @@ export class FirmwareService {
     if (input.release === true) {
       await release(true);
       return { released: true, code: 'released-by-uploader', reason: `released by ${input.actor} with the upload` };
+    }
+    if (input.wasReleased === true) {
+      await release(false);
+      return { released: true, code: 'released-by-import', reason: 'it was the released image on the source server' };
     }
     const released = releasedId !== null ? await stores.images.findById(releasedId) : undefined;
     const doubt = uncertainty({

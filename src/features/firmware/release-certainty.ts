@@ -12,6 +12,8 @@ export type ReleaseCode =
   | 'certain'
   /** The uploader asked for the release (`release=true`): a person's release. */
   | 'released-by-uploader'
+  /** Imported (import-legacy) from a server where it was the released image. */
+  | 'released-by-import'
   /** The version was read from text in the binary (e.g. after the platform name), not stated by the build. */
   | 'version-inferred'
   /** The version was given by the uploader, not stated by the build. */

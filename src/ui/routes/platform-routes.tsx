@@ -3,16 +3,27 @@ import type { Role } from '../../features/auth/roles.js';
 import { DomainError } from '../../lib/domain-error.js';
 import { PlatformPage } from '../pages/platform-page.js';
 import { sendPage } from '../render.js';
-import { pageAccess, queryOf, redirect, type Form, type UiServices } from './route-helpers.js';
+import { pageAccess, queryOf, redirect, versionCounts, type Form, type UiServices } from './route-helpers.js';
 import { actorOf } from '../../http/auth.js';
+import type { ReleaseSettings } from '../../features/platforms/release-settings.js';
+import type { RolloutPlanInput } from '../../features/rollouts/rollout-policy.js';
 
 /** A platform's page and its forms: release or delete an image, the allowlist, the settings. */
 export function registerPlatformRoutes(app: FastifyInstance, ui: UiServices): void {
-  const platformPage = async (name: string) => ({ ...(await ui.reader.platform(name)), now: ui.now() });
+  const platformPage = async (name: string) => {
+    const detail = await ui.reader.platform(name);
+    return { ...detail, now: ui.now(), versions: versionCounts(ui, detail.platform.id) };
+  };
 
   app.get('/platforms/:name', pageAccess('viewer'), async (request, reply) => {
     const name = (request.params as { name: string }).name;
-    return sendPage(request, reply, <PlatformPage {...await platformPage(name)} notice={queryOf(request).notice} />);
+    const query = queryOf(request);
+    const openRelease = query.release !== undefined ? Number(query.release) : undefined;
+    return sendPage(
+      request,
+      reply,
+      <PlatformPage {...await platformPage(name)} notice={query.notice} openRelease={openRelease} />,
+    );
   });
 
   /** Runs a change on a platform, then shows the platform page with its outcome. */
@@ -61,9 +72,42 @@ export function registerPlatformRoutes(app: FastifyInstance, ui: UiServices): vo
     const secret = form.deviceSecret ? { deviceSecret: form.deviceSecret } : {};
     await ui.platforms.update(
       name,
-      { accessMode, chip: form.chip || null, deviceAuth, deviceUser: form.deviceUser || null, ...secret },
+      {
+        accessMode,
+        chip: form.chip || null,
+        deviceAuth,
+        deviceUser: form.deviceUser || null,
+        ...secret,
+        ...releaseSettingsFromForm(form),
+      },
       actor,
     );
     return 'Settings saved.';
   });
+}
+
+/** The settings form's release fields; a field left out of the form (an older page) changes nothing. */
+function releaseSettingsFromForm(form: Form): ReleaseSettings {
+  const settings: ReleaseSettings = {};
+  if (form.releasePolicy !== undefined) settings.releasePolicy = form.releasePolicy as ReleaseSettings['releasePolicy'];
+  if (form.rolloutTemplate !== undefined) {
+    const text = form.rolloutTemplate.trim();
+    if (!text) settings.rolloutTemplate = null;
+    else {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw new DomainError('bad-request', 'the rollout template is JSON, e.g. {"stages":[1,10,50,100]}');
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        throw new DomainError('bad-request', 'the rollout template is a JSON object, e.g. {"stages":[1,10,50,100]}');
+      settings.rolloutTemplate = parsed as RolloutPlanInput;
+    }
+  }
+  if (form.windowFrom !== undefined || form.windowTo !== undefined) {
+    const [from, to] = [form.windowFrom?.trim() ?? '', form.windowTo?.trim() ?? ''];
+    settings.updateWindow = !from && !to ? null : { from, to, timeZone: form.windowTimeZone?.trim() || 'UTC' };
+  }
+  return settings;
 }

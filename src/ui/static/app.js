@@ -49,11 +49,28 @@
         el(
           'div',
           { class: 'message success', role: 'status' },
-          `${body.platform.name} ${img.version} (${img.chip || 'filesystem'}) uploaded${body.released ? ' and released' : ''}. `,
+          `${body.platform.name} ${img.version} (${img.chip || 'filesystem'}) uploaded${body.released ? ' and released' : ', not released'}. `,
           el('span', { class: 'muted' }, `Version: ${how}. `),
           el('a', { href: `/platforms/${encodeURIComponent(body.platform.name)}` }, 'Open platform'),
         ),
       );
+      // Kept: say why, and offer the release where its confirmation ("N devices will move…") is shown.
+      if (!body.released && body.release) {
+        item.append(
+          el(
+            'div',
+            { class: 'message', 'data-release-code': body.release.code },
+            `Not released: ${body.release.reason} (${body.release.code}). `,
+            el(
+              'a',
+              {
+                href: `/platforms/${encodeURIComponent(body.platform.name)}?release=${img.id}#release-${img.id}`,
+              },
+              `Release ${img.version}…`,
+            ),
+          ),
+        );
+      }
       return;
     }
     const box = el('div', { class: 'message error', role: 'alert' }, body.message || `The server answered ${status}.`);
