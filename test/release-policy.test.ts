@@ -4,7 +4,7 @@ import { FirmwareService } from '../src/features/firmware/firmware-service.js';
 import { systemClock } from '../src/lib/clock.js';
 import { DomainError } from '../src/lib/domain-error.js';
 import { buildEsp32App, buildEsp8266App } from './synthetic/image-builder.js';
-import { api } from './helpers/http.js';
+import { api, esp8266Request, loginSession, rawRequest } from './helpers/http.js';
 import { CORPUS_AVAILABLE, CORPUS_SKIP_REASON, readFirmware } from './helpers/firmware-corpus.js';
 import { describeEachStore, startTestApp, type TestApp } from './helpers/test-app.js';
 
@@ -266,6 +266,106 @@ describeEachStore('release policy and certain uploads', (store) => {
       releasePolicy: 'auto',
       rolloutTemplate: null,
     });
+  });
+});
+
+describeEachStore('release policy in the pages', (store) => {
+  let t: TestApp;
+  let session: { cookie: string; csrf: string };
+  beforeAll(async () => {
+    t = await startTestApp(store);
+    session = await loginSession(t.url);
+  });
+  afterAll(() => t.stop());
+  const form = (path: string, fields: Record<string, string>) =>
+    fetch(t.url + path, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: session.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: session.csrf, ...fields }),
+    });
+  const page = async (path: string) => (await fetch(t.url + path, { headers: { cookie: session.cookie } })).text();
+  const settings = {
+    accessMode: 'open',
+    chip: '',
+    deviceAuth: 'off',
+    deviceUser: '',
+    releasePolicy: 'manual',
+    rolloutTemplate: '{"stages":[10,100],"policy":{"minDevices":2}}',
+    windowFrom: '01:00',
+    windowTo: '04:30',
+    windowTimeZone: 'Europe/Berlin',
+  };
+
+  it('sets the release policy, template and window in the settings form, and refuses a bad template', async () => {
+    await api(t.url, 'POST', '/api/v1/platforms', { name: 'Porch' });
+    expect((await form('/platforms/Porch/settings', settings)).status).toBe(303);
+    expect((await api(t.url, 'GET', '/api/v1/platforms/Porch')).json).toMatchObject({
+      releasePolicy: 'manual',
+      rolloutTemplate: { stages: [10, 100], policy: { minDevices: 2 } },
+      updateWindow: { from: '01:00', to: '04:30', timeZone: 'Europe/Berlin' },
+    });
+    const html = await page('/platforms/Porch');
+    expect(html).toContain('Uploads are kept until a person releases them.');
+    expect(html).toMatch(/<option value="manual" selected/);
+    const bad = await form('/platforms/Porch/settings', { ...settings, rolloutTemplate: '{"stages":[50,10]}' });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('stage percentages must increase');
+    const event = (
+      await api<{ events: { actor: string; detail: string }[] }>(
+        t.url,
+        'GET',
+        '/api/v1/events?platform=Porch&type=platform-updated',
+      )
+    ).json.events[0]!;
+    expect(event).toMatchObject({ actor: 'admin' });
+    expect(event.detail).toContain('releasePolicy: auto → manual');
+  });
+
+  it('says why an upload was kept, shows the evidence, and offers the release with who will move', async () => {
+    await api(t.url, 'POST', '/api/v1/platforms', { name: 'Hall', accessMode: 'open' });
+    const first = buildEsp8266App({ strings: ['ESP-OTA:platform=Hall;version=1.0.0'] });
+    expect((await api(t.url, 'POST', '/api/v1/platforms/Hall/firmware', first)).json).toMatchObject({ released: true });
+    // Three boards run 1.0.0, one reports nothing.
+    const host = new URL(t.url).host;
+    for (const [i, version] of ['1.0.0', '1.0.0', '1.0.0', undefined].entries()) {
+      const mac = `5C:CF:7F:00:00:0${i}`;
+      const uri = version ? `/update?dev=Hall&ver=${version}` : '/update?dev=Hall';
+      expect((await rawRequest(t.url, esp8266Request(host, uri, { mac, version }))).status).toBeLessThan(400);
+    }
+    const body = new FormData();
+    body.append('version', '1.1.0');
+    body.append('file', new Blob([new Uint8Array(buildEsp8266App({ strings: ['hall sketch 2'] }))]), 'hall.bin');
+    body.append('platform', 'Hall');
+    const uploaded = await fetch(`${t.url}/upload?_csrf=${encodeURIComponent(session.csrf)}`, {
+      method: 'POST',
+      headers: { cookie: session.cookie },
+      body,
+    });
+    expect(uploaded.status).toBe(201);
+    const html = await uploaded.text();
+    expect(html).toContain('Hall 1.1.0 uploaded, not released.');
+    expect(html).toContain('given by the uploader');
+    expect(html).toContain('data-release-code="version-given"');
+    expect(html).toContain('Version from: given by the uploader');
+    expect(html).toContain('4 devices will move from 1.0.0 (3), an unknown version (1) to 1.1.0.');
+    const id = /action="\/platforms\/Hall\/images\/(\d+)\/release"/.exec(html)![1]!;
+    // The platform page offers the same confirmation, unfolded when asked for by the upload's link.
+    const platformPage = await page(`/platforms/Hall?release=${id}`);
+    expect(platformPage).toMatch(new RegExp(`<details class="inline release-confirm" id="release-${id}" open`));
+    expect(platformPage).toContain('4 devices will move from 1.0.0 (3), an unknown version (1) to 1.1.0.');
+    expect((await form(`/platforms/Hall/images/${id}/release`, {})).status).toBe(303);
+    expect((await api<{ releasedAppId: number }>(t.url, 'GET', '/api/v1/platforms/Hall')).json.releasedAppId).toBe(
+      Number(id),
+    );
+    const release = (
+      await api<{ events: { actor: string; toVersion: string }[] }>(
+        t.url,
+        'GET',
+        '/api/v1/events?platform=Hall&type=release',
+      )
+    ).json.events[0];
+    expect(release).toMatchObject({ actor: 'admin', toVersion: '1.1.0' });
   });
 });
 
