@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildEsp8266App } from '../synthetic/image-builder.js';
+import { buildEsp32App, buildEsp8266App } from '../synthetic/image-builder.js';
 import { BROWSER_AVAILABLE, BROWSER_SKIP_REASON, launchBrowser } from '../helpers/browser.js';
 import { CORPUS_AVAILABLE, readFirmware } from '../helpers/firmware-corpus.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
@@ -95,6 +95,19 @@ describe.skipIf(!BROWSER_AVAILABLE || !CORPUS_AVAILABLE)(
       await item.getByLabel('version', { exact: true }).selectOption('4.4.4');
       await item.getByRole('button', { name: 'Upload with this version' }).click();
       await item.getByText('WLED 4.4.4 (esp8266) uploaded').waitFor();
+    });
+
+    it('refuses another project’s build and uploads it anyway when asked (issue 12 §1)', async () => {
+      await t.app.platforms.create({ name: 'OpenDTU', accessMode: 'open' }, 'test');
+      await page.goto(`${t.url}/upload`);
+      await page.getByLabel('Platform').selectOption('OpenDTU');
+      const other = buildEsp32App({ descriptor: { projectName: 'simple_ota', version: '3d4085c-dirty' } });
+      await dropFile(page, 'simple_ota.bin', other);
+      const item = page.locator('li.upload-item').first();
+      await item.getByText('names project "simple_ota", which is not platform "OpenDTU"').waitFor();
+      await item.getByRole('button', { name: 'Upload anyway' }).click();
+      await item.getByText('OpenDTU 3d4085c-dirty (esp32) uploaded, not released').waitFor();
+      expect(await item.textContent()).toContain('(project-forced)');
     });
 
     it('shows a rejected file’s reason in plain words', async () => {

@@ -76,6 +76,17 @@
     const box = el('div', { class: 'message error', role: 'alert' }, body.message || `The server answered ${status}.`);
     item.append(box);
     const details = body.details || {};
+    // Refusals a person may override on purpose: another project's build, or a label instead of a version.
+    const override = {
+      'project-mismatch': ['force', 'Upload anyway'],
+      'invalid-version': ['label', 'Store as a label'],
+    };
+    if (override[body.error]) {
+      const [flag, label] = override[body.error];
+      const again = el('button', { type: 'button', class: 'secondary' }, label);
+      again.onclick = () => upload(file, { ...formParams(), [flag]: 'true' }, item);
+      box.append(' ', again);
+    }
     if (body.error === 'identity-needed' || body.error === 'unknown-platform') {
       const candidates = (details.identity && details.identity.version && details.identity.version.candidates) || [];
       const form = el('form', { class: 'row' });
@@ -127,12 +138,24 @@
     }
   }
 
+  // What the form says besides the file: a typed version and the release / label / force boxes.
+  function formParams() {
+    const form = zone.querySelector('form');
+    const params = platformSelect && platformSelect.value ? { platform: platformSelect.value } : {};
+    const version = form.querySelector('input[name=version]');
+    if (version && version.value.trim()) params.version = version.value.trim();
+    for (const name of ['release', 'label', 'force']) {
+      const box = form.querySelector(`input[name=${name}]`);
+      if (box && box.checked) params[name] = 'true';
+    }
+    return params;
+  }
+
   function start(files) {
     for (const file of files) {
       const item = el('li', { class: 'upload-item panel' });
       list.prepend(item);
-      const params = platformSelect && platformSelect.value ? { platform: platformSelect.value } : {};
-      upload(file, params, item);
+      upload(file, formParams(), item);
     }
   }
 
