@@ -207,6 +207,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     pins,
     auth,
     now: () => clock.now(),
+    deviceVersions: (platformId) => fleet.registry.summary.platform(platformId).byVersion,
   });
   registerAuthRoutes(http, auth);
 

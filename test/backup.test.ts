@@ -54,7 +54,14 @@ describe('export and import', () => {
     );
     const fs = Buffer.alloc(16384, 0xff);
     fs.write('littlefs', 8, 'latin1');
-    await api(source.url, 'POST', '/api/v1/platforms/Greenhouse/firmware?version=fs-1', fs);
+    // A label, not a version (issue 12 §1): marked as one, and released by the person who uploads it.
+    await api(source.url, 'POST', '/api/v1/platforms/Greenhouse/firmware?version=fs-1&label=true&release=true', fs);
+    // Issue 12 §1: the release policy, rollout template and update window travel with the platform.
+    await api(source.url, 'PATCH', '/api/v1/platforms/Greenhouse', {
+      releasePolicy: 'manual',
+      rolloutTemplate: { stages: [5, 50, 100], policy: { minDevices: 2 } },
+      updateWindow: { from: '22:00', to: '04:00', timeZone: 'Europe/Berlin' },
+    });
     // Roll AirPatrol back on purpose, so the pinned release must survive the round trip.
     const list = await api<{ images: { id: number; version: string }[] }>(
       source.url,
@@ -82,6 +89,11 @@ describe('export and import', () => {
     expect(imported.code).toBe(0);
     target.app.view.invalidate();
     expect(await comparable(target)).toEqual(await comparable(source));
+    expect((await api(target.url, 'GET', '/api/v1/platforms/Greenhouse')).json).toMatchObject({
+      releasePolicy: 'manual',
+      rolloutTemplate: { stages: [5, 50, 100], policy: { minDevices: 2 } },
+      updateWindow: { from: '22:00', to: '04:00', timeZone: 'Europe/Berlin' },
+    });
     for (const image of (await comparable(source)).flatMap((p) => p.images)) {
       expect(Buffer.compare(await target.app.blobs.read(image.sha256), await source.app.blobs.read(image.sha256))).toBe(
         0,

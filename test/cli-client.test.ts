@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
-import { buildEsp8266App } from './synthetic/image-builder.js';
+import { buildEsp32App, buildEsp8266App } from './synthetic/image-builder.js';
 import { startTestApp, type TestApp } from './helpers/test-app.js';
 import { TEST_TOKEN } from './helpers/http.js';
 
@@ -49,6 +49,28 @@ describe('CLI against a running server', () => {
     expect(result.stderr).toContain('several possible versions');
     expect(result.stderr).toContain('candidate: 4.5.6');
     expect((await cli('upload', file, '--platform', 'Quiet', '--version', '1.2.3')).code).toBe(0);
+  });
+
+  it('says why an upload was not released; --label and --force override the refusals on purpose', async () => {
+    await cli('platform', 'add', 'Labels');
+    const file = join(dir, 'labels.bin');
+    writeFileSync(file, buildEsp8266App({ strings: ['labels sketch'] }));
+    const refused = await cli('upload', file, '--platform', 'Labels', '--version', 'not a version!!');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('is not a version');
+    const label = await cli('upload', file, '--platform', 'Labels', '--version', 'lab build 7', '--label');
+    expect(label.code).toBe(0);
+    expect(label.stdout).toMatch(/^not released \(version-given\): version lab build 7 was given by the uploader/m);
+
+    await cli('platform', 'add', 'Boiler');
+    const other = join(dir, 'other.bin');
+    writeFileSync(other, buildEsp32App({ descriptor: { projectName: 'simple_ota', version: '2.0.0' } }));
+    const mismatch = await cli('upload', other, '--platform', 'Boiler');
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.stderr).toContain('names project "simple_ota"');
+    const forced = await cli('upload', other, '--platform', 'Boiler', '--force');
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toContain('not released (project-forced)');
   });
 
   it('says clearly when no server answers', async () => {

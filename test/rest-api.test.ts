@@ -244,13 +244,27 @@ describeEachStore('REST API', (store) => {
       fs,
     );
     expect(missing.json.message).toContain('filesystem image states no version');
-    const ok = await api<{ image: ImageJson; released: boolean }>(
+    // Issue 12 §1: "fs-1" is a label, not a version, so it must be marked as one; a version the uploader gave is
+    // kept, not released by itself, and a person releases it.
+    const notVersion = await api(t.url, 'POST', '/api/v1/platforms/Porch/firmware?version=fs-1', fs);
+    expect(notVersion).toMatchObject({ status: 400, json: { error: 'invalid-version' } });
+    const ok = await api<{ image: ImageJson; released: boolean; release: { code: string } }>(
       t.url,
       'POST',
-      '/api/v1/platforms/Porch/firmware?version=fs-1',
+      '/api/v1/platforms/Porch/firmware?version=fs-1&label=true',
       fs,
     );
-    expect(ok.json).toMatchObject({ released: true, image: { kind: 'filesystem', version: 'fs-1' } });
+    expect(ok.json).toMatchObject({
+      released: false,
+      release: { code: 'version-given' },
+      image: { kind: 'filesystem', version: 'fs-1' },
+    });
+    const released = await api<{ releasedFilesystemId: number }>(
+      t.url,
+      'POST',
+      `/api/v1/firmware/${ok.json.image.id}/release`,
+    );
+    expect(released.json.releasedFilesystemId).toBe(ok.json.image.id);
   });
 
   it('issue 11.8: refuses a sketch gzipped twice with 422 and keeps nothing', async () => {

@@ -243,9 +243,17 @@ describe.skipIf(!CORPUS_AVAILABLE)('device protocol with real firmware', () => {
   it('serves the real WLED ESP8266 build byte for byte to the ESP8266 client', async () => {
     const wled = readFirmware('wled__WLED-WebInstaller__WLED_0.15.0-b2_ESP8266.bin');
     await api(t.url, 'POST', '/api/v1/platforms', { name: 'WLED', accessMode: 'open' });
-    const upload = await api<{ image: { version: string; chip: string } }>(t.url, 'POST', '/api/v1/firmware', wled);
+    const upload = await api<{ image: { id: number; version: string; chip: string }; released: boolean }>(
+      t.url,
+      'POST',
+      '/api/v1/firmware',
+      wled,
+    );
     expect(upload.status).toBe(201);
     expect(upload.json.image).toMatchObject({ version: 'v0.15.0-b2', chip: 'esp8266' });
+    // The version was read from text after "WLED", not stated by the build: kept until a person releases it.
+    expect(upload.json.released).toBe(false);
+    expect((await api(t.url, 'POST', `/api/v1/firmware/${upload.json.image.id}/release`)).status).toBe(200);
     const host = new URL(t.url).host;
     const response = await rawRequest(
       t.url,

@@ -12,6 +12,8 @@ interface UploadJson {
   image: { id: number; version: string; chip: string | null; size: number };
   platform: { name: string };
   released: boolean;
+  /** Why it was released or kept (servers before issue 12 do not send it). */
+  release?: { code: string; reason: string };
   identity: { version: { source: string; evidence?: string }; conflicts: string[] };
 }
 
@@ -112,13 +114,23 @@ export function registerClientCommands(program: Command, io: CliIo, state: CliSt
     .option('--platform <name>')
     .option('--version <version>')
     .option('--release', 'release it now, even if it is not the highest version')
+    .option('--label', 'the --version is an opaque label on purpose, not a version')
+    .option('--force', 'keep it although its app descriptor names another project than the platform')
     .action(
       run(async (command, file) => {
-        const options = command.opts<{ platform?: string; version?: string; release?: boolean }>();
+        const options = command.opts<{
+          platform?: string;
+          version?: string;
+          release?: boolean;
+          label?: boolean;
+          force?: boolean;
+        }>();
         const query = new URLSearchParams();
         if (options.platform) query.set('platform', options.platform);
         if (options.version) query.set('version', options.version);
         if (options.release) query.set('release', 'true');
+        if (options.label) query.set('label', 'true');
+        if (options.force) query.set('force', 'true');
         const tty = (io.err as NodeJS.WriteStream).isTTY === true;
         const progress = tty
           ? (sent: number, total: number) => {
@@ -133,6 +145,8 @@ export function registerClientCommands(program: Command, io: CliIo, state: CliSt
         io.out.write(
           `uploaded ${result.platform.name} ${image.version} (${image.chip ?? 'filesystem'}, ${image.size} bytes, id ${image.id}; version from ${result.identity.version.source})${result.released ? ', released' : ''}\n`,
         );
+        if (!result.released && result.release)
+          io.out.write(`not released (${result.release.code}): ${result.release.reason}\n`);
         for (const conflict of result.identity.conflicts) io.err.write(`warning: ${conflict}\n`);
       }),
     );

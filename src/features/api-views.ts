@@ -1,4 +1,5 @@
 import { formatMac } from '../lib/mac.js';
+import { rolloutTemplateJson, updateWindowJson } from './platforms/release-settings.js';
 import type { AllowlistEntryView, DeviceView, EventView, ImageView, PlatformView } from './views.js';
 
 /** JSON shapes of the REST API: camelCase, ISO times, MACs as devices write them. */
@@ -14,6 +15,10 @@ export function platformJson(p: PlatformView) {
     deviceAuth: p.device_auth,
     deviceUser: p.device_user,
     deviceSecretSet: p.device_secret_hash !== null,
+    /** What happens to a certain upload: auto (released), manual (kept) or rollout (README "Release policy"). */
+    releasePolicy: p.release_policy,
+    rolloutTemplate: rolloutTemplateJson(p.rollout_template),
+    updateWindow: updateWindowJson(p.update_window),
     createdAt: iso(p.created_at),
     updatedAt: iso(p.updated_at),
   };

@@ -25,6 +25,9 @@ export type PlatformView = Pick<
   | 'device_secret_hash'
   | 'created_at'
   | 'updated_at'
+  | 'release_policy'
+  | 'rollout_template'
+  | 'update_window'
 >;
 
 export type ImageView = Pick<

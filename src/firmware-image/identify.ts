@@ -185,7 +185,14 @@ function withExplicit(
         `version "${givenVersion}" was given, but the image states "${version.value}" (${version.evidence}); devices running it will report "${version.value}"`,
       );
     }
-    version = { ...found(givenVersion, 'explicit', 'given by the uploader'), candidates: version.candidates };
+    // The uploader repeating what the build states keeps the build's evidence: the version is still the image's own.
+    const stated =
+      (version.source === 'descriptor' || version.source === 'marker') &&
+      version.value !== undefined &&
+      sameVersion(version.value, givenVersion);
+    version = stated
+      ? { ...version, value: givenVersion }
+      : { ...found(givenVersion, 'explicit', 'given by the uploader'), candidates: version.candidates };
   }
   return { platform, version, conflicts };
 }

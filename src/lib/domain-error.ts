@@ -22,6 +22,8 @@ export const ERROR_STATUS = {
   'platform-exists': 409,
   'user-exists': 409,
   'version-exists': 409,
+  'duplicate-image': 409,
+  'project-mismatch': 409,
   'image-released': 409,
   /** A platform runs one rollout at a time. */
   'rollout-active': 409,

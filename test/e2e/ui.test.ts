@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildEsp8266App } from '../synthetic/image-builder.js';
+import { buildEsp32App, buildEsp8266App } from '../synthetic/image-builder.js';
 import { BROWSER_AVAILABLE, BROWSER_SKIP_REASON, launchBrowser } from '../helpers/browser.js';
 import { CORPUS_AVAILABLE, readFirmware } from '../helpers/firmware-corpus.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
@@ -74,9 +74,16 @@ describe.skipIf(!BROWSER_AVAILABLE || !CORPUS_AVAILABLE)(
       await dropFile(page, WLED, readFirmware(WLED));
       const item = page.locator('li.upload-item').first();
       expect(await item.locator('progress').count()).toBe(1);
-      await item.getByText('WLED v0.15.0-b2 (esp8266) uploaded and released').waitFor();
+      // Issue 12 §1: a version read from text after the platform's name is kept, not released by itself.
+      await item.getByText('WLED v0.15.0-b2 (esp8266) uploaded, not released').waitFor();
       expect(await item.locator('progress').getAttribute('value')).toBe('100');
       expect(await item.textContent()).toContain('written after the platform name');
+      expect(await item.textContent()).toContain('(version-inferred)');
+      // The person releases it from the answer: the platform page opens with the confirmation unfolded.
+      await item.getByRole('link', { name: 'Release v0.15.0-b2…' }).click();
+      await page.getByText('No known device runs another version: nothing moves to v0.15.0-b2 now.').waitFor();
+      await page.getByRole('button', { name: 'Release v0.15.0-b2 now' }).click();
+      await page.getByText('Version v0.15.0-b2 is released.').waitFor();
     });
 
     it('asks for the version with the candidates when the image is ambiguous', async () => {
@@ -88,6 +95,19 @@ describe.skipIf(!BROWSER_AVAILABLE || !CORPUS_AVAILABLE)(
       await item.getByLabel('version', { exact: true }).selectOption('4.4.4');
       await item.getByRole('button', { name: 'Upload with this version' }).click();
       await item.getByText('WLED 4.4.4 (esp8266) uploaded').waitFor();
+    });
+
+    it('refuses another project’s build and uploads it anyway when asked (issue 12 §1)', async () => {
+      await t.app.platforms.create({ name: 'OpenDTU', accessMode: 'open' }, 'test');
+      await page.goto(`${t.url}/upload`);
+      await page.getByLabel('Platform').selectOption('OpenDTU');
+      const other = buildEsp32App({ descriptor: { projectName: 'simple_ota', version: '3d4085c-dirty' } });
+      await dropFile(page, 'simple_ota.bin', other);
+      const item = page.locator('li.upload-item').first();
+      await item.getByText('names project "simple_ota", which is not platform "OpenDTU"').waitFor();
+      await item.getByRole('button', { name: 'Upload anyway' }).click();
+      await item.getByText('OpenDTU 3d4085c-dirty (esp32) uploaded, not released').waitFor();
+      expect(await item.textContent()).toContain('(project-forced)');
     });
 
     it('shows a rejected file’s reason in plain words', async () => {
@@ -114,7 +134,10 @@ describe.skipIf(!BROWSER_AVAILABLE || !CORPUS_AVAILABLE)(
 
       await page.goto(`${t.url}/platforms/WLED`);
       const older = page.getByRole('row', { name: /^0\.14\.4/ });
-      await older.getByRole('button', { name: 'Roll back to this' }).click();
+      // The rollback first says who moves: the one device runs 0.14.4 already.
+      await older.getByText('Roll back to this…').click();
+      expect(await older.textContent()).toContain('No known device runs another version: nothing moves to 0.14.4 now.');
+      await older.getByRole('button', { name: 'Release 0.14.4 now' }).click();
       await page.getByText('Version 0.14.4 is released.').waitFor();
       expect(await page.getByRole('row', { name: /^0\.14\.4/ }).textContent()).toContain('released');
     });
@@ -130,7 +153,10 @@ describe.skipIf(!BROWSER_AVAILABLE || !CORPUS_AVAILABLE)(
       });
       await plain.getByRole('button', { name: 'Upload' }).click();
       // The rollback above pinned the release, so a newer upload is kept but not released.
-      expect(await plain.getByRole('status').textContent()).toBe('WLED 0.16.0 uploaded.');
+      const answer = await plain.getByRole('status').textContent();
+      expect(answer).toContain('WLED 0.16.0 uploaded, not released.');
+      expect(answer).toContain('a person chose the released version 0.14.4');
+      expect(answer).toContain('(release-pinned)');
       await plain.goto(`${t.url}/platforms/WLED`);
       expect(await plain.getByRole('row', { name: /^0\.16\.0/ }).textContent()).not.toContain('released');
       expect(await plain.getByText('The release was chosen by hand').count()).toBe(1);

@@ -1,4 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import { rolloutTemplateJson, updateWindowJson } from '../platforms/release-settings.js';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { BlobStore } from '../../blobs/blob-store.js';
@@ -29,6 +30,9 @@ export async function readCatalogue(catalogue: Catalogue, now: number): Promise<
           releasedApp: own.find((i) => i.id === p.released_app_id)?.version ?? null,
           releasedFilesystem: own.find((i) => i.id === p.released_fs_id)?.version ?? null,
           releasePinned: p.app_release_pinned === 1,
+          releasePolicy: p.release_policy,
+          rolloutTemplate: rolloutTemplateJson(p.rollout_template),
+          updateWindow: updateWindowJson(p.update_window),
           deviceAuth: p.device_auth,
           deviceUser: p.device_user,
           deviceSecretHash: p.device_secret_hash,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { releaseSettingColumns } from '../platforms/release-settings.js';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import type { BlobStore } from '../../blobs/blob-store.js';
@@ -126,6 +127,7 @@ export async function importFromDirectory(
           device_auth: platform.deviceAuth,
           device_user: platform.deviceUser,
           device_secret_hash: platform.deviceSecretHash,
+          ...releaseSettingColumns(platform),
           created_at: now,
           updated_at: now,
         });

@@ -1,3 +1,5 @@
+import type { RolloutPlanInput } from '../rollouts/rollout-policy.js';
+
 /**
  * The human-readable export (`esp-ota export`): `catalogue.yaml` plus `firmware/<sha256>.bin`. Derived data (the
  * analysis) is not exported; import re-analyses every image, so an export stays valid across analyser versions.
@@ -26,6 +28,10 @@ export interface ExportedPlatform {
   releasedApp: string | null;
   releasedFilesystem: string | null;
   releasePinned: boolean;
+  /** Release policy, rollout template and update window (README "Release policy"); absent in older exports. */
+  releasePolicy?: 'auto' | 'manual' | 'rollout' | undefined;
+  rolloutTemplate?: RolloutPlanInput | null | undefined;
+  updateWindow?: { from: string; to: string; timeZone: string } | null | undefined;
   /** Device login; secrets travel only as the SHA-256 the server stores. */
   deviceAuth: 'off' | 'basic' | 'token';
   deviceUser: string | null;

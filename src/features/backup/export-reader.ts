@@ -18,6 +18,12 @@ const CatalogueSchema = Type.Object({
       releasedApp: Nullable(Type.String()),
       releasedFilesystem: Nullable(Type.String()),
       releasePinned: Type.Boolean(),
+      // Checked by the rules PATCH applies (export-values.ts); absent in exports made before issue 12.
+      releasePolicy: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('manual'), Type.Literal('rollout')])),
+      rolloutTemplate: Type.Optional(Nullable(Type.Record(Type.String(), Type.Unknown()))),
+      updateWindow: Type.Optional(
+        Nullable(Type.Object({ from: Type.String(), to: Type.String(), timeZone: Type.String() })),
+      ),
       deviceAuth: Type.Union([Type.Literal('off'), Type.Literal('basic'), Type.Literal('token')]),
       deviceUser: Nullable(Type.String({ maxLength: 64 })),
       deviceSecretHash: Nullable(Type.String({ pattern: '^[0-9a-f]{64}$' })),

@@ -2,6 +2,7 @@ import { normalizeMac } from '../../lib/mac.js';
 import { isValidVersionText, VERSION_TEXT_RULE } from '../../lib/version.js';
 import { validateChip, validateDeviceLabel, validatePlatformName } from '../platforms/platform-service.js';
 import type { ExportedPlatform } from './export-format.js';
+import { releaseSettingColumns } from '../platforms/release-settings.js';
 
 /**
  * One platform of an export, checked by the same rules the API, the UI and uploads apply (names, chips, MACs,
@@ -31,5 +32,6 @@ export function checkExportedPlatform(platform: ExportedPlatform): { platform: E
     if (!isValidVersionText(image.version))
       problems.push(`${where} ${image.kind} version ${JSON.stringify(image.version)}: ${VERSION_TEXT_RULE}`);
   }
+  attempt(`${where} release settings`, () => releaseSettingColumns(platform), {});
   return { platform: { ...platform, name, chip, allowlist }, problems };
 }

@@ -103,6 +103,9 @@ export async function importLegacy(
         platform: platform.name,
         version,
         filename: basename(binary),
+        // The old server stored any text as a version and served its one image to every device: keep both.
+        label: true,
+        wasReleased: true,
         actor: 'import-legacy',
       });
       const downloads = present(legacy.downloads ?? undefined);

@@ -14,7 +14,13 @@ import { actorOf } from '../../http/auth.js';
 const UploadQuery = Type.Object({
   platform: Type.Optional(Type.String({ maxLength: 64 })),
   version: Type.Optional(Type.String({ maxLength: 64 })),
-  release: Type.Optional(Type.Boolean()),
+  release: Type.Optional(Type.Boolean({ description: 'Release now, whatever the version: a person’s release' })),
+  label: Type.Optional(
+    Type.Boolean({ description: 'The given version is an opaque label on purpose (it need not be a version)' }),
+  ),
+  force: Type.Optional(
+    Type.Boolean({ description: 'Keep the image although its app descriptor names another project' }),
+  ),
   kind: Type.Optional(Type.Union([Type.Literal('app'), Type.Literal('filesystem')])),
   filename: Type.Optional(Type.String({ maxLength: 255 })),
 });
@@ -33,7 +39,10 @@ async function uploadSource(
     const field = part.field;
     input.platform ??= field('platform');
     input.version ??= field('version');
-    input.release ??= field('release') === 'true' || field('release') === 'on' ? true : undefined;
+    const flag = (name: string) => (field(name) === 'true' || field(name) === 'on' ? true : undefined);
+    input.release ??= flag('release');
+    input.label ??= flag('label');
+    input.force ??= flag('force');
     input.filename ??= part.filename;
     return { stream: part.file, input };
   }
@@ -52,6 +61,8 @@ export function uploadResultJson(result: UploadResult) {
     image: imageJson(result.image, result.platform),
     platform: platformJson(result.platform),
     released: result.released,
+    /** Why it was released or kept: a machine code and a sentence (README "Release policy"). */
+    release: result.release,
     analysis: result.analysis,
     identity: result.identity,
   };

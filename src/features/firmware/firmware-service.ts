@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { BlobTooLargeError, type BlobStore, type StagedBlob } from '../../blobs/blob-store.js';
+import { BlobTooLargeError, type BlobInfo, type BlobStore, type StagedBlob } from '../../blobs/blob-store.js';
 import type { Catalogue, Stores } from '../catalogue.js';
 import type { ImageRow, PlatformRow } from '../../db/tables.js';
 import { analyzeImage, chipDisplayName, type ImageAnalysis } from '../../firmware-image/index.js';
@@ -13,13 +13,24 @@ import { formatMac } from '../../lib/mac.js';
 import { compareVersions, versionKey } from '../../lib/version.js';
 import { changeEvent } from '../platforms/platform-service.js';
 import { imageRow } from './image-row.js';
+import { descriptorProject, projectContradicts, type ReleaseVerdict } from './release-certainty.js';
+import { checkExplicitVersion, releaseOnUpload, startRolloutIfDue } from './upload-release.js';
 import { platformForUpload, versionForUpload } from './upload-identity.js';
 
 export interface UploadInput {
   platform?: string | undefined;
   version?: string | undefined;
-  /** Release the new image now (pinning it), whatever its version. */
+  /** Release the new image now (pinning it), whatever its version: a person's release. */
   release?: boolean | undefined;
+  /** The given version is an opaque label on purpose (it need not follow the version grammar). */
+  label?: boolean | undefined;
+  /** Keep the image although its app descriptor names another project than the platform. */
+  force?: boolean | undefined;
+  /**
+   * Imported from a server where this image was live (import-legacy): released as it was there, but not pinned, so
+   * later certain uploads still move the release.
+   */
+  wasReleased?: boolean | undefined;
   /** `app` or `filesystem`, when the uploader says which slot this is for. */
   kind?: ImageRow['kind'] | undefined;
   filename?: string | undefined;
@@ -33,6 +44,16 @@ export interface UploadResult {
   analysis: ImageAnalysis;
   identity: Identity;
   released: boolean;
+  /** Why it was released or kept (README "Release policy"). */
+  release: ReleaseVerdict;
+}
+
+/** Starts a staged rollout of an image from the platform's rollout template (the rollout engine, issue 12 §2). */
+export type StartRollout = (platformName: string, imageId: number, actor: string) => Promise<void>;
+
+export interface FirmwareServiceOptions {
+  /** For platforms whose release policy is `rollout`; absent, such uploads are kept as with `manual`. */
+  startRollout?: StartRollout | undefined;
 }
 
 /** Uploads, history, release and deletion of firmware images. */
@@ -47,6 +68,7 @@ export class FirmwareService {
     private readonly onChange: () => void,
     /** After a deletion: its firmware file can be collected once the grace period has passed. */
     private readonly onDelete: () => void = () => undefined,
+    private readonly options: FirmwareServiceOptions = {},
   ) {}
 
   /**
@@ -92,6 +114,7 @@ export class FirmwareService {
         { analysis },
       );
     }
+    checkExplicitVersion(input);
     const platforms = await this.catalogue.stores.platforms.list();
     const identity = identify(bytes, analysis, {
       platforms: this.platformIndex(platforms),
@@ -106,19 +129,23 @@ export class FirmwareService {
         { analysis, identity },
       );
     }
+    if (!input.force && projectContradicts(analysis, platform.name)) {
+      throw new DomainError(
+        'project-mismatch',
+        `the image's app descriptor names project "${descriptorProject(analysis)}", which is not platform "${platform.name}": upload it to its own platform, or send force=true (esp-ota upload --force) if this build really belongs here`,
+        { analysis, identity },
+      );
+    }
     const key = versionKey(version);
-    await this.refuseExistingVersion(this.catalogue.stores, platform, kind, key, version);
+    const refuse = (stores: Stores, p: PlatformRow) => this.refuseKnownImage(stores, p, kind, key, version, staged);
+    await refuse(this.catalogue.stores, platform);
 
     await staged.commit();
     const now = this.clock.now();
-    const {
-      image,
-      released,
-      platform: updated,
-    } = await this.catalogue.transact(async (stores) => {
+    const outcome = await this.catalogue.transact(async (stores) => {
       const current = await stores.platforms.lockById(platform.id);
       if (!current) throw new DomainError('unknown-platform', `platform "${platform.name}" was deleted meanwhile`);
-      await this.refuseExistingVersion(stores, current, kind, key, version);
+      await refuse(stores, current);
       const image = await stores.images.insert(
         imageRow({
           platformId: current.id,
@@ -131,18 +158,35 @@ export class FirmwareService {
           uploadedAt: now,
         }),
       );
-      const released = await this.releaseOnUpload(stores, current, image, input.release === true, now);
+      const canStart = this.options.startRollout !== undefined;
+      const verdict = await releaseOnUpload(stores, current, image, identity, analysis, input, now, canStart);
       await stores.events.append([
         {
           ...changeEvent(now, 'upload', current.name, input.actor, input.filename ?? undefined),
           to_version: version,
-          decision: released ? 'released' : 'kept',
+          decision: verdict.released ? 'released' : 'kept',
+          reason: verdict.code,
         },
       ]);
-      return { image, released, platform: (await stores.platforms.findById(current.id))! };
+      return { image, verdict, platform: (await stores.platforms.findById(current.id))! };
     });
+    const { startRollout } = this.options;
+    const release = await startRolloutIfDue(
+      startRollout,
+      outcome.platform,
+      outcome.image,
+      outcome.verdict,
+      input.actor,
+    );
     this.onChange();
-    return { image, platform: updated, analysis, identity, released };
+    return {
+      image: outcome.image,
+      platform: outcome.platform,
+      analysis,
+      identity,
+      released: outcome.verdict.released,
+      release,
+    };
   }
 
   private platformIndex(platforms: PlatformRow[]): PlatformNameIndex {
@@ -152,12 +196,14 @@ export class FirmwareService {
     return this.nameIndex.index;
   }
 
-  private async refuseExistingVersion(
+  /** The same version, or the same bytes under another version: either is refused before anything is kept. */
+  private async refuseKnownImage(
     stores: Stores,
     platform: PlatformRow,
     kind: ImageRow['kind'],
     key: string,
     version: string,
+    blob: BlobInfo,
   ): Promise<void> {
     const existing = await stores.images.findByVersion(platform.id, kind, key);
     if (existing) {
@@ -167,34 +213,14 @@ export class FirmwareService {
         { existingImageId: existing.id, version },
       );
     }
-  }
-
-  /**
-   * Releases the new image when asked to, when nothing is released yet, or when it is newer than the released one
-   * and no person pinned the release. Where versions cannot be ordered, the later upload wins.
-   */
-  private async releaseOnUpload(
-    stores: Stores,
-    platform: PlatformRow,
-    image: ImageRow,
-    explicit: boolean,
-    now: number,
-  ): Promise<boolean> {
-    const isApp = image.kind === 'app';
-    const releasedId = isApp ? platform.released_app_id : platform.released_fs_id;
-    let release = explicit || releasedId === null;
-    if (!release && !(isApp && platform.app_release_pinned)) {
-      const released = await stores.images.findById(releasedId!);
-      const order = released ? compareVersions(image.version, released.version) : undefined;
-      release = !released || order === 1 || order === undefined;
+    const same = await stores.images.findByDigest(platform.id, blob.sha256);
+    if (same) {
+      throw new DomainError(
+        'duplicate-image',
+        `platform "${platform.name}" already has these exact bytes as version ${same.version} (image ${same.id}); devices running it would be sent the same firmware again`,
+        { existingImageId: same.id, existingVersion: same.version },
+      );
     }
-    if (!release) return false;
-    await stores.platforms.update(platform.id, {
-      ...(isApp ? { released_app_id: image.id, app_release_pinned: explicit ? 1 : 0 } : { released_fs_id: image.id }),
-      ...(isApp && !platform.chip ? { chip: image.chip } : {}),
-      updated_at: now,
-    });
-    return true;
   }
 
   async get(id: number): Promise<ImageRow> {

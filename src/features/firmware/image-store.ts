@@ -33,6 +33,16 @@ export class ImageStore {
       .executeTakeFirst();
   }
 
+  /** An image of the platform with exactly these bytes (any kind, any version). */
+  findByDigest(platformId: number, sha256: string): Promise<ImageRow | undefined> {
+    return this.db
+      .selectFrom('images')
+      .selectAll()
+      .where('platform_id', '=', platformId)
+      .where('sha256', '=', sha256)
+      .executeTakeFirst();
+  }
+
   insert(image: NewImage): Promise<ImageRow> {
     return refusedAs(this.db.insertInto('images').values(image).returningAll().executeTakeFirstOrThrow(), {
       unique: () =>

@@ -8,6 +8,9 @@ const SHOWN_FIELDS = [
   ['fsPartitionSize', 'fs_partition_size'],
   ['deviceAuth', 'device_auth'],
   ['deviceUser', 'device_user'],
+  ['releasePolicy', 'release_policy'],
+  ['rolloutTemplate', 'rollout_template'],
+  ['updateWindow', 'update_window'],
 ] as const satisfies readonly (readonly [string, keyof PlatformRow])[];
 
 /**

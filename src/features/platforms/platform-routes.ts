@@ -8,6 +8,35 @@ import { actorOf } from '../../http/auth.js';
 
 const NameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) });
 const AccessMode = Type.Union([Type.Literal('allowlist'), Type.Literal('open')]);
+const PolicyNumbers = Type.Record(Type.String({ maxLength: 40 }), Type.Union([Type.Number(), Type.Boolean()]), {
+  description: 'Rollout thresholds to override (README "Rollouts"), e.g. {"failureRatio": 0.05, "minDevices": 5}',
+});
+const RolloutTemplate = Type.Object(
+  {
+    stages: Type.Optional(
+      Type.Array(Type.Number(), { maxItems: 20, description: 'Whole percentages, increasing, ending at 100' }),
+    ),
+    canary: Type.Optional(
+      Type.Object(
+        {
+          groups: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1000 })),
+          macs: Type.Optional(Type.Array(Type.String({ maxLength: 32 }), { maxItems: 10000 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    policy: Type.Optional(PolicyNumbers),
+  },
+  { additionalProperties: false },
+);
+const UpdateWindow = Type.Object(
+  {
+    from: Type.String({ maxLength: 5, description: 'HH:MM local time, inclusive' }),
+    to: Type.String({ maxLength: 5, description: 'HH:MM local time, exclusive (earlier than from: spans midnight)' }),
+    timeZone: Type.String({ maxLength: 64, description: 'IANA time zone, e.g. Europe/Berlin' }),
+  },
+  { additionalProperties: false },
+);
 const PlatformBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 64 }),
@@ -17,6 +46,13 @@ const PlatformBody = Type.Object(
     deviceAuth: Type.Optional(Type.Union([Type.Literal('off'), Type.Literal('basic'), Type.Literal('token')])),
     deviceUser: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
     deviceSecret: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
+    releasePolicy: Type.Optional(
+      Type.Union([Type.Literal('auto'), Type.Literal('manual'), Type.Literal('rollout')], {
+        description: 'auto: certain uploads are released; manual: kept for a person; rollout: start a rollout',
+      }),
+    ),
+    rolloutTemplate: Type.Optional(Type.Union([RolloutTemplate, Type.Null()])),
+    updateWindow: Type.Optional(Type.Union([UpdateWindow, Type.Null()])),
   },
   { additionalProperties: false },
 );

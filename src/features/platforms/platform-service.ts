@@ -5,19 +5,21 @@ import type { Clock } from '../../lib/clock.js';
 import { DomainError } from '../../lib/domain-error.js';
 import { normalizeMac } from '../../lib/mac.js';
 import { describePlatformChange } from './platform-change.js';
+import { releaseSettingColumns, type ReleaseSettings } from './release-settings.js';
 import { nameKey } from './platform-store.js';
 import { hashDeviceSecret } from '../update-check/device-credentials.js';
 
 export type AccessMode = 'allowlist' | 'open';
 
-export interface PlatformInput extends Pick<PlatformChanges, 'deviceAuth' | 'deviceUser' | 'deviceSecret'> {
+export interface PlatformInput
+  extends Pick<PlatformChanges, 'deviceAuth' | 'deviceUser' | 'deviceSecret'>, ReleaseSettings {
   name: string;
   chip?: string | null | undefined;
   accessMode?: AccessMode | undefined;
   fsPartitionSize?: number | null | undefined;
 }
 
-export interface PlatformChanges {
+export interface PlatformChanges extends ReleaseSettings {
   /** Device authentication: `off`, `basic` (deviceUser + deviceSecret) or `token` (deviceSecret). */
   deviceAuth?: 'off' | 'basic' | 'token' | undefined;
   deviceUser?: string | null | undefined;
@@ -89,6 +91,7 @@ export class PlatformService {
   async create(input: PlatformInput, actor: string): Promise<PlatformRow> {
     const name = validatePlatformName(input.name);
     const chip = validateChip(input.chip) ?? null;
+    const release = releaseSettingColumns(input);
     const now = this.clock.now();
     const created = await this.catalogue.transact(async (stores) => {
       if (await stores.platforms.findByName(name)) {
@@ -104,6 +107,7 @@ export class PlatformService {
         app_release_pinned: 0,
         fs_partition_size: input.fsPartitionSize ?? null,
         ...deviceAuthChanges({ device_auth: 'off', device_user: null, device_secret_hash: null }, input),
+        ...release,
         created_at: now,
         updated_at: now,
       });
@@ -115,6 +119,7 @@ export class PlatformService {
   }
 
   async update(name: string, changes: PlatformChanges, actor: string): Promise<PlatformRow> {
+    const release = releaseSettingColumns(changes);
     const now = this.clock.now();
     const updated = await this.catalogue.transact(async (stores) => {
       const platform = await stores.platforms.lockByName(name);
@@ -131,6 +136,7 @@ export class PlatformService {
         access_mode: changes.accessMode ?? platform.access_mode,
         fs_partition_size: changes.fsPartitionSize !== undefined ? changes.fsPartitionSize : platform.fs_partition_size,
         ...deviceAuthChanges(platform, changes),
+        ...release,
         updated_at: now,
       });
       const after = (await stores.platforms.findById(platform.id))!;

@@ -13,6 +13,14 @@ import { RolloutPanel } from '../rollout-panel.js';
 import { useViewer } from '../session-context.js';
 import { roleAllows } from '../../features/auth/roles.js';
 import type { RolloutOverview } from '../../features/rollouts/rollout-overview.js';
+import { ReleaseConfirm, type VersionCounts } from '../release-confirm.js';
+import { rolloutTemplateJson, updateWindowJson } from '../../features/platforms/release-settings.js';
+
+const POLICY_SENTENCES = {
+  auto: 'Certain uploads (version stated by the build, newer than the released one) are released by themselves; others wait for a person.',
+  manual: 'Uploads are kept until a person releases them.',
+  rollout: 'Certain uploads start a staged rollout from the template below; others wait for a person.',
+} as const;
 
 export interface PlatformPageProps extends PlatformDetail {
   rollout: RolloutOverview;
@@ -20,14 +28,27 @@ export interface PlatformPageProps extends PlatformDetail {
   /** Its device groups and the app versions they can be pinned to. */
   groups?: GroupSummary[] | undefined;
   versions?: string[] | undefined;
+  /** Devices on the platform by the version they run, for "N devices will move from X to Y". */
+  deviceVersions: VersionCounts;
+  /** The image whose release confirmation is shown unfolded (after an upload that was kept). */
+  openRelease?: number | undefined;
   error?: string | undefined;
   notice?: string | undefined;
 }
+
+/** Where an image's version came from, in words (README "How uploads are identified"). */
+const SOURCE_NAMES: Record<string, string> = {
+  descriptor: 'the app descriptor',
+  marker: 'the build’s marker (or its compiled update URL)',
+  'next-to-platform': 'text next to the platform name (inferred)',
+  explicit: 'the uploader',
+};
 
 export function PlatformPage(props: PlatformPageProps) {
   const { platform, images, allowlist, devices, now } = props;
   const base = `/platforms/${encodeURIComponent(platform.name)}`;
   const viewer = useViewer();
+  const window = updateWindowJson(platform.update_window);
   const released = (image: ImageView) => platform.released_app_id === image.id || platform.released_fs_id === image.id;
   const releasedApp = images.find((i) => i.id === platform.released_app_id);
   const isRollback = (image: ImageView) =>
@@ -39,7 +60,7 @@ export function PlatformPage(props: PlatformPageProps) {
         {platform.access_mode === 'open' ? 'Any device may update.' : 'Only listed devices may update.'}{' '}
         {platform.app_release_pinned
           ? 'The release was chosen by hand: uploads do not move it.'
-          : 'The highest version is released automatically.'}{' '}
+          : POLICY_SENTENCES[platform.release_policy]}{' '}
         <a href={`/setup?platform=${encodeURIComponent(platform.name)}`}>Connect a board</a>
       </p>
 
@@ -66,6 +87,11 @@ export function PlatformPage(props: PlatformPageProps) {
                   <tr>
                     <td>
                       <strong>{image.version}</strong> {released(image) && <span class="badge ok">released</span>}
+                      {image.identity_source && (
+                        <div class="muted">
+                          version from {SOURCE_NAMES[image.identity_source] ?? image.identity_source}
+                        </div>
+                      )}
                       <details>
                         <summary>digests</summary>
                         <div>
@@ -84,12 +110,13 @@ export function PlatformPage(props: PlatformPageProps) {
                     </td>
                     <td>
                       {!released(image) && (
-                        <form method="post" action={`${base}/images/${image.id}/release`} class="inline">
-                          <CsrfField />
-                          <button type="submit" class="secondary">
-                            {isRollback(image) ? 'Roll back to this' : 'Release'}
-                          </button>
-                        </form>
+                        <ReleaseConfirm
+                          base={base}
+                          image={image}
+                          versions={props.deviceVersions}
+                          label={isRollback(image) ? 'Roll back to this' : 'Release'}
+                          open={props.openRelease === image.id}
+                        />
                       )}{' '}
                       <a href={`/api/v1/firmware/${image.id}/download`}>download</a>{' '}
                       {!released(image) && (
@@ -196,6 +223,38 @@ export function PlatformPage(props: PlatformPageProps) {
           <label>
             Device secret {platform.device_secret_hash ? '(set; empty keeps it)' : ''}
             <input name="deviceSecret" type="password" minLength={16} maxLength={200} autocomplete="new-password" />
+          </label>
+          <label>
+            Release policy
+            <select name="releasePolicy">
+              <option value="auto" selected={platform.release_policy === 'auto'}>
+                auto: release certain uploads
+              </option>
+              <option value="manual" selected={platform.release_policy === 'manual'}>
+                manual: a person releases
+              </option>
+              <option value="rollout" selected={platform.release_policy === 'rollout'}>
+                rollout: certain uploads start a rollout
+              </option>
+            </select>
+          </label>
+          <label>
+            Rollout template (JSON, empty for the defaults)
+            <textarea name="rolloutTemplate" rows={2} cols={40} maxLength={4000} placeholder='{"stages":[1,10,50,100]}'>
+              {platform.rollout_template ? JSON.stringify(rolloutTemplateJson(platform.rollout_template)) : ''}
+            </textarea>
+          </label>
+          <label>
+            Update window from
+            <input name="windowFrom" placeholder="02:00" maxLength={5} value={window?.from ?? ''} />
+          </label>
+          <label>
+            to
+            <input name="windowTo" placeholder="05:00" maxLength={5} value={window?.to ?? ''} />
+          </label>
+          <label>
+            time zone
+            <input name="windowTimeZone" placeholder="UTC" maxLength={64} value={window?.timeZone ?? ''} />
           </label>
           <button type="submit">Save</button>
         </form>

@@ -3,11 +3,26 @@ import { CsrfField } from '../csrf-field.js';
 import { useViewer } from '../session-context.js';
 import type { PlatformView } from '../../features/views.js';
 import { Layout } from '../layout.js';
+import { ReleaseConfirm, type VersionCounts } from '../release-confirm.js';
 
 export interface UploadOutcome {
   ok: boolean;
   message: string;
   candidates?: string[] | undefined;
+  /** For a kept upload: why it was not released, the evidence, and the release with its confirmation. */
+  release?: UploadRelease | undefined;
+}
+
+export interface UploadRelease {
+  released: boolean;
+  code: string;
+  reason: string;
+  platform: string;
+  image: { id: number; version: string };
+  /** Where the version came from, in words. */
+  evidence: string;
+  conflicts: string[];
+  versions: VersionCounts;
 }
 
 /**
@@ -60,6 +75,12 @@ export function UploadPage(props: {
           <label class="row">
             <input type="checkbox" name="release" value="true" /> release now
           </label>
+          <label class="row" title="the version typed is an opaque label, not a version number">
+            <input type="checkbox" name="label" value="true" /> version is a label
+          </label>
+          <label class="row" title="keep the image although its app descriptor names another project">
+            <input type="checkbox" name="force" value="true" /> other project: upload anyway
+          </label>
           <button type="submit">Upload</button>
         </form>
       </div>
@@ -69,9 +90,35 @@ export function UploadPage(props: {
           {outcome.candidates && outcome.candidates.length > 0 && (
             <div>Candidates: {outcome.candidates.join(', ')} — pick one in the Version field and upload again.</div>
           )}
+          {outcome.release && <ReleaseOutcome release={outcome.release} />}
         </div>
       )}
       <ul id="uploads" class="plain" aria-live="polite"></ul>
     </Layout>
+  );
+}
+
+/** Why an upload was kept, with the evidence beside the release button (and its "N devices will move"). */
+function ReleaseOutcome({ release }: { release: UploadRelease }) {
+  return (
+    <div class="release-outcome" data-release-code={release.code}>
+      <div>
+        {release.released ? 'Released: ' : 'Not released: '}
+        {release.reason} <span class="muted">({release.code})</span>
+      </div>
+      <div class="muted">Version from: {release.evidence}</div>
+      {release.conflicts.map((conflict) => (
+        <div class="muted">Warning: {conflict}</div>
+      ))}
+      {!release.released && (
+        <ReleaseConfirm
+          base={`/platforms/${encodeURIComponent(release.platform)}`}
+          image={release.image}
+          versions={release.versions}
+          label="Release"
+          open
+        />
+      )}
+    </div>
   );
 }

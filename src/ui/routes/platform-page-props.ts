@@ -1,4 +1,4 @@
-import type { UiServices } from './route-helpers.js';
+import { versionCounts, type UiServices } from './route-helpers.js';
 
 /** How far back the page's chart of devices per version reaches. */
 const CHART_SPAN_MS = 14 * 86_400_000;
@@ -22,5 +22,5 @@ export async function platformPageProps(ui: UiServices, name: string) {
     ui.rolloutOverview(name),
     platformGroupsProps(ui, name),
   ]);
-  return { ...detail, ...groups, rollout, now };
+  return { ...detail, ...groups, rollout, deviceVersions: versionCounts(ui, detail.platform.id), now };
 }

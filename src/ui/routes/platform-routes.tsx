@@ -6,6 +6,8 @@ import { sendPage } from '../render.js';
 import { platformPageProps } from './platform-page-props.js';
 import { pageAccess, queryOf, redirect, type Form, type UiServices } from './route-helpers.js';
 import { actorOf } from '../../http/auth.js';
+import type { ReleaseSettings } from '../../features/platforms/release-settings.js';
+import type { RolloutPlanInput } from '../../features/rollouts/rollout-policy.js';
 
 /** A platform's page and its forms: release or delete an image, the allowlist, the settings. */
 export function registerPlatformRoutes(app: FastifyInstance, ui: UiServices): void {
@@ -13,7 +15,13 @@ export function registerPlatformRoutes(app: FastifyInstance, ui: UiServices): vo
 
   app.get('/platforms/:name', pageAccess('viewer'), async (request, reply) => {
     const name = (request.params as { name: string }).name;
-    return sendPage(request, reply, <PlatformPage {...await platformPage(name)} notice={queryOf(request).notice} />);
+    const query = queryOf(request);
+    const openRelease = query.release !== undefined ? Number(query.release) : undefined;
+    return sendPage(
+      request,
+      reply,
+      <PlatformPage {...await platformPage(name)} notice={query.notice} openRelease={openRelease} />,
+    );
   });
 
   /** Runs a change on a platform, then shows the platform page with its outcome. */
@@ -62,7 +70,14 @@ export function registerPlatformRoutes(app: FastifyInstance, ui: UiServices): vo
     const secret = form.deviceSecret ? { deviceSecret: form.deviceSecret } : {};
     await ui.platforms.update(
       name,
-      { accessMode, chip: form.chip || null, deviceAuth, deviceUser: form.deviceUser || null, ...secret },
+      {
+        accessMode,
+        chip: form.chip || null,
+        deviceAuth,
+        deviceUser: form.deviceUser || null,
+        ...secret,
+        ...releaseSettingsFromForm(form),
+      },
       actor,
     );
     return 'Settings saved.';
@@ -102,3 +117,29 @@ const ROLLOUT_DONE: Record<string, string> = {
   abort: 'The rollout was aborted; devices that updated keep the new image.',
   rollback: 'The rollout was rolled back: every device is offered the previous image.',
 };
+
+/** The settings form's release fields; a field left out of the form (an older page) changes nothing. */
+function releaseSettingsFromForm(form: Form): ReleaseSettings {
+  const settings: ReleaseSettings = {};
+  if (form.releasePolicy !== undefined) settings.releasePolicy = form.releasePolicy as ReleaseSettings['releasePolicy'];
+  if (form.rolloutTemplate !== undefined) {
+    const text = form.rolloutTemplate.trim();
+    if (!text) settings.rolloutTemplate = null;
+    else {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw new DomainError('bad-request', 'the rollout template is JSON, e.g. {"stages":[1,10,50,100]}');
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        throw new DomainError('bad-request', 'the rollout template is a JSON object, e.g. {"stages":[1,10,50,100]}');
+      settings.rolloutTemplate = parsed as RolloutPlanInput;
+    }
+  }
+  if (form.windowFrom !== undefined || form.windowTo !== undefined) {
+    const [from, to] = [form.windowFrom?.trim() ?? '', form.windowTo?.trim() ?? ''];
+    settings.updateWindow = !from && !to ? null : { from, to, timeZone: form.windowTimeZone?.trim() || 'UTC' };
+  }
+  return settings;
+}

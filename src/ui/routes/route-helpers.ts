@@ -1,4 +1,5 @@
 import { sameSiteRedirect } from '../../http/redirect-target.js';
+import type { VersionCounts } from '../release-confirm.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FirmwareService } from '../../features/firmware/firmware-service.js';
 import type { RolloutService } from '../../features/rollouts/rollout-service.js';
@@ -20,6 +21,8 @@ export interface UiServices {
   groups: GroupService;
   pins: DevicePinService;
   now: () => number;
+  /** Devices of a platform by the version they run (the fleet registry's counts); absent: none known. */
+  deviceVersions?: ((platformId: number) => ReadonlyMap<string | null, number>) | undefined;
 }
 
 /** A parsed `application/x-www-form-urlencoded` body. */
@@ -41,4 +44,9 @@ export function redirect(reply: FastifyReply, to: string, notice: string): Fasti
     .code(303)
     .header('location', sameSiteRedirect(`${to}?notice=${encodeURIComponent(notice)}`))
     .send();
+}
+
+/** Devices by version for the release confirmation; an empty list when the fleet is not wired in. */
+export function versionCounts(ui: UiServices, platformId: number): VersionCounts {
+  return [...(ui.deviceVersions?.(platformId) ?? new Map<string | null, number>())];
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { DomainError } from '../../lib/domain-error.js';
 import { UploadPage, type UploadOutcome } from '../pages/upload-page.js';
 import { sendPage } from '../render.js';
-import { pageAccess, queryOf, type UiServices } from './route-helpers.js';
+import { pageAccess, queryOf, versionCounts, type UiServices } from './route-helpers.js';
 import { readUploadPart } from '../../http/multipart-upload.js';
 import { actorOf } from '../../http/auth.js';
 
@@ -28,12 +28,23 @@ export function registerUploadRoutes(app: FastifyInstance, ui: UiServices): void
         platform: field('platform'),
         version: field('version'),
         release: field('release') === 'true',
+        label: field('label') === 'true',
+        force: field('force') === 'true',
         filename: part.filename,
         actor: actorOf(request),
       });
       outcome = {
         ok: true,
-        message: `${result.platform.name} ${result.image.version} uploaded${result.released ? ' and released' : ''}.`,
+        message: `${result.platform.name} ${result.image.version} uploaded${result.released ? ' and released' : ', not released'}.`,
+        release: {
+          ...result.release,
+          released: result.released,
+          platform: result.platform.name,
+          image: { id: result.image.id, version: result.image.version },
+          evidence: result.identity.version.evidence ?? result.identity.version.source ?? 'unknown',
+          conflicts: result.identity.conflicts,
+          versions: versionCounts(ui, result.platform.id),
+        },
       };
     } catch (error) {
       // As for the API: a refusal before the whole body arrived leaves the rest of it on this connection.

@@ -49,16 +49,44 @@
         el(
           'div',
           { class: 'message success', role: 'status' },
-          `${body.platform.name} ${img.version} (${img.chip || 'filesystem'}) uploaded${body.released ? ' and released' : ''}. `,
+          `${body.platform.name} ${img.version} (${img.chip || 'filesystem'}) uploaded${body.released ? ' and released' : ', not released'}. `,
           el('span', { class: 'muted' }, `Version: ${how}. `),
           el('a', { href: `/platforms/${encodeURIComponent(body.platform.name)}` }, 'Open platform'),
         ),
       );
+      // Kept: say why, and offer the release where its confirmation ("N devices will move…") is shown.
+      if (!body.released && body.release) {
+        item.append(
+          el(
+            'div',
+            { class: 'message', 'data-release-code': body.release.code },
+            `Not released: ${body.release.reason} (${body.release.code}). `,
+            el(
+              'a',
+              {
+                href: `/platforms/${encodeURIComponent(body.platform.name)}?release=${img.id}#release-${img.id}`,
+              },
+              `Release ${img.version}…`,
+            ),
+          ),
+        );
+      }
       return;
     }
     const box = el('div', { class: 'message error', role: 'alert' }, body.message || `The server answered ${status}.`);
     item.append(box);
     const details = body.details || {};
+    // Refusals a person may override on purpose: another project's build, or a label instead of a version.
+    const override = {
+      'project-mismatch': ['force', 'Upload anyway'],
+      'invalid-version': ['label', 'Store as a label'],
+    };
+    if (override[body.error]) {
+      const [flag, label] = override[body.error];
+      const again = el('button', { type: 'button', class: 'secondary' }, label);
+      again.onclick = () => upload(file, { ...formParams(), [flag]: 'true' }, item);
+      box.append(' ', again);
+    }
     if (body.error === 'identity-needed' || body.error === 'unknown-platform') {
       const candidates = (details.identity && details.identity.version && details.identity.version.candidates) || [];
       const form = el('form', { class: 'row' });
@@ -110,12 +138,24 @@
     }
   }
 
+  // What the form says besides the file: a typed version and the release / label / force boxes.
+  function formParams() {
+    const form = zone.querySelector('form');
+    const params = platformSelect && platformSelect.value ? { platform: platformSelect.value } : {};
+    const version = form.querySelector('input[name=version]');
+    if (version && version.value.trim()) params.version = version.value.trim();
+    for (const name of ['release', 'label', 'force']) {
+      const box = form.querySelector(`input[name=${name}]`);
+      if (box && box.checked) params[name] = 'true';
+    }
+    return params;
+  }
+
   function start(files) {
     for (const file of files) {
       const item = el('li', { class: 'upload-item panel' });
       list.prepend(item);
-      const params = platformSelect && platformSelect.value ? { platform: platformSelect.value } : {};
-      upload(file, params, item);
+      upload(file, formParams(), item);
     }
   }
 
