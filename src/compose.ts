@@ -134,15 +134,20 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   );
   const onDelete = () => afterDeletes.deleted();
   const platforms = new PlatformService(catalogue, clock, onChange, onDelete);
-  const firmware = new FirmwareService(catalogue, blobs, clock, config.uploadLimit, onChange, onDelete);
-  const groups = new GroupService(catalogue, clock, onChange);
-  const pins = new DevicePinService(catalogue, clock, onChange);
-  const reader = new FleetReader(catalogue);
   // A rollout's transition reloads the view at once (not at the next check), so device statuses follow it.
   const rollouts = new RolloutService(catalogue, clock, () => {
     view.invalidate();
     void view.all().catch(() => undefined);
   });
+  const firmware = new FirmwareService(catalogue, blobs, clock, config.uploadLimit, onChange, onDelete, {
+    // Release policy `rollout`: a certain upload starts a rollout from the platform's template.
+    startRollout: async (platformName, imageId, actor) => {
+      await rollouts.start(platformName, { imageId }, actor);
+    },
+  });
+  const groups = new GroupService(catalogue, clock, onChange);
+  const pins = new DevicePinService(catalogue, clock, onChange);
+  const reader = new FleetReader(catalogue);
   const metrics = new Metrics({
     queuedEvents: () => fleet.writer.queued,
     devicesSeenWithin: (windowMs) => fleet.registry.seen.countSince(clock.now(), windowMs),

@@ -182,10 +182,16 @@ describeEachStore('release policy and certain uploads', (store) => {
     const kept = await upload('Policy', esp32('policy', '1.0.0'));
     expect(kept.json).toMatchObject({ released: false, release: { code: 'policy-manual' } });
 
-    // Without a rollout engine, `rollout` keeps certain uploads as `manual` does, and says so.
+    // `rollout`: a certain upload starts a rollout from the platform's template (the server's own engine).
     await api(t.url, 'PATCH', '/api/v1/platforms/Policy', { releasePolicy: 'rollout' });
     const rollout = await upload('Policy', esp32('policy', '1.1.0'));
-    expect(rollout.json).toMatchObject({ released: false, release: { code: 'rollout-unavailable' } });
+    expect(rollout.json).toMatchObject({ released: false, release: { code: 'rollout-started' } });
+    const started = await api<{ rollouts: { state: string; targetVersion: string; stages: number[] }[] }>(
+      t.url,
+      'GET',
+      '/api/v1/platforms/Policy/rollouts',
+    );
+    expect(started.json.rollouts[0]).toMatchObject({ state: 'running', targetVersion: '1.1.0', stages: [5, 25, 100] });
     // null clears the template and the window.
     const cleared = await api(t.url, 'PATCH', '/api/v1/platforms/Policy', {
       rolloutTemplate: null,

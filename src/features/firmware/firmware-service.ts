@@ -10,7 +10,7 @@ import { DomainError } from '../../lib/domain-error.js';
 import { storageFailure } from '../../lib/storage-errors.js';
 import { isRowId } from '../../lib/row-id.js';
 import { formatMac } from '../../lib/mac.js';
-import { compareVersions, versionKey } from '../../lib/version.js';
+import { versionKey } from '../../lib/version.js';
 import { changeEvent } from '../platforms/platform-service.js';
 import { imageRow } from './image-row.js';
 import { descriptorProject, projectContradicts, type ReleaseVerdict } from './release-certainty.js';
