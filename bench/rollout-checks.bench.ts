@@ -44,7 +44,9 @@ function wrk(url: string, headers: Record<string, string>, seconds = SECONDS): n
   const output = execFileSync('taskset', [...args, url], { encoding: 'utf8' });
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(output);
   if (errors) throw new Error(`wrk saw ${errors[1]} error responses`);
-  return Number(/Requests\/sec:\s+([\d.]+)/.exec(output)![1]);
+  const rate = Number(/Requests\/sec:\s+([\d.]+)/.exec(output)![1]);
+  if (!(rate > 0)) throw new Error(`wrk measured nothing:\n${output}`);
+  return rate;
 }
 
 /** The platform and its 100,000 devices, written through the server's own stores before it starts. */
