@@ -21,6 +21,7 @@ import { Metrics } from './features/metrics/metrics.js';
 import { DeletionFollowUp } from './features/maintenance/deletion-follow-up.js';
 import { runMaintenance } from './features/maintenance/maintenance.js';
 import { registerMetricsRoutes } from './features/metrics/metrics-routes.js';
+import { registerRolloutMetrics } from './features/metrics/rollout-metrics.js';
 import { Fleet } from './features/fleet/fleet.js';
 import { RolloutService } from './features/rollouts/rollout-service.js';
 import { registerRolloutRoutes } from './features/rollouts/rollout-routes.js';
@@ -166,6 +167,20 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     (rolloutId, stageIndex, verdict) => rollouts.applyVerdict(rolloutId, stageIndex, verdict),
     (outcome, rows) => metrics.activityFailure(outcome, rows),
     () => clock.now(),
+  );
+  registerRolloutMetrics(metrics.registry, async () =>
+    [...(await view.all()).values()].flatMap((p) =>
+      p.rollout
+        ? [
+            {
+              platform: p.name,
+              state: p.rollout.state,
+              percent: p.rollout.percent,
+              devices: fleet.rolloutDevices(p.rollout.id),
+            },
+          ]
+        : [],
+    ),
   );
   void fleet.start().catch((err: unknown) => logger.error({ err }, 'could not load the device registry'));
   const updates = new UpdateCheckService(view, images, fleet, clock, metrics);

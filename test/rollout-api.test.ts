@@ -90,6 +90,33 @@ describeEachStore('rollouts over REST', (store) => {
     expect((await api(url, 'POST', '/api/v1/platforms/Porch/rollouts/current/abort')).status).toBe(200);
   });
 
+  it('viewers read rollouts, only uploaders and admins steer them', async () => {
+    const viewer = (await api<{ token: string }>(url, 'POST', '/api/v1/tokens', { name: 'wall', role: 'viewer' })).json
+      .token;
+    const as = (method: string, path: string) =>
+      fetch(url + path, { method, headers: { authorization: `Bearer ${viewer}` } });
+    expect((await as('GET', '/api/v1/platforms/Porch/rollouts')).status).toBe(200);
+    expect((await as('POST', '/api/v1/platforms/Porch/rollouts')).status).toBe(403);
+    expect((await as('POST', '/api/v1/platforms/Porch/rollouts/current/abort')).status).toBe(403);
+  });
+
+  it("applies the monitor's verdict once when two instances reach it at the same moment", async () => {
+    const started = await start({ version: '2.0.0', stages: [10, 100] });
+    const verdict = { action: 'pause' as const, why: 'too many failed' };
+    const applied = await Promise.all([
+      t.app.rollouts.applyVerdict(started.json.id, 0, verdict),
+      t.app.rollouts.applyVerdict(started.json.id, 0, verdict),
+    ]);
+    expect(applied.sort()).toEqual([false, true]);
+    // A verdict about a stage the rollout has left is dropped.
+    await api(url, 'POST', '/api/v1/platforms/Porch/rollouts/current/resume');
+    await api(url, 'POST', '/api/v1/platforms/Porch/rollouts/current/advance');
+    expect(await t.app.rollouts.applyVerdict(started.json.id, 0, verdict)).toBe(false);
+    const paused = await api<{ events: unknown[] }>(url, 'GET', '/api/v1/events?platform=Porch&type=rollout-paused');
+    expect(paused.json.events.filter((e) => (e as { actor: string }).actor === 'monitor')).toHaveLength(1);
+    expect((await api(url, 'POST', '/api/v1/platforms/Porch/rollouts/current/abort')).status).toBe(200);
+  });
+
   it('a restart in the middle of a rollout loses no state and changes no device answer', async () => {
     const started = await start({ version: '3.0.0', stages: [50, 100] });
     expect(started.status).toBe(201);

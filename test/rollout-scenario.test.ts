@@ -102,7 +102,7 @@ describeEachStore('staged rollout scenario', (store) => {
     };
 
     beforeAll(async () => {
-      t = await startTestApp(store, { rolloutMonitorMs: 3_600_000 });
+      t = await startTestApp(store, { rolloutMonitorMs: 3_600_000, metricsToken: 'scrape-token' });
       host = new URL(t.url).host;
       await api(t.url, 'POST', '/api/v1/platforms', { name: family.platform, accessMode: 'open' });
       const v1 = await api<{ image: { id: number } }>(t.url, 'POST', '/api/v1/firmware', family.v1);
@@ -168,6 +168,16 @@ describeEachStore('staged rollout scenario', (store) => {
       );
       expect(events.json.events).toHaveLength(1);
       expect(events.json.events[0]).toMatchObject({ actor: 'monitor', reason: rollout.pauseReason });
+
+      const metrics = await (
+        await fetch(`${t.url}/metrics`, { headers: { authorization: 'Bearer scrape-token' } })
+      ).text();
+      const p = family.platform;
+      expect(metrics).toContain(`esp_ota_rollout_state{platform="${p}",state="paused"} 1`);
+      expect(metrics).toContain(`esp_ota_rollout_state{platform="${p}",state="running"} 0`);
+      expect(metrics).toContain(`esp_ota_rollout_stage_percent{platform="${p}"} 10`);
+      expect(metrics).toContain(`esp_ota_rollout_devices{platform="${p}",state="failed"} 5`);
+      expect(metrics).toContain(`esp_ota_rollout_devices{platform="${p}",state="updated"} ${good.length}`);
     });
 
     it('while paused no new device gets v2, updated devices stay on it, and it cannot advance', async () => {
@@ -209,6 +219,10 @@ describeEachStore('staged rollout scenario', (store) => {
       const aborted = await act('abort');
       expect(aborted.json.state).toBe('aborted');
       await settle();
+      const metrics = await (
+        await fetch(`${t.url}/metrics`, { headers: { authorization: 'Bearer scrape-token' } })
+      ).text();
+      expect(metrics).not.toContain(`esp_ota_rollout_state{platform="${family.platform}"`);
       expect(t.app.fleet.registry.get(keyOf(good[0]!))?.status).toBe('newer');
       expect(t.app.fleet.registry.get(keyOf(bad[0]!))?.status).toBe('current');
       const onV2 = await poll(good[0]!);

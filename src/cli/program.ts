@@ -5,6 +5,7 @@ import { registerClientCommands } from './client-commands.js';
 import { registerBackupCommands } from './backup-commands.js';
 import { registerAuthCommands } from './auth-commands.js';
 import { registerGroupCommands } from './group-commands.js';
+import { registerRolloutCommands } from './rollout-commands.js';
 
 export interface CliIo {
   out: NodeJS.WritableStream;
@@ -26,5 +27,6 @@ export function buildProgram(io: CliIo, state: CliState): Command {
   registerBackupCommands(program, io, state);
   registerAuthCommands(program, io, state);
   registerGroupCommands(program, io, state);
+  registerRolloutCommands(program, io, state);
   return program;
 }
