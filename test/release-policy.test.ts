@@ -65,6 +65,21 @@ describeEachStore('release policy and certain uploads', (store) => {
     expect(kept).toMatchObject({ reason: 'not-newer', actor: 'token:ESP_OTA_API_TOKEN' });
   });
 
+  it('keeps a certain upload while a rollout runs: nothing reaches the whole fleet around the rollout', async () => {
+    await api(t.url, 'POST', '/api/v1/platforms', { name: 'Staged', accessMode: 'open' });
+    const first = await upload('Staged', esp32('staged', '1.0.0'));
+    expect(first.json).toMatchObject({ released: true });
+    await api(t.url, 'PATCH', '/api/v1/platforms/Staged', { releasePolicy: 'manual' });
+    expect((await upload('Staged', esp32('staged', '1.1.0'))).json).toMatchObject({ released: false });
+    await api(t.url, 'PATCH', '/api/v1/platforms/Staged', { releasePolicy: 'auto' });
+    expect((await api(t.url, 'POST', '/api/v1/platforms/Staged/rollouts', { version: '1.1.0' })).status).toBe(201);
+    const during = await upload('Staged', esp32('staged', '1.2.0'));
+    expect(during.status).toBe(201);
+    expect(during.json).toMatchObject({ released: false, release: { code: 'rollout-running' } });
+    const platform = (await api<{ releasedAppId: number }>(t.url, 'GET', '/api/v1/platforms/Staged')).json;
+    expect(platform.releasedAppId).toBe(first.json.image.id);
+  });
+
   it('treats our marker and the original server’s compiled update URL as certain', async () => {
     await api(t.url, 'POST', '/api/v1/platforms', { name: 'Plug', accessMode: 'open' });
     const marked = await upload('Plug', buildEsp8266App({ strings: ['ESP-OTA:platform=Plug;version=2.0.0'] }));

@@ -28,6 +28,8 @@ export type ReleaseCode =
   | 'release-pinned'
   /** The platform's policy is `manual`. */
   | 'policy-manual'
+  /** A rollout runs on the platform: an upload does not go around it to every device. */
+  | 'rollout-running'
   /** The platform's policy is `rollout`: a rollout of this image was started. */
   | 'rollout-started'
   /** The platform's policy is `rollout`, but this server has no rollout engine: kept as with `manual`. */

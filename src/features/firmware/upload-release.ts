@@ -57,6 +57,14 @@ export async function releaseOnUpload(
       reason: `a person chose the released version ${released.version}; uploads do not move it: release this one by hand`,
     };
   }
+  const rollout = isApp ? await stores.rollouts.active(platform.id) : undefined;
+  if (rollout) {
+    return {
+      released: false,
+      code: 'rollout-running',
+      reason: `a rollout of ${rollout.target_version} is ${rollout.state} on "${platform.name}": finish or abort it, then release or roll out this one`,
+    };
+  }
   if (platform.release_policy === 'manual') {
     return {
       released: false,
