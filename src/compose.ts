@@ -20,6 +20,7 @@ import { runMaintenance } from './features/maintenance/maintenance.js';
 import { registerMetricsRoutes } from './features/metrics/metrics-routes.js';
 import { Fleet } from './features/fleet/fleet.js';
 import { CatalogueView } from './features/update-check/catalogue-view.js';
+import { startChangeFeed } from './features/update-check/change-feed.js';
 import { ImageCache } from './features/update-check/image-cache.js';
 import { UpdateCheckService } from './features/update-check/update-check-service.js';
 import { createDeviceEndpoint, DEVICE_ROUTES } from './features/update-check/device-endpoint.js';
@@ -144,6 +145,10 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     () => clock.now(),
   );
   void fleet.start().catch((err: unknown) => logger.error({ err }, 'could not load the device registry'));
+  // Several instances on one PostgreSQL database hear each other's catalogue and device changes (LISTEN/NOTIFY).
+  const changeFeed = config.databaseUrl
+    ? await startChangeFeed({ url: config.databaseUrl, db, catalogue, view, fleet, log: logger })
+    : undefined;
   const updates = new UpdateCheckService(view, images, fleet, clock, metrics);
   const auth = new AuthService(new AuthStore(db), clock, config.apiToken);
   const admin = await auth.ensureAdmin(config.adminPassword);
@@ -232,6 +237,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
         await new Promise<void>((resolve) => (plainServer ? plainServer.close(() => resolve()) : resolve()));
         await http.close();
         await fleet.close();
+        await changeFeed?.close();
         await db.destroy();
         logger.flush();
       })()),
