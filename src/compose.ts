@@ -17,6 +17,7 @@ import { registerPlatformRoutes } from './features/platforms/platform-routes.js'
 import { Metrics } from './features/metrics/metrics.js';
 import { DeletionFollowUp } from './features/maintenance/deletion-follow-up.js';
 import { runMaintenance } from './features/maintenance/maintenance.js';
+import { onceAcrossInstances } from './features/maintenance/maintenance-lock.js';
 import { registerMetricsRoutes } from './features/metrics/metrics-routes.js';
 import { Fleet } from './features/fleet/fleet.js';
 import { CatalogueView } from './features/update-check/catalogue-view.js';
@@ -53,8 +54,11 @@ export interface App {
   blobs: BlobStore;
   auth: AuthService;
   collectOrphans(): Promise<number>;
-  /** Retention, SQLite housekeeping and the orphan collector; also runs at start and every maintenanceIntervalMs. */
-  maintain(): Promise<void>;
+  /**
+   * Retention, SQLite housekeeping and the orphan collector; also runs at start and every maintenanceIntervalMs.
+   * False when another instance on the same PostgreSQL database was running the pass (it runs once across them).
+   */
+  maintain(): Promise<boolean>;
   /** Listens on config.host:config.port (and httpPort beside HTTPS); resolves to the bound address. */
   listen(): Promise<string>;
   /** Re-reads the TLS certificate and key (SIGHUP); false when TLS is off. */
@@ -184,10 +188,14 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   registerAuthRoutes(http, auth);
 
   const maintain = async () => {
-    const report = await runMaintenance(db, catalogue, config, clock.now());
+    // Once across instances on one PostgreSQL database (an advisory lock); each forgets pruned devices itself.
+    const pass = await onceAcrossInstances(db, async () => {
+      const report = await runMaintenance(db, catalogue, config, clock.now());
+      if (report.eventsByAge || report.eventsByCount || report.devices) logger.info(report, 'pruned old activity');
+      await collectOrphans();
+    });
     await fleet.forgetNotSeenSince(clock.now() - config.deviceRetentionDays * 86_400_000);
-    if (report.eventsByAge || report.eventsByCount || report.devices) logger.info(report, 'pruned old activity');
-    await collectOrphans();
+    return pass.ran;
   };
   await maintain();
   const collector = setInterval(
