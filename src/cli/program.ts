@@ -4,6 +4,7 @@ import { registerServeCommand } from './serve-command.js';
 import { registerClientCommands } from './client-commands.js';
 import { registerBackupCommands } from './backup-commands.js';
 import { registerAuthCommands } from './auth-commands.js';
+import { registerMigrateCommand } from './migrate-command.js';
 
 export interface CliIo {
   out: NodeJS.WritableStream;
@@ -24,5 +25,6 @@ export function buildProgram(io: CliIo, state: CliState): Command {
   registerClientCommands(program, io, state);
   registerBackupCommands(program, io, state);
   registerAuthCommands(program, io, state);
+  registerMigrateCommand(program, io, state);
   return program;
 }
