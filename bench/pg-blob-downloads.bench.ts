@@ -27,7 +27,8 @@ const CONNECTIONS = 8;
 const PG_URL =
   process.env.ESP_OTA_BENCH_PG_URL ?? process.env.ESP_OTA_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TOKEN = 'bench-token-0123456789';
-const PORT = 18311;
+/** A port of its own (other benchmarks on the machine use 183xx). */
+const PORT = 20000 + Math.floor(Math.random() * 20000);
 const ours = `http://127.0.0.1:${PORT}`;
 const work = mkdtempSync(join(tmpdir(), 'esp-ota-pg-bench-'));
 const dbName = `esp_ota_bench_${process.pid}`;
