@@ -142,9 +142,17 @@ describe.skipIf(SKIP !== '')(`issue 13 §3: esp-ota migrate --to postgres:// ${S
     expect(again.err).toMatch(/refused: the target is not empty/);
   }, 60_000);
 
-  it('refuses a URL that is not PostgreSQL', async () => {
+  it('refuses a URL that is not PostgreSQL, and a folder without an embedded database', async () => {
     const wrong = await migrate(['--data', dataDir, '--to', 'mysql://localhost/x']);
     expect(wrong.code).toBe(2);
     expect(wrong.err).toMatch(/--to must be a PostgreSQL URL/);
+    const empty = mkdtempSync(join(tmpdir(), 'esp-ota-empty-'));
+    try {
+      const nothing = await migrate(['--data', empty, '--to', target.url]);
+      expect(nothing.code).toBe(2);
+      expect(nothing.err).toMatch(/there is no embedded database/);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   }, 60_000);
 });

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { databaseFile } from '../config.js';
 import { pino } from 'pino';
 import { createDatabase } from '../db/database.js';
 import { moveToPostgres, MoveRefused } from '../features/backup/move-to-postgres.js';
@@ -38,6 +40,11 @@ export function registerMigrateCommand(program: Command, io: CliIo, state: CliSt
     }
     if (config.databaseUrl) {
       io.err.write('the configuration already names a PostgreSQL database (databaseUrl): nothing to move from\n');
+      state.exitCode = 2;
+      return;
+    }
+    if (!existsSync(databaseFile(config))) {
+      io.err.write(`there is no embedded database in ${config.data} (no ${databaseFile(config)})\n`);
       state.exitCode = 2;
       return;
     }

@@ -111,10 +111,14 @@ export async function startChangeFeed(deps: ChangeFeedDeps): Promise<ChangeFeed>
     },
   );
 
+  // One after another, so that closing can wait for the last (it follows the final flush of device activity).
+  let publishing: Promise<void> = Promise.resolve();
   fleet.writer.onChangesWritten = (macs) => {
-    void (async () => {
-      for (const payload of chunkPayloads(prefix, macs)) await notify(db, CHANNELS.devices, payload);
-    })().catch((err: unknown) => log.warn({ err }, 'could not tell other instances about changed devices'));
+    publishing = publishing
+      .then(async () => {
+        for (const payload of chunkPayloads(prefix, macs)) await notify(db, CHANNELS.devices, payload);
+      })
+      .catch((err: unknown) => log.warn({ err }, 'could not tell other instances about changed devices'));
   };
 
   await listener.start();
@@ -122,6 +126,7 @@ export async function startChangeFeed(deps: ChangeFeedDeps): Promise<ChangeFeed>
     instanceId,
     close: async () => {
       fleet.writer.onChangesWritten = () => undefined;
+      await publishing;
       await listener.close();
       await reloading;
       wanted = new Set();
