@@ -67,17 +67,6 @@ export async function onDatabase<T extends pg.QueryResultRow>(
   }
 }
 
-/** Ends every listening connection of the instances on this database; returns how many there were. */
-export async function terminateListeners(url: string): Promise<number> {
-  const rows = await onDatabase<{ ended: boolean }>(
-    url,
-    `select pg_terminate_backend(pid) as ended from pg_stat_activity
-     where datname = current_database() and application_name = $1 and pid <> pg_backend_pid()`,
-    [LISTENER_APPLICATION_NAME],
-  );
-  return rows.length;
-}
-
 export async function listenerCount(url: string): Promise<number> {
   const rows = await onDatabase<{ n: string }>(
     url,
