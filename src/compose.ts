@@ -20,6 +20,7 @@ import { registerPlatformRoutes } from './features/platforms/platform-routes.js'
 import { Metrics } from './features/metrics/metrics.js';
 import { DeletionFollowUp } from './features/maintenance/deletion-follow-up.js';
 import { runMaintenance } from './features/maintenance/maintenance.js';
+import { onceAcrossInstances } from './features/maintenance/maintenance-lock.js';
 import { registerMetricsRoutes } from './features/metrics/metrics-routes.js';
 import { registerRolloutMetrics } from './features/metrics/rollout-metrics.js';
 import { Fleet } from './features/fleet/fleet.js';
@@ -27,6 +28,7 @@ import { RolloutService } from './features/rollouts/rollout-service.js';
 import { registerRolloutRoutes } from './features/rollouts/rollout-routes.js';
 import { rolloutOverview } from './features/rollouts/rollout-overview.js';
 import { CatalogueView } from './features/update-check/catalogue-view.js';
+import { startChangeFeed } from './features/update-check/change-feed.js';
 import { ImageCache } from './features/update-check/image-cache.js';
 import { UpdateCheckService } from './features/update-check/update-check-service.js';
 import { createDeviceEndpoint, DEVICE_ROUTES } from './features/update-check/device-endpoint.js';
@@ -65,8 +67,11 @@ export interface App {
   blobs: BlobStore;
   auth: AuthService;
   collectOrphans(): Promise<number>;
-  /** Retention, SQLite housekeeping and the orphan collector; also runs at start and every maintenanceIntervalMs. */
-  maintain(): Promise<void>;
+  /**
+   * Retention, SQLite housekeeping and the orphan collector; also runs at start and every maintenanceIntervalMs.
+   * False when another instance on the same PostgreSQL database was running the pass (it runs once across them).
+   */
+  maintain(): Promise<boolean>;
   /** Listens on config.host:config.port (and httpPort beside HTTPS); resolves to the bound address. */
   listen(): Promise<string>;
   /** Re-reads the TLS certificate and key (SIGHUP); false when TLS is off. */
@@ -183,6 +188,10 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     ),
   );
   void fleet.start().catch((err: unknown) => logger.error({ err }, 'could not load the device registry'));
+  // Several instances on one PostgreSQL database hear each other's catalogue and device changes (LISTEN/NOTIFY).
+  const changeFeed = config.databaseUrl
+    ? await startChangeFeed({ url: config.databaseUrl, db, catalogue, view, fleet, log: logger })
+    : undefined;
   const updates = new UpdateCheckService(view, images, fleet, clock, metrics);
   const auth = new AuthService(new AuthStore(db), clock, config.apiToken);
   const admin = await auth.ensureAdmin(config.adminPassword);
@@ -232,10 +241,14 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   registerAuthRoutes(http, auth);
 
   const maintain = async () => {
-    const report = await runMaintenance(db, catalogue, config, clock.now());
+    // Once across instances on one PostgreSQL database (an advisory lock); each forgets pruned devices itself.
+    const pass = await onceAcrossInstances(db, async () => {
+      const report = await runMaintenance(db, catalogue, config, clock.now());
+      if (report.eventsByAge || report.eventsByCount || report.devices) logger.info(report, 'pruned old activity');
+      await collectOrphans();
+    });
     await fleet.forgetNotSeenSince(clock.now() - config.deviceRetentionDays * 86_400_000);
-    if (report.eventsByAge || report.eventsByCount || report.devices) logger.info(report, 'pruned old activity');
-    await collectOrphans();
+    return pass.ran;
   };
   await maintain();
   const collector = setInterval(
@@ -288,6 +301,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
         await new Promise<void>((resolve) => (plainServer ? plainServer.close(() => resolve()) : resolve()));
         await http.close();
         await fleet.close();
+        await changeFeed?.close();
         await db.destroy();
         logger.flush();
       })()),

@@ -6,6 +6,7 @@ import { registerBackupCommands } from './backup-commands.js';
 import { registerAuthCommands } from './auth-commands.js';
 import { registerGroupCommands } from './group-commands.js';
 import { registerRolloutCommands } from './rollout-commands.js';
+import { registerMigrateCommand } from './migrate-command.js';
 
 export interface CliIo {
   out: NodeJS.WritableStream;
@@ -28,5 +29,6 @@ export function buildProgram(io: CliIo, state: CliState): Command {
   registerAuthCommands(program, io, state);
   registerGroupCommands(program, io, state);
   registerRolloutCommands(program, io, state);
+  registerMigrateCommand(program, io, state);
   return program;
 }

@@ -1,4 +1,5 @@
 import type { Database } from '../db/database.js';
+import { CHANNELS, notify } from '../db/notifications.js';
 import { transact, transactUnflushed } from '../db/transactions.js';
 import { AllowlistStore } from './allowlist/allowlist-store.js';
 import { DeviceStore } from './devices/device-store.js';
@@ -51,7 +52,13 @@ function storesOver(db: Database): Stores {
 export function createCatalogue(db: Database): Catalogue {
   return {
     stores: storesOver(db),
-    transact: (work) => transact(db, (trx) => work(storesOver(trx))),
+    // Every catalogue write tells the other instances on PostgreSQL, on its own transaction: delivered on commit only.
+    transact: (work) =>
+      transact(db, async (trx) => {
+        const result = await work(storesOver(trx));
+        await notify(trx, CHANNELS.catalogue, '*');
+        return result;
+      }),
     transactUnflushed: (work) => transactUnflushed(db, (trx) => work(storesOver(trx))),
   };
 }
