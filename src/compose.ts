@@ -157,6 +157,9 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     log: logger,
     observe: (route, method, status, seconds) => metrics.request(route, method, status, seconds),
     closing: () => closing,
+    maxRequests: config.maxDeviceRequests,
+    busy: () => metrics.busyDeviceRequest(),
+    offloadPrefix: config.downloadOffload || undefined,
   });
 
   const readTls = () => (config.tlsCert || config.tlsKey ? loadTls(config.tlsCert, config.tlsKey) : undefined);
@@ -207,12 +210,12 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     collectOrphans,
     maintain,
     listen: async () => {
-      const address = await http.listen({ port: config.port, host: config.host });
+      const address = await http.listen({ port: config.port, host: config.host, backlog: config.listenBacklog });
       if (config.tlsCert && config.httpPort) {
         // The same routes over plain HTTP, for boards on the LAN that cannot do TLS.
         plainServer = createPlainSibling(http);
         await new Promise<void>((resolve, reject) =>
-          plainServer!.once('error', reject).listen(config.httpPort, config.host, resolve),
+          plainServer!.once('error', reject).listen(config.httpPort, config.host, config.listenBacklog, resolve),
         );
       }
       return address;
