@@ -127,6 +127,13 @@ function eventCount(): number {
   return n;
 }
 
+/** Where the server's memory is, from its own /metrics. */
+async function heapFigures(): Promise<string> {
+  const text = await (await fetch(`${OURS}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^esp_ota_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return `V8 heap used ${mib(value('nodejs_heap_size_used_bytes'))} MiB of ${mib(value('nodejs_heap_size_total_bytes'))} MiB, external ${mib(value('nodejs_external_memory_bytes'))} MiB`;
+}
+
 async function main(): Promise<void> {
   need('wrk', 'apt-get install -y wrk');
   need('taskset', 'apt-get install -y util-linux');
@@ -158,6 +165,9 @@ async function main(): Promise<void> {
   console.log(
     `start with ${DEVICES.toLocaleString('en')} devices: first check answered after ${loadSeconds.toFixed(1)} s; RSS ${mib(loadedRss)} MiB (empty server ${mib(emptyRss)} MiB)`,
   );
+
+  console.log(`  ${await heapFigures()}`);
+  if (process.env.MEMORY_ONLY) return;
 
   // Warm-up (not measured): the JIT compiles the hot paths.
   wrk(`${NODE}/update`, { seconds: 2 });
@@ -241,5 +251,6 @@ main()
   })
   .finally(() => {
     killAll();
-    setTimeout(() => rmSync(work, { recursive: true, force: true }), 500);
+    if (process.env.KEEP_DATA) console.log(`data kept in ${data}`);
+    else setTimeout(() => rmSync(work, { recursive: true, force: true }), 500);
   });
