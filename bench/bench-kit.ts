@@ -157,3 +157,24 @@ export function verdict(pass: boolean): string {
 export function killAll(): void {
   for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
 }
+
+/** Rounds of each comparison: the machine is shared, so the reference and ours alternate and the median ratio counts. */
+export const ROUNDS = Number(process.env.ROUNDS ?? 3);
+
+/**
+ * Ours against a reference, alternating `ROUNDS` times: the median of the per-round ratios (and the rates of that
+ * round), so that a burst of load from elsewhere on the machine skews one round, not the figure.
+ */
+export function alternate(
+  reference: () => WrkResult,
+  ours: () => WrkResult,
+): { ratio: number; ours: WrkResult; reference: WrkResult; ratios: number[] } {
+  const rounds: { ratio: number; ours: WrkResult; reference: WrkResult }[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const r = reference();
+    const o = ours();
+    rounds.push({ ratio: o.perSecond / r.perSecond, ours: o, reference: r });
+  }
+  const sorted = [...rounds].sort((a, b) => a.ratio - b.ratio);
+  return { ...sorted[Math.floor(sorted.length / 2)]!, ratios: rounds.map((r) => r.ratio) };
+}

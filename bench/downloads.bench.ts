@@ -4,7 +4,7 @@
  * (target ≥ 0.8 × nginx) and the offload mode behind nginx (`downloadOffload`, X-Accel-Redirect; target ≥ 0.95 ×
  * nginx alone). Keep-alive and one connection per download. Servers on CPU 0, wrk on CPU 1.
  *
- *   npm run bench:downloads                  # SECONDS=5 per measurement
+ *   npm run bench:downloads                  # SECONDS=3 per measurement, ROUNDS=3 (median ratio)
  *
  * Needs wrk and nginx: apt-get install -y wrk nginx-light (Debian). Tests never need them, except the offload test
  * under CI, which .ci/run installs nginx-light for.
@@ -13,9 +13,21 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeMachine, killAll, need, ROOT, startOnCpu0, verdict, waitFor, wrk } from './bench-kit.js';
+import {
+  alternate,
+  describeMachine,
+  killAll,
+  need,
+  ROOT,
+  ROUNDS,
+  startOnCpu0,
+  verdict,
+  waitFor,
+  wrk,
+  type WrkResult,
+} from './bench-kit.js';
 
-const SECONDS = Number(process.env.SECONDS ?? 5);
+const SECONDS = Number(process.env.SECONDS ?? 3);
 const FIRMWARE_DIR = process.env.ESP_OTA_FIRMWARE_DIR ?? '/work/shared/firmware';
 const TOKEN = 'bench-token-0123456789';
 const work = mkdtempSync(join(tmpdir(), 'esp-ota-downloads-'));
@@ -82,7 +94,7 @@ async function main(): Promise<void> {
   console.log(describeMachine('start'));
   const image = realImage();
   console.log(
-    `image: ${image.file} (${image.bytes.length} bytes), ${SECONDS} s per measurement, servers on CPU 0, wrk on CPU 1`,
+    `image: ${image.file} (${image.bytes.length} bytes), ${SECONDS} s per measurement, median of ${ROUNDS} alternating rounds, servers on CPU 0, wrk on CPU 1`,
   );
   execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
 
@@ -121,18 +133,27 @@ async function main(): Promise<void> {
   wrk(DIRECT + check, { ...fleet, seconds: 2 });
   wrk(NGINX_FRONT + check, { ...fleet, seconds: 2 });
 
-  const line = (name: string, ours: number, nginx: number, target: number) =>
+  const line = (name: string, result: ReturnType<typeof alternate>, target: number) =>
     console.log(
-      `${name.padEnd(52)} ours ${ours.toFixed(0).padStart(5)}/s  nginx alone ${nginx.toFixed(0).padStart(5)}/s  ratio ${(ours / nginx).toFixed(2)}  target ≥ ${target}  ${verdict(ours / nginx >= target)}  (${((ours * image.bytes.length) / 1e9).toFixed(2)} GB/s)`,
+      `${name.padEnd(52)} ours ${result.ours.perSecond.toFixed(0).padStart(5)}/s  nginx alone ${result.reference.perSecond.toFixed(0).padStart(5)}/s  ratio ${result.ratio.toFixed(2)} (rounds ${result.ratios.map((r) => r.toFixed(2)).join(' ')})  target ≥ ${target}  ${verdict(result.ratio >= target)}  (${((result.ours.perSecond * image.bytes.length) / 1e9).toFixed(2)} GB/s)`,
     );
+  const checked = (result: WrkResult) => {
+    if (result.errors) throw new Error(`errors: ${result.errorText}`);
+    return result;
+  };
   for (const close of [false, true]) {
     const how = close ? 'one connection each' : 'keep-alive';
-    const nginx = wrk(`${NGINX_ALONE}/firmware.bin`, { seconds: SECONDS, connections: 16, close });
-    const direct = wrk(DIRECT + check, { ...fleet, seconds: SECONDS, close });
-    const offload = wrk(NGINX_FRONT + check, { ...fleet, seconds: SECONDS, close });
-    for (const r of [nginx, direct, offload]) if (r.errors) throw new Error(`errors: ${r.errorText}`);
-    line(`downloads, ${how}: served by the server`, direct.perSecond, nginx.perSecond, 0.8);
-    line(`downloads, ${how}: offload (nginx sends, server decides)`, offload.perSecond, nginx.perSecond, 0.95);
+    const nginx = () => checked(wrk(`${NGINX_ALONE}/firmware.bin`, { seconds: SECONDS, connections: 16, close }));
+    line(
+      `downloads, ${how}: served by the server`,
+      alternate(nginx, () => checked(wrk(DIRECT + check, { ...fleet, seconds: SECONDS, close }))),
+      0.8,
+    );
+    line(
+      `downloads, ${how}: offload (nginx sends, server decides)`,
+      alternate(nginx, () => checked(wrk(NGINX_FRONT + check, { ...fleet, seconds: SECONDS, close }))),
+      0.95,
+    );
   }
   const metrics = await (await fetch(`${NGINX_FRONT}/metrics`)).text();
   console.log(`offload server counted ${/^esp_ota_downloads_total (\d+)/m.exec(metrics)?.[1]} downloads`);
