@@ -187,7 +187,8 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     if (report.eventsByAge || report.eventsByCount || report.devices) logger.info(report, 'pruned old activity');
     await collectOrphans();
   };
-  await maintain();
+  // The first pass runs once the server listens (see listen()): after a long outage it may have millions of events
+  // to prune, and devices should be answered meanwhile rather than wait for it.
   const collector = setInterval(
     () => void maintain().catch((err: unknown) => logger.error({ err }, 'maintenance failed')),
     config.maintenanceIntervalMs,
@@ -218,6 +219,12 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
           plainServer!.once('error', reject).listen(config.httpPort, config.host, config.listenBacklog, resolve),
         );
       }
+      setImmediate(
+        () =>
+          void maintain().catch((err: unknown) => {
+            if (!closing) logger.error({ err }, 'maintenance failed');
+          }),
+      );
       return address;
     },
     reloadTls: () => {
