@@ -68,7 +68,7 @@ export async function startOperatorLoad(
   _token: string,
   password: string,
   intervalMs: number,
-): Promise<{ stop(): Promise<string> }> {
+): Promise<{ stop(): Promise<string>; rounds(): number }> {
   const page = { cookie: await login(base, password) };
   const dashboard: number[] = [];
   const metrics: number[] = [];
@@ -84,6 +84,7 @@ export async function startOperatorLoad(
   })();
   const max = (values: number[]) => Math.max(...values).toFixed(0);
   return {
+    rounds: () => dashboard.length,
     stop: async () => {
       running = false;
       await loop;
