@@ -205,6 +205,9 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     log: logger,
     observe: (route, method, status, seconds) => metrics.request(route, method, status, seconds),
     closing: () => closing,
+    maxRequests: config.maxDeviceRequests,
+    busy: () => metrics.busyDeviceRequest(),
+    offloadPrefix: config.downloadOffload || undefined,
   });
 
   const readTls = () => (config.tlsCert || config.tlsKey ? loadTls(config.tlsCert, config.tlsKey) : undefined);
@@ -250,7 +253,8 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     await fleet.forgetNotSeenSince(clock.now() - config.deviceRetentionDays * 86_400_000);
     return pass.ran;
   };
-  await maintain();
+  // The first pass runs once the server listens (see listen()): after a long outage it may have millions of events
+  // to prune, and devices should be answered meanwhile rather than wait for it.
   const collector = setInterval(
     () => void maintain().catch((err: unknown) => logger.error({ err }, 'maintenance failed')),
     config.maintenanceIntervalMs,
@@ -276,14 +280,20 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     collectOrphans,
     maintain,
     listen: async () => {
-      const address = await http.listen({ port: config.port, host: config.host });
+      const address = await http.listen({ port: config.port, host: config.host, backlog: config.listenBacklog });
       if (config.tlsCert && config.httpPort) {
         // The same routes over plain HTTP, for boards on the LAN that cannot do TLS.
         plainServer = createPlainSibling(http);
         await new Promise<void>((resolve, reject) =>
-          plainServer!.once('error', reject).listen(config.httpPort, config.host, resolve),
+          plainServer!.once('error', reject).listen(config.httpPort, config.host, config.listenBacklog, resolve),
         );
       }
+      setImmediate(
+        () =>
+          void maintain().catch((err: unknown) => {
+            if (!closing) logger.error({ err }, 'maintenance failed');
+          }),
+      );
       return address;
     },
     reloadTls: () => {

@@ -108,6 +108,30 @@ export const OPTIONS = {
     max: 86_400_000,
     description: "how often devices per version are counted for the platform page's chart (kept as long as events)",
   },
+  listenBacklog: {
+    env: 'ESP_OTA_LISTEN_BACKLOG',
+    type: 'integer',
+    default: 4096,
+    min: 1,
+    max: 65535,
+    description:
+      'connections the kernel queues before the server accepts them (a fleet back after a power cut connects at once); capped by net.core.somaxconn',
+  },
+  maxDeviceRequests: {
+    env: 'ESP_OTA_MAX_DEVICE_REQUESTS',
+    type: 'integer',
+    default: 2000,
+    min: 0,
+    description:
+      'device requests in progress at once (checks and downloads) beyond which a device gets 503 at once with Retry-After (x-ota-reason: busy); 0: no limit',
+  },
+  downloadOffload: {
+    env: 'ESP_OTA_DOWNLOAD_OFFLOAD',
+    type: 'string',
+    default: '',
+    description:
+      "behind nginx: answer image downloads with `X-Accel-Redirect: <this prefix><2 hex>/<sha256>` (an internal nginx location over the data folder's blobs/) and let nginx send the bytes; empty: the server sends them. Needs the SQLite data folder (not databaseUrl)",
+  },
   orphanGraceMs: {
     env: 'ESP_OTA_ORPHAN_GRACE_MS',
     type: 'integer',
@@ -261,6 +285,17 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     problems.push(
       `${origin.databaseUrl ?? 'databaseUrl'}: only postgres:// URLs are supported (leave empty for SQLite)`,
     );
+  }
+  const offload = config.downloadOffload;
+  if (typeof offload === 'string' && offload) {
+    if (!/^\/[A-Za-z0-9._~/-]*\/$/.test(offload))
+      problems.push(
+        `${origin.downloadOffload ?? 'downloadOffload'}: must be a URL path that starts and ends with "/" (e.g. /_blobs/), not ${JSON.stringify(offload)}`,
+      );
+    if (config.databaseUrl)
+      problems.push(
+        `${origin.downloadOffload ?? 'downloadOffload'}: needs image files in the data folder, but with databaseUrl images are kept in PostgreSQL; leave downloadOffload empty`,
+      );
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return { ...(config as unknown as Config), data: resolve(config.data as string) };

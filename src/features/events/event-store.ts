@@ -49,32 +49,58 @@ export class EventStore {
     return q.orderBy('id', 'desc').limit(query.limit).execute();
   }
 
-  /** Deletes events older than `cutoff`. Ids grow with time, so the oldest are the lowest ids. */
+  /**
+   * Deletes events older than `cutoff`. Ids grow with time, so the oldest are the lowest ids: a chunk at a time from
+   * the oldest, until a chunk holds none older than the cutoff.
+   */
   async pruneOlderThan(cutoff: number): Promise<number> {
-    const firstKept = await this.db
-      .selectFrom('events')
-      .select('id')
-      .where('at', '>=', cutoff)
-      .orderBy('id')
-      .limit(1)
-      .executeTakeFirst();
-    let q = this.db.deleteFrom('events');
-    if (firstKept) q = q.where('id', '<', firstKept.id);
-    const result = await q.executeTakeFirst();
-    return Number(result.numDeletedRows);
+    let deleted = 0;
+    for (;;) {
+      const oldest = await this.oldestId();
+      if (oldest === undefined) return deleted;
+      const result = await this.db
+        .deleteFrom('events')
+        .where('id', '<', oldest + PRUNE_CHUNK)
+        .where('at', '<', cutoff)
+        .executeTakeFirst();
+      const count = Number(result.numDeletedRows);
+      if (count === 0) return deleted;
+      deleted += count;
+      await nextTurn();
+    }
   }
 
-  /** Keeps only the newest `keep` events. */
+  /**
+   * Keeps only the newest `keep` events (by id, which events never reuse: at most `keep` remain). The bound comes
+   * from the newest id, not from an OFFSET that would walk `keep` rows, and the rows go a chunk at a time.
+   */
   async pruneBeyond(keep: number): Promise<number> {
-    const boundary = await this.db
-      .selectFrom('events')
-      .select('id')
-      .orderBy('id', 'desc')
-      .offset(keep)
-      .limit(1)
-      .executeTakeFirst();
-    if (!boundary) return 0;
-    const result = await this.db.deleteFrom('events').where('id', '<=', boundary.id).executeTakeFirst();
-    return Number(result.numDeletedRows);
+    const newest = await this.db.selectFrom('events').select('id').orderBy('id', 'desc').limit(1).executeTakeFirst();
+    if (!newest) return 0;
+    const bound = newest.id - keep + 1; // ids below this go
+    let deleted = 0;
+    for (;;) {
+      const oldest = await this.oldestId();
+      if (oldest === undefined || oldest >= bound) return deleted;
+      const result = await this.db
+        .deleteFrom('events')
+        .where('id', '<', Math.min(bound, oldest + PRUNE_CHUNK))
+        .executeTakeFirst();
+      deleted += Number(result.numDeletedRows);
+      await nextTurn();
+    }
+  }
+
+  private async oldestId(): Promise<number | undefined> {
+    return (await this.db.selectFrom('events').select('id').orderBy('id').limit(1).executeTakeFirst())?.id;
   }
 }
+
+/**
+ * Ids per delete statement. A pass after a long outage may delete millions of events: in one statement that held
+ * SQLite's only writer (and the event loop, since SQLite runs on it) for seconds; a chunk takes milliseconds, and
+ * device checks are answered between chunks.
+ */
+const PRUNE_CHUNK = 5_000;
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));

@@ -58,6 +58,11 @@ export class Metrics {
     labelNames: ['outcome', 'result'] as const,
     registers: [this.registry],
   });
+  private readonly busyRequests = new Counter({
+    name: 'esp_ota_device_requests_busy_total',
+    help: 'Device requests answered 503 at once because maxDeviceRequests were already in progress',
+    registers: [this.registry],
+  });
   private readonly latency = new Histogram({
     name: 'esp_ota_http_request_duration_seconds',
     help: 'HTTP request latency by route and status class',
@@ -113,6 +118,11 @@ export class Metrics {
   download(bytes: number): void {
     this.downloads.inc();
     this.downloadBytes.inc(bytes);
+  }
+
+  /** A device request turned away because too many were in progress. */
+  busyDeviceRequest(): void {
+    this.busyRequests.inc();
   }
 
   /** Checks of a batch that could not be written; the outcome is one of two fixed values. */

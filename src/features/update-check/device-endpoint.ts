@@ -32,7 +32,22 @@ export interface DeviceEndpointOptions {
   observe(route: string, method: string, statusCode: number, seconds: number): void;
   /** True once the server is shutting down: answers then close their connection. */
   closing(): boolean;
+  /**
+   * Device requests in progress at once (from the request to its last byte sent) beyond which the next one is
+   * answered 503 at once: a fleet back after a power cut then gets a quick "later" instead of a stall. 0: no limit.
+   */
+  maxRequests?: number;
+  /** Called for each request turned away by `maxRequests` (a metric). */
+  busy?(): void;
+  /**
+   * Image bodies are sent by the reverse proxy in front: the answer carries the headers and
+   * `X-Accel-Redirect: <offloadPrefix><2 hex>/<sha256>` instead of the bytes (blobs as files only).
+   */
+  offloadPrefix?: string;
 }
+
+/** Seconds a device turned away as busy is asked to wait; the Arduino clients simply poll again later. */
+const BUSY_RETRY_AFTER_S = 10;
 
 /** A request for one of the device routes, or undefined when the request is for someone else. */
 interface DeviceRoute {
@@ -87,6 +102,8 @@ export function createDeviceEndpoint(
     ? (request: IncomingMessage) => proxyAddr(request, trust)
     : (request: IncomingMessage) => request.socket.remoteAddress;
   const batch = new ResponseBatch(options.log);
+  const maxRequests = options.maxRequests ?? 0;
+  let inProgress = 0;
 
   return (request, response) => {
     const url = request.url ?? '/';
@@ -98,13 +115,34 @@ export function createDeviceEndpoint(
     if (options.closing()) response.setHeader('connection', 'close');
     const finish = (status: number) =>
       options.observe(route.route, request.method!, status, (performance.now() - started) / 1000);
+    if (maxRequests > 0) {
+      if (inProgress >= maxRequests) {
+        options.busy?.();
+        const busy = text(503, 'busy', 'the server is busy; try again later');
+        busy.headers['retry-after'] = String(BUSY_RETRY_AFTER_S);
+        batch.add(response, busy.status, busy.headers, busy.body, () => finish(503));
+        return true;
+      }
+      // Until its last byte is sent or its connection is gone: 'close' follows 'finish', and comes alone on an abort.
+      inProgress++;
+      response.once('close', () => inProgress--);
+    }
     if ('badPath' in route) {
       const short = text(400, 'bad-request', 'the platform name in the path is not valid percent-encoding');
       batch.add(response, short.status, short.headers, short.body, () => finish(400));
       return true;
     }
     // Everything that reads the request runs inside answer(): whatever it throws becomes a 500, never a crash.
-    answer(service, request, response, route, queryStart < 0 ? '' : url.slice(queryStart + 1), clientIp, options.log)
+    answer(
+      service,
+      request,
+      response,
+      route,
+      queryStart < 0 ? '' : url.slice(queryStart + 1),
+      clientIp,
+      options.log,
+      options.offloadPrefix,
+    )
       .then((result) => {
         if (result.kind === 'short') {
           batch.add(response, result.status, result.headers, result.body, () => finish(result.status));
@@ -154,6 +192,7 @@ async function answer(
   query: string,
   clientIp: (request: IncomingMessage) => string | undefined,
   log: DeviceEndpointOptions['log'],
+  offloadPrefix: string | undefined,
 ): Promise<ShortAnswer | ImageAnswer> {
   let espRequest: EspRequest;
   try {
@@ -169,7 +208,10 @@ async function answer(
     case 'serve': {
       let sent: SentImage;
       try {
-        sent = await sendImage(service, request, response, decision.image, decision.reason, espRequest.platform, log);
+        sent = await sendImage(service, request, response, decision.image, decision.reason, espRequest.platform, {
+          log,
+          offloadPrefix,
+        });
       } catch (error) {
         service.answered(check, 500); // the caller answers 500 (or cuts the connection)
         throw error;
@@ -235,7 +277,7 @@ async function sendImage(
   image: ReleasedImage,
   reason: string,
   platform: string,
-  log: DeviceEndpointOptions['log'],
+  { log, offloadPrefix }: { log: DeviceEndpointOptions['log']; offloadPrefix: string | undefined },
 ): Promise<SentImage> {
   const etag = `"${image.sha256}"`;
   const delivery = planImageDelivery(request.method, request.headers, image);
@@ -260,6 +302,16 @@ async function sendImage(
     response.writeHead(416, { ...headers, 'content-range': `bytes */${image.size}`, 'content-length': '0' });
     response.end();
     return { delivery, bodyBytes: 0 };
+  }
+  if (offloadPrefix && delivery.body) {
+    // nginx sends the file (and answers a Range itself, from the device's own header); it keeps these headers and
+    // sets Content-Length from the file. Counted as served, as if the bytes had gone out from here.
+    response.writeHead(200, {
+      ...headers,
+      'x-accel-redirect': `${offloadPrefix}${image.sha256.slice(0, 2)}/${image.sha256}`,
+    });
+    response.end();
+    return { delivery, bodyBytes: delivery.end - delivery.start + 1 };
   }
   const { start, end } = delivery;
   if (delivery.status === 206) headers['content-range'] = `bytes ${start}-${end}/${image.size}`;
