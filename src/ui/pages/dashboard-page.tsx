@@ -2,16 +2,28 @@ import { CsrfField } from '../csrf-field.js';
 import type { Dashboard } from '../../features/fleet/fleet-reader.js';
 import { formatMac } from '../../lib/mac.js';
 import { Layout } from '../layout.js';
+import { useCan } from '../session-context.js';
 import { Ago, StatusBadge } from '../view-helpers.js';
 import { EventList } from './events-page.js';
 
-export function DashboardPage(props: Dashboard & { now: number; error?: string; notice?: string }) {
+/** What was typed in the new-platform form, shown again when the server refused it. */
+export interface NewPlatformForm {
+  name?: string | undefined;
+  chip?: string | undefined;
+}
+
+export function DashboardPage(
+  props: Dashboard & { now: number; error?: string; notice?: string; typed?: NewPlatformForm },
+) {
   const { summaries, events, attention, now } = props;
+  const isAdmin = useCan('admin');
   return (
     <Layout title="Dashboard" path="/" error={props.error} notice={props.notice}>
       <section aria-labelledby="platforms">
         <h2 id="platforms">Platforms</h2>
-        {summaries.length === 0 && <p class="muted">No platforms yet. Create one below, then upload firmware.</p>}
+        {summaries.length === 0 && (
+          <p class="muted">No platforms yet. An admin creates one here, then uploads firmware.</p>
+        )}
         <div class="cards">
           {summaries.map((s) => (
             <article class="card">
@@ -39,18 +51,20 @@ export function DashboardPage(props: Dashboard & { now: number; error?: string; 
             </article>
           ))}
         </div>
-        <form method="post" action="/platforms" class="row panel spaced">
-          <CsrfField />
-          <label>
-            New platform
-            <input name="name" required maxLength={64} placeholder="AirPatrol" />
-          </label>
-          <label>
-            Chip (optional)
-            <input name="chip" placeholder="esp8266, esp32s3 …" maxLength={16} />
-          </label>
-          <button type="submit">Create platform</button>
-        </form>
+        {isAdmin && (
+          <form method="post" action="/platforms" class="row panel spaced">
+            <CsrfField />
+            <label>
+              New platform
+              <input name="name" required maxLength={64} placeholder="AirPatrol" value={props.typed?.name ?? ''} />
+            </label>
+            <label>
+              Chip (optional)
+              <input name="chip" placeholder="esp8266, esp32s3 …" maxLength={16} value={props.typed?.chip ?? ''} />
+            </label>
+            <button type="submit">Create platform</button>
+          </form>
+        )}
       </section>
 
       <section aria-labelledby="attention">

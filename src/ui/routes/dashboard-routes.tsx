@@ -26,7 +26,9 @@ export function registerDashboardRoutes(app: FastifyInstance, ui: UiServices): v
       return redirect(reply, `/platforms/${encodeURIComponent(platform.name)}`, `Platform ${platform.name} created.`);
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
-      return sendPage(request, reply, <DashboardPage {...await dashboard()} error={error.message} />, error.status);
+      const typed = { name: form.name, chip: form.chip };
+      const page = <DashboardPage {...await dashboard()} error={error.message} typed={typed} />;
+      return sendPage(request, reply, page, error.status);
     }
   });
 }
