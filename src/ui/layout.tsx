@@ -33,6 +33,7 @@ export function Layout({ title, path, children, error, notice }: LayoutProps) {
         <link rel="stylesheet" href="/static/app.css" />
         <script src="/static/htmx.min.js" defer></script>
         <script src="/static/app.js" defer></script>
+        <script src="/static/page-tools.js" defer></script>
       </head>
       <body>
         <a href="#main" class="skip">

@@ -13,6 +13,14 @@ export function sendPage(request: FastifyRequest, reply: FastifyReply, page: VNo
     .send(`<!doctype html>${render(<ViewerContext.Provider value={viewer}>{page}</ViewerContext.Provider>)}`);
 }
 
+/** Part of a page for htmx to swap in, drawn for the same viewer as the page. */
+export function sendFragment(request: FastifyRequest, reply: FastifyReply, part: VNode): FastifyReply {
+  return reply
+    .type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send(render(<ViewerContext.Provider value={viewerOf(request)}>{part}</ViewerContext.Provider>));
+}
+
 export function viewerOf(request: FastifyRequest): Viewer | undefined {
   const principal = request.principal;
   return principal ? { name: principal.name, role: principal.role, csrf: principal.csrfToken } : undefined;

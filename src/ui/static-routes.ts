@@ -10,6 +10,10 @@ export function registerStaticRoutes(app: FastifyInstance): void {
   const assets: Record<string, { type: string; path: string }> = {
     'app.css': { type: 'text/css; charset=utf-8', path: new URL('./static/app.css', import.meta.url).pathname },
     'app.js': { type: 'text/javascript; charset=utf-8', path: new URL('./static/app.js', import.meta.url).pathname },
+    'page-tools.js': {
+      type: 'text/javascript; charset=utf-8',
+      path: new URL('./static/page-tools.js', import.meta.url).pathname,
+    },
     'favicon.svg': { type: 'image/svg+xml', path: new URL('./static/favicon.svg', import.meta.url).pathname },
     'htmx.min.js': { type: 'text/javascript; charset=utf-8', path: require.resolve('htmx.org/dist/htmx.min.js') },
   };

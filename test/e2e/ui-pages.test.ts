@@ -132,5 +132,43 @@ describe.skipIf(!BROWSER_AVAILABLE)(
       expect(await viewer.page.getByRole('button', { name: 'Create token' }).count()).toBe(0);
       expect(await viewer.page.getByRole('button', { name: 'Log out' }).count()).toBe(1);
     });
+
+    it('refreshes the cards and the attention list live without moving focus, each item with its action', async () => {
+      const { page } = admin;
+      await page.goto(t.url);
+      const card = page.locator('article.card', { hasText: 'WLED' });
+      expect(await card.locator('.big-label').textContent()).toBe('Released version');
+      expect(await card.textContent()).toContain('0 refused');
+      const input = page.getByLabel('New platform');
+      await input.fill('Typed');
+      await input.focus();
+
+      await checkIn(t.url, 'WLED', '5C:CF:7F:AA:BB:02', '0.14.3');
+      await checkIn(t.url, 'Garage', '5C:CF:7F:AA:BB:03', '1.0.0');
+      await t.app.flushActivity();
+      await page.locator('#attention-list', { hasText: '5C:CF:7F:AA:BB:02' }).waitFor({ timeout: 12_000 });
+      await page.locator('#attention-list', { hasText: '5C:CF:7F:AA:BB:03' }).waitFor({ timeout: 12_000 });
+      expect(await card.textContent()).toContain('1 refused');
+      expect(await page.evaluate(() => (document.activeElement as HTMLInputElement).name)).toBe('name');
+      expect(await input.inputValue()).toBe('Typed');
+
+      // Someone tabbed into a live region: it is not replaced under them.
+      const history = page
+        .locator('#attention-list li', { hasText: '5C:CF:7F:AA:BB:02' })
+        .getByText('Open its history');
+      await history.focus();
+      await checkIn(t.url, 'WLED', '5C:CF:7F:AA:BB:04', '0.14.3');
+      await t.app.flushActivity();
+      await page.waitForTimeout(6_000);
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Open its history');
+      expect(await page.evaluate(() => document.activeElement?.closest('#attention-list') !== null)).toBe(true);
+
+      const allow = page.locator('#attention-list li', { hasText: '5C:CF:7F:AA:BB:02' }).getByText('Allow this device');
+      expect(await allow.getAttribute('href')).toBe('/platforms/WLED?allow=5C%3ACF%3A7F%3AAA%3ABB%3A02#allowlist');
+      expect(await history.getAttribute('href')).toBe('/devices/5ccf7faabb02');
+      await page.getByText('Create platform Garage').click();
+      await page.waitForURL((u) => u.searchParams.get('newPlatform') === 'Garage');
+      expect(await page.getByLabel('New platform').inputValue()).toBe('Garage');
+    });
   },
 );
