@@ -176,7 +176,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   registerActivityRoutes(http, reader, () => clock.now());
   useHtmlErrors(http, renderErrorPage);
   registerStaticRoutes(http);
-  registerUiRoutes(http, { reader, platforms, firmware, auth, now: () => clock.now() });
+  registerUiRoutes(http, { reader, platforms, firmware, auth, now: () => clock.now(), publicUrl: config.publicUrl });
   registerAuthRoutes(http, auth);
 
   const maintain = async () => {

@@ -170,5 +170,19 @@ describe.skipIf(!BROWSER_AVAILABLE)(
       await page.waitForURL((u) => u.searchParams.get('newPlatform') === 'Garage');
       expect(await page.getByLabel('New platform').inputValue()).toBe('Garage');
     });
+
+    it('copies a board snippet with its copy button', async () => {
+      const { context, page } = admin;
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: t.url });
+      await page.goto(`${t.url}/setup?platform=WLED`);
+      await page.getByRole('button', { name: 'Copy the ESP8266 (Arduino core 3.x) code' }).click();
+      await page
+        .getByRole('button', { name: 'Copy the ESP8266 (Arduino core 3.x) code' })
+        .filter({ hasText: 'Copied' })
+        .waitFor();
+      const copied = await page.evaluate(() => navigator.clipboard.readText());
+      expect(copied.startsWith('#include <ESP8266WiFi.h>')).toBe(true);
+      expect(copied).toContain(`"${t.url}/update?dev=WLED&ver=" FW_VERSION`);
+    });
   },
 );

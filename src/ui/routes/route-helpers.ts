@@ -11,6 +11,8 @@ export interface UiServices {
   platforms: PlatformService;
   firmware: FirmwareService;
   now: () => number;
+  /** `publicUrl` from the configuration: the base URL the board code uses; empty: the one the browser used. */
+  publicUrl?: string | undefined;
 }
 
 /** A parsed `application/x-www-form-urlencoded` body. */
