@@ -184,5 +184,19 @@ describe.skipIf(!BROWSER_AVAILABLE)(
       expect(copied.startsWith('#include <ESP8266WiFi.h>')).toBe(true);
       expect(copied).toContain(`"${t.url}/update?dev=WLED&ver=" FW_VERSION`);
     });
+
+    it('shows devices as cards on a phone, every field labelled, with a count', async () => {
+      const phone = await loggedIn(browser, t.url, 'admin', TEST_ADMIN_PASSWORD, 390);
+      await phone.page.goto(`${t.url}/devices`);
+      expect(await phone.page.locator('p.count').textContent()).toMatch(/^\d+ devices?$/);
+      const row = phone.page.locator('table.device-list tbody tr').first();
+      expect(await row.evaluate((el) => getComputedStyle(el).display)).toBe('block');
+      const ip = row.locator('td[data-label="IP"]');
+      expect(await ip.isVisible()).toBe(true);
+      expect(await ip.evaluate((el) => getComputedStyle(el, '::before').content)).toBe('"IP"');
+      const box = (await row.boundingBox())!;
+      expect(box.x + box.width).toBeLessThanOrEqual(390);
+      await phone.context.close();
+    });
   },
 );
