@@ -175,6 +175,9 @@ describe.skipIf(!BROWSER_AVAILABLE)(
       const { context, page } = admin;
       await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: t.url });
       await page.goto(`${t.url}/setup?platform=WLED`);
+      // The first line starts where the others do (inline code padding would indent it alone).
+      const code = page.locator('#snippet-esp8266');
+      expect(await code.evaluate((el) => getComputedStyle(el).paddingLeft)).toBe('0px');
       await page.getByRole('button', { name: 'Copy the ESP8266 (Arduino core 3.x) code' }).click();
       await page
         .getByRole('button', { name: 'Copy the ESP8266 (Arduino core 3.x) code' })

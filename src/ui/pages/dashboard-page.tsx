@@ -96,7 +96,7 @@ function PlatformCards({ summaries, now }: { summaries: PlatformSummary[]; now: 
             {s.platform.chip ?? 'any chip'} · {s.platform.access_mode === 'open' ? 'open to all devices' : 'allowlist'}
           </div>
           <p>
-            {s.devices} devices: <span class="badge ok">{s.current} current</span>{' '}
+            {s.devices} {s.devices === 1 ? 'device' : 'devices'}: <span class="badge ok">{s.current} current</span>{' '}
             <span class="badge warn">{s.offered} offered</span> <span class="badge bad">{s.refused} refused</span>
           </p>
           <div class="muted">
