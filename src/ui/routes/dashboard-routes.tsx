@@ -3,8 +3,7 @@ import { DomainError } from '../../lib/domain-error.js';
 import type { PlatformSummary } from '../../features/fleet/platform-summary.js';
 import type { EventView } from '../../features/views.js';
 import { DashboardLive, DashboardPage, type DashboardView, type MissingPlatform } from '../pages/dashboard-page.js';
-import { EventList } from '../pages/events-page.js';
-import { render, sendFragment, sendPage } from '../render.js';
+import { sendFragment, sendPage } from '../render.js';
 import { pageAccess, queryOf, redirect, type Form, type UiServices } from './route-helpers.js';
 import { actorOf } from '../../http/auth.js';
 
@@ -40,11 +39,6 @@ export function registerDashboardRoutes(app: FastifyInstance, ui: UiServices): v
   });
   app.get('/fragments/dashboard', pageAccess('viewer'), async (request, reply) =>
     sendFragment(request, reply, <DashboardLive {...await dashboard()} />),
-  );
-  app.get('/fragments/latest-events', pageAccess('viewer'), async (_request, reply) =>
-    reply
-      .type('text/html; charset=utf-8')
-      .send(render(<EventList events={await ui.reader.latestEvents()} now={ui.now()} />)),
   );
 
   app.post('/platforms', pageAccess('admin'), async (request, reply) => {
