@@ -84,4 +84,18 @@ describeEachStore('events page', (store) => {
     expect(macsOf(back.html)).toEqual(macsOf(first.html));
     expect(back.html).not.toContain('Newer events');
   });
+
+  it('offers the same through GET /api/v1/events: after= and macContains=', async () => {
+    const get = async (query: string) => {
+      const response = await fetch(`${t.url}/api/v1/events?${query}`, { headers: AUTH });
+      return { status: response.status, body: (await response.json()) as { events: { id: number; mac: string }[] } };
+    };
+    const first = await get('decision=refuse&limit=10');
+    const second = await get(`decision=refuse&limit=10&before=${first.body.events.at(-1)!.id}`);
+    const back = await get(`decision=refuse&limit=10&after=${second.body.events[0]!.id}`);
+    expect(back.body.events.map((e) => e.id)).toEqual(first.body.events.map((e) => e.id));
+    const part = await get('macContains=05:05');
+    expect(part.body.events.map((e) => e.mac)).toEqual(['A4:CF:12:00:05:05']);
+    expect((await get('macContains=zz')).status).toBe(400);
+  });
 });
