@@ -239,6 +239,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     pins,
     auth,
     now: () => clock.now(),
+    publicUrl: config.publicUrl,
     deviceVersions: (platformId) => fleet.registry.summary.platform(platformId).byVersion,
   });
   registerAuthRoutes(http, auth);

@@ -25,6 +25,13 @@ const MiB = 1024 * 1024;
 export const OPTIONS = {
   port: { env: 'ESP_OTA_PORT', type: 'integer', default: 8080, min: 0, max: 65535, description: 'TCP port for HTTP' },
   host: { env: 'ESP_OTA_HOST', type: 'string', default: '0.0.0.0', description: 'address to listen on' },
+  publicUrl: {
+    env: 'ESP_OTA_PUBLIC_URL',
+    type: 'string',
+    default: '',
+    description:
+      'the URL boards reach this server at (http(s)://host[:port]), used in the "Connect a board" code; empty: the address the browser used',
+  },
   data: {
     env: 'ESP_OTA_DATA',
     type: 'string',
@@ -297,8 +304,23 @@ export function loadConfig(sources: ConfigSources = {}): Config {
         `${origin.downloadOffload ?? 'downloadOffload'}: needs image files in the data folder, but with databaseUrl images are kept in PostgreSQL; leave downloadOffload empty`,
       );
   }
+  if (typeof config.publicUrl === 'string' && config.publicUrl && !isPublicUrl(config.publicUrl)) {
+    problems.push(
+      `${origin.publicUrl ?? 'publicUrl'}: must be an http:// or https:// URL without a path, e.g. http://ota.lan:8080`,
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return { ...(config as unknown as Config), data: resolve(config.data as string) };
+}
+
+/** A base URL boards can be given: http(s), a host, an optional port, nothing after it (a trailing / is allowed). */
+function isPublicUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return /^https?:$/.test(url.protocol) && url.pathname === '/' && !url.search && !url.hash && !url.username;
+  } catch {
+    return false;
+  }
 }
 
 function coerce(value: unknown, spec: OptionSpec): string | number | boolean | string[] | { problem: string } {

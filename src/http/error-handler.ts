@@ -21,7 +21,8 @@ function isPageRoute(path: string): boolean {
   return !/^\/(api|update|ota|metrics|healthz|static)(\/|$)/.test(path);
 }
 
-export type HtmlErrorRenderer = (status: number, message: string) => string;
+/** Draws an error page; it gets the request so the page keeps the viewer's header (account, log out). */
+export type HtmlErrorRenderer = (status: number, message: string, request: FastifyRequest) => string;
 const htmlRenderers = new WeakMap<FastifyInstance, HtmlErrorRenderer>();
 
 /** Lets the UI render its errors as pages; registered by the composition root. */
@@ -42,7 +43,7 @@ export function sendError(
   reply.code(status).header('x-ota-reason', code);
   if (isDeviceRoute(path)) return reply.type('text/plain; charset=utf-8').send(`${message}\n`);
   const html = htmlRenderers.get(request.server);
-  if (html && isPageRoute(path)) return reply.type('text/html; charset=utf-8').send(html(status, message));
+  if (html && isPageRoute(path)) return reply.type('text/html; charset=utf-8').send(html(status, message, request));
   return reply.send({ error: code, message, ...(details !== undefined ? { details } : {}) });
 }
 

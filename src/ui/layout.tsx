@@ -27,9 +27,13 @@ export function Layout({ title, path, children, error, notice }: LayoutProps) {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${title} · esp-ota-server`}</title>
+        {/* htmx would otherwise add its indicator rule as an inline <style>, which the CSP refuses; app.css has it. */}
+        <meta name="htmx-config" content='{"includeIndicatorStyles":false}' />
+        <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href="/static/app.css" />
         <script src="/static/htmx.min.js" defer></script>
         <script src="/static/app.js" defer></script>
+        <script src="/static/page-tools.js" defer></script>
       </head>
       <body>
         <a href="#main" class="skip">
@@ -40,15 +44,19 @@ export function Layout({ title, path, children, error, notice }: LayoutProps) {
             <a class="brand" href="/">
               esp-ota-server
             </a>
-            {NAV.map(([href, label]) => (
-              <a href={href} aria-current={href === path ? 'page' : undefined}>
-                {label}
-              </a>
-            ))}
-            <a href="/api/docs">API</a>
+            {/* One line of links that scrolls sideways on a phone, under the brand and the account. */}
+            <span class="links">
+              {NAV.map(([href, label]) => (
+                <a href={href} aria-current={href === path ? 'page' : undefined}>
+                  {label}
+                </a>
+              ))}
+              <a href="/api/docs">API</a>
+            </span>
             {viewer && (
               <span class="who">
-                <a href="/account">{viewer.name}</a> ({viewer.role}){' '}
+                <a href="/account">{viewer.name}</a>
+                <span class="role"> ({viewer.role})</span>{' '}
                 <form method="post" action="/logout" class="inline">
                   <CsrfField />
                   <button type="submit" class="secondary">

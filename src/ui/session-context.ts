@@ -1,6 +1,6 @@
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
-import type { Role } from '../features/auth/roles.js';
+import { roleAllows, type Role } from '../features/auth/roles.js';
 
 /** Who is looking at the page, and the CSRF token their forms must send back. */
 export interface Viewer {
@@ -13,4 +13,10 @@ export const ViewerContext = createContext<Viewer | undefined>(undefined);
 
 export function useViewer(): Viewer | undefined {
   return useContext(ViewerContext);
+}
+
+/** Whether the viewer holds this role: pages show a form only to those whose post would be accepted. */
+export function useCan(role: Role): boolean {
+  const viewer = useViewer();
+  return viewer !== undefined && roleAllows(viewer.role, role);
 }

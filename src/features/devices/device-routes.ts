@@ -18,6 +18,10 @@ const EventQuery = Type.Object({
   decision: Type.Optional(Type.String({ maxLength: 32 })),
   type: Type.Optional(Type.String({ maxLength: 32 })),
   before: Type.Optional(RowId({ description: 'event id: return older events (next page)' })),
+  after: Type.Optional(RowId({ description: 'event id: return the next newer events (previous page), newest first' })),
+  macContains: Type.Optional(
+    Type.String({ maxLength: 17, description: 'part of a MAC in any format (hex digits, separators ignored)' }),
+  ),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
 });
 
@@ -53,7 +57,7 @@ export function registerActivityRoutes(server: FastifyInstance, reader: FleetRea
       config: { access: 'viewer' },
       schema: {
         tags: ['events'],
-        summary: 'Events, newest first; page with ?before=<last id>',
+        summary: 'Events, newest first; older with ?before=<last id>, newer with ?after=<first id>',
         querystring: EventQuery,
       },
     },
@@ -64,12 +68,21 @@ export function registerActivityRoutes(server: FastifyInstance, reader: FleetRea
         mac = normalizeMac(q.mac);
         if (!mac) throw new DomainError('invalid-mac', `"${q.mac}" is not a MAC address`);
       }
+      let macContains: string | undefined;
+      if (q.macContains) {
+        macContains = q.macContains.toLowerCase().replace(/[\s:.-]/g, '');
+        if (!/^[0-9a-f]{1,12}$/.test(macContains)) {
+          throw new DomainError('invalid-mac', `"${q.macContains}" is not part of a MAC address (hex digits only)`);
+        }
+      }
       const { events, next } = await reader.events({
         platform: q.platform,
         mac,
+        macContains,
         decision: q.decision,
         type: q.type,
         beforeId: q.before,
+        afterId: q.before === undefined ? q.after : undefined,
         limit: q.limit ?? 100,
       });
       return { events: events.map(eventJson), next };

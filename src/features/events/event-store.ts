@@ -5,10 +5,14 @@ import type { EventRow, NewEvent } from '../../db/tables.js';
 export interface EventQuery {
   platform?: string | undefined;
   mac?: string | undefined;
+  /** Part of a MAC: 1 to 12 lower-case hex digits (callers check; the pattern is built from it). */
+  macContains?: string | undefined;
   decision?: string | undefined;
   type?: string | undefined;
   /** Only events with a smaller id (the page before). */
   beforeId?: number | undefined;
+  /** Only events with a larger id: the `limit` oldest of them, still returned newest first (the page after). */
+  afterId?: number | undefined;
   limit: number;
 }
 
@@ -43,9 +47,17 @@ export class EventStore {
     let q = this.db.selectFrom('events').selectAll();
     if (query.platform) q = q.where('platform_name', '=', query.platform);
     if (query.mac) q = q.where('mac', '=', query.mac);
+    if (query.macContains) {
+      if (!/^[0-9a-f]{1,12}$/.test(query.macContains)) throw new Error('macContains must be lower-case hex digits');
+      q = q.where('mac', 'like', `%${query.macContains}%`);
+    }
     if (query.decision) q = q.where('decision', '=', query.decision);
     if (query.type) q = q.where('type', '=', query.type);
     if (query.beforeId) q = q.where('id', '<', query.beforeId);
+    if (query.afterId) {
+      const after = q.where('id', '>', query.afterId).orderBy('id', 'asc').limit(query.limit);
+      return after.execute().then((rows) => rows.reverse());
+    }
     return q.orderBy('id', 'desc').limit(query.limit).execute();
   }
 

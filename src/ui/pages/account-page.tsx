@@ -4,14 +4,28 @@ import { Layout } from '../layout.js';
 import { useViewer } from '../session-context.js';
 import { Ago } from '../view-helpers.js';
 
+/** What was typed in the new-token form, shown again when it was refused. */
+export interface TokenForm {
+  name?: string | undefined;
+  role?: string | undefined;
+}
+
+const TOKEN_ROLES = [
+  ['uploader', 'uploader (upload and release)'],
+  ['viewer', 'viewer (read only)'],
+  ['admin', 'admin (everything)'],
+] as const;
+
 export function AccountPage(props: {
   tokens: ApiTokenView[] | undefined;
   newToken?: string | undefined;
   now: number;
   error?: string | undefined;
   notice?: string | undefined;
+  typed?: TokenForm | undefined;
 }) {
   const viewer = useViewer();
+  const typed = props.typed ?? {};
   return (
     <Layout title="Account" path="/account" error={props.error} notice={props.notice}>
       <p>
@@ -38,14 +52,16 @@ export function AccountPage(props: {
             <CsrfField />
             <label>
               Name
-              <input name="name" required maxLength={100} placeholder="CI upload" />
+              <input name="name" required maxLength={100} placeholder="CI upload" value={typed.name ?? ''} />
             </label>
             <label>
               Role
               <select name="role">
-                <option value="uploader">uploader (upload and release)</option>
-                <option value="viewer">viewer (read only)</option>
-                <option value="admin">admin (everything)</option>
+                {TOKEN_ROLES.map(([role, label]) => (
+                  <option value={role} selected={role === typed.role}>
+                    {label}
+                  </option>
+                ))}
               </select>
             </label>
             <button type="submit">Create token</button>

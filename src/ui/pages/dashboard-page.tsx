@@ -1,85 +1,191 @@
 import { CsrfField } from '../csrf-field.js';
 import type { Dashboard } from '../../features/fleet/fleet-reader.js';
+import type { PlatformSummary } from '../../features/fleet/platform-summary.js';
+import type { DeviceView } from '../../features/views.js';
 import { formatMac } from '../../lib/mac.js';
 import { Layout } from '../layout.js';
+import { useCan } from '../session-context.js';
 import { Ago, StatusBadge } from '../view-helpers.js';
 import { EventList } from './events-page.js';
 
-export function DashboardPage(props: Dashboard & { now: number; error?: string; notice?: string }) {
-  const { summaries, events, attention, now } = props;
+/** What was typed in the new-platform form, shown again when the server refused it (or offered by a link). */
+export interface NewPlatformForm {
+  name?: string | undefined;
+  chip?: string | undefined;
+}
+
+/** A platform name devices ask for that does not exist (from the newest refusals), with the latest asker. */
+export interface MissingPlatform {
+  name: string;
+  mac: string | null;
+  at: number;
+}
+
+export type DashboardView = Dashboard & { now: number; missing: MissingPlatform[] };
+
+/** How often the dashboard's cards, attention list and events refresh themselves. */
+const REFRESH = 'every 5s';
+
+export function DashboardPage(
+  props: DashboardView & { error?: string | undefined; notice?: string | undefined; typed?: NewPlatformForm },
+) {
+  const { summaries, events, attention, missing, now } = props;
+  const isAdmin = useCan('admin');
   return (
     <Layout title="Dashboard" path="/" error={props.error} notice={props.notice}>
       <section aria-labelledby="platforms">
         <h2 id="platforms">Platforms</h2>
-        {summaries.length === 0 && <p class="muted">No platforms yet. Create one below, then upload firmware.</p>}
-        <div class="cards">
-          {summaries.map((s) => (
-            <article class="card">
-              <h3>
-                <a href={`/platforms/${encodeURIComponent(s.platform.name)}`}>{s.platform.name}</a>
-              </h3>
-              <div class="big">{s.released ? s.released.version : '—'}</div>
-              <div class="muted">
-                {s.platform.chip ?? 'any chip'} ·{' '}
-                {s.platform.access_mode === 'open' ? 'open to all devices' : 'allowlist'}
-              </div>
-              <p>
-                {s.devices} devices: <span class="badge ok">{s.current} current</span>{' '}
-                <span class="badge warn">{s.offered} offered</span> <span class="badge bad">{s.refused} refused</span>
-              </p>
-              <div class="muted">
-                {s.lastUpload ? (
-                  <>
-                    last upload <Ago at={s.lastUpload.uploaded_at} now={now} />
-                  </>
-                ) : (
-                  'no uploads yet'
-                )}
-              </div>
-            </article>
-          ))}
+        {/* One request refreshes the three live regions (the other two swap out of band), unless one holds focus. */}
+        <div id="platform-cards" data-live hx-get="/fragments/dashboard" hx-trigger={REFRESH} hx-swap="innerHTML">
+          <PlatformCards summaries={summaries} now={now} />
         </div>
-        <form method="post" action="/platforms" class="row panel spaced">
-          <CsrfField />
-          <label>
-            New platform
-            <input name="name" required maxLength={64} placeholder="AirPatrol" />
-          </label>
-          <label>
-            Chip (optional)
-            <input name="chip" placeholder="esp8266, esp32s3 …" maxLength={16} />
-          </label>
-          <button type="submit">Create platform</button>
-        </form>
+        {isAdmin && (
+          <form method="post" action="/platforms" class="row panel spaced" id="new-platform">
+            <CsrfField />
+            <label>
+              New platform
+              <input name="name" required maxLength={64} placeholder="AirPatrol" value={props.typed?.name ?? ''} />
+            </label>
+            <label>
+              Chip (optional)
+              <input name="chip" placeholder="esp8266, esp32s3 …" maxLength={16} value={props.typed?.chip ?? ''} />
+            </label>
+            <button type="submit">Create platform</button>
+          </form>
+        )}
       </section>
 
       <section aria-labelledby="attention">
         <h2 id="attention">Needs attention</h2>
-        {attention.length === 0 ? (
-          <p class="muted">Nothing: no device was refused, none keeps failing to install.</p>
-        ) : (
-          <ul class="plain panel">
-            {attention.map((d) => (
-              <li>
-                <a href={`/devices/${d.mac}`}>{formatMac(d.mac)}</a> ({d.platform_name}) <StatusBadge device={d} />{' '}
-                {d.last_decision === 'serve'
-                  ? `downloaded the release ${d.downloads_of_release}× and still runs ${d.reported_version ?? 'an older version'}`
-                  : ''}{' '}
-                <span class="muted">
-                  <Ago at={d.last_seen_at} now={now} />
-                </span>
-              </li>
-            ))}
-          </ul>
-        )}
+        <AttentionRegion attention={attention} missing={missing} now={now} />
       </section>
 
       <section aria-labelledby="latest">
         <h2 id="latest">Latest events</h2>
-        <div hx-get="/fragments/latest-events" hx-trigger="every 5s" hx-swap="innerHTML">
-          <EventList events={events} now={now} />
-        </div>
+        <EventsRegion events={events} now={now} />
       </section>
     </Layout>
+  );
+}
+
+/** The answer to the dashboard's refresh: the cards, and the other two regions to swap by id. */
+export function DashboardLive(props: DashboardView) {
+  return (
+    <>
+      <PlatformCards summaries={props.summaries} now={props.now} />
+      <AttentionRegion attention={props.attention} missing={props.missing} now={props.now} oob />
+      <EventsRegion events={props.events} now={props.now} oob />
+    </>
+  );
+}
+
+function PlatformCards({ summaries, now }: { summaries: PlatformSummary[]; now: number }) {
+  if (summaries.length === 0) {
+    return <p class="muted">No platforms yet. An admin creates one here, then uploads firmware.</p>;
+  }
+  return (
+    <div class="cards">
+      {summaries.map((s) => (
+        <article class="card">
+          <h3>
+            <a href={`/platforms/${encodeURIComponent(s.platform.name)}`}>{s.platform.name}</a>
+          </h3>
+          <div class="big-label">Released version</div>
+          <div class="big">{s.released ? s.released.version : 'none yet'}</div>
+          <div class="muted">
+            {s.platform.chip ?? 'any chip'} · {s.platform.access_mode === 'open' ? 'open to all devices' : 'allowlist'}
+          </div>
+          <p>
+            {s.devices} {s.devices === 1 ? 'device' : 'devices'}: <span class="badge ok">{s.current} current</span>{' '}
+            <span class="badge warn">{s.offered} offered</span> <span class="badge bad">{s.refused} refused</span>
+          </p>
+          <div class="muted">
+            {s.lastUpload ? (
+              <>
+                last upload <Ago at={s.lastUpload.uploaded_at} now={now} />
+              </>
+            ) : (
+              'no uploads yet'
+            )}
+          </div>
+        </article>
+      ))}
+    </div>
+  );
+}
+
+function AttentionRegion(props: { attention: DeviceView[]; missing: MissingPlatform[]; now: number; oob?: boolean }) {
+  const { attention, missing, now } = props;
+  return (
+    <div id="attention-list" data-live hx-swap-oob={props.oob ? 'true' : undefined}>
+      {attention.length === 0 && missing.length === 0 ? (
+        <p class="muted">Nothing: no device was refused, none keeps failing to install.</p>
+      ) : (
+        <ul class="plain panel">
+          {missing.map((m) => (
+            <MissingPlatformItem missing={m} now={now} />
+          ))}
+          {attention.map((d) => (
+            <AttentionItem device={d} now={now} />
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+function MissingPlatformItem({ missing: m, now }: { missing: MissingPlatform; now: number }) {
+  const isAdmin = useCan('admin');
+  return (
+    <li>
+      Devices ask for the platform <strong>{m.name}</strong>, which does not exist{' '}
+      {m.mac && <>(last: {formatMac(m.mac)}) </>}
+      <span class="muted">
+        <Ago at={m.at} now={now} />
+      </span>
+      <span class="actions">
+        {isAdmin && (
+          <a class="button small" href={`/?newPlatform=${encodeURIComponent(m.name)}#new-platform`}>
+            Create platform {m.name}
+          </a>
+        )}
+        {m.mac && <a href={`/devices/${m.mac}`}>Open its history</a>}
+        <a href={`/events?platform=${encodeURIComponent(m.name)}`}>Its requests</a>
+      </span>
+    </li>
+  );
+}
+
+/** A device that needs a person, with what that person can do about it. */
+function AttentionItem({ device: d, now }: { device: DeviceView; now: number }) {
+  const isAdmin = useCan('admin');
+  const mac = formatMac(d.mac);
+  const platform = encodeURIComponent(d.platform_name);
+  return (
+    <li>
+      <a href={`/devices/${d.mac}`}>{mac}</a> ({d.platform_name}) <StatusBadge device={d} />{' '}
+      {d.last_decision === 'serve'
+        ? `downloaded the release ${d.downloads_of_release}× and still runs ${d.reported_version ?? 'an older version'}`
+        : ''}{' '}
+      <span class="muted">
+        <Ago at={d.last_seen_at} now={now} />
+      </span>
+      <span class="actions">
+        {isAdmin && d.last_reason === 'not-allowed' && (
+          <a class="button small" href={`/platforms/${platform}?allow=${encodeURIComponent(mac)}#allowlist`}>
+            Allow this device
+          </a>
+        )}
+        <a href={`/devices/${d.mac}`}>Open its history</a>
+      </span>
+    </li>
+  );
+}
+
+function EventsRegion(props: { events: Dashboard['events']; now: number; oob?: boolean }) {
+  return (
+    <div id="latest-events" data-live hx-swap-oob={props.oob ? 'true' : undefined}>
+      <EventList events={props.events} now={props.now} />
+    </div>
   );
 }

@@ -1,23 +1,50 @@
 import type { DeviceSort } from '../../features/fleet/device-search.js';
-import type { DeviceView, EventView } from '../../features/views.js';
+import type { DeviceStatus, DeviceView, EventView } from '../../features/views.js';
 import { formatMac } from '../../lib/mac.js';
 import { Layout } from '../layout.js';
 import { Ago, StatusBadge, formatSize } from '../view-helpers.js';
 import { EventList } from './events-page.js';
 import { DeviceSteering, type DeviceSteeringProps } from './group-parts.js';
 
-export function DevicesPage(props: {
+/** The devices list's filters (all optional); see routes/device-list.ts. */
+export interface DeviceListFilter {
+  status?: DeviceStatus | undefined;
+  platform?: string | undefined;
+  chip?: string | undefined;
+  /** Only devices that do not run their platform's released version. */
+  outdated?: boolean | undefined;
+}
+
+export const DEVICE_STATUSES: readonly DeviceStatus[] = ['current', 'update offered', 'refused', 'idle'];
+
+export interface DevicesPageProps {
   devices: DeviceView[];
   labels: Map<string, string>;
   q: string;
   sort: DeviceSort;
   descending: boolean;
   now: number;
-}) {
+  filter?: DeviceListFilter | undefined;
+  /** Platform names for the filter, and each one's released version (undefined: none released). */
+  platforms?: { name: string; released: string | undefined }[] | undefined;
+  /** Device chip families seen, for the filter. */
+  chips?: string[] | undefined;
+}
+
+export function DevicesPage(props: DevicesPageProps) {
   const { q, sort, descending, now } = props;
+  const filter = props.filter ?? {};
+  const released = new Map((props.platforms ?? []).map((p) => [p.name, p.released]));
+  const filterParams = Object.entries({
+    q,
+    status: filter.status,
+    platform: filter.platform,
+    chip: filter.chip,
+    outdated: filter.outdated ? '1' : undefined,
+  }).filter(([, v]) => v) as [string, string][];
   const header = (column: DeviceSort, label: string, optional = false) => {
     const nextDescending = column === sort ? !descending : column === 'seen';
-    const query = new URLSearchParams({ ...(q ? { q } : {}), sort: column, dir: nextDescending ? 'desc' : 'asc' });
+    const query = new URLSearchParams([...filterParams, ['sort', column], ['dir', nextDescending ? 'desc' : 'asc']]);
     return (
       <th
         class={optional ? 'optional' : undefined}
@@ -30,6 +57,7 @@ export function DevicesPage(props: {
       </th>
     );
   };
+  const filtered = filterParams.length > 0;
   return (
     <Layout title="Devices" path="/devices">
       <form method="get" action="/devices" class="row panel" role="search">
@@ -37,20 +65,65 @@ export function DevicesPage(props: {
           Search
           <input name="q" value={q} placeholder="MAC, label, platform, version, IP" />
         </label>
+        {props.filter && (
+          <>
+            <label>
+              Status
+              <select name="status">
+                <option value="">all</option>
+                {DEVICE_STATUSES.map((s) => (
+                  <option value={s} selected={s === filter.status}>
+                    {s}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              Platform
+              <select name="platform">
+                <option value="">all</option>
+                {(props.platforms ?? []).map((p) => (
+                  <option value={p.name} selected={p.name === filter.platform}>
+                    {p.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              Chip
+              <select name="chip">
+                <option value="">all</option>
+                {(props.chips ?? []).map((c) => (
+                  <option value={c} selected={c === filter.chip}>
+                    {c}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label class="check">
+              <input type="checkbox" name="outdated" value="1" checked={filter.outdated} /> not on the release
+            </label>
+          </>
+        )}
         <input type="hidden" name="sort" value={sort} />
         <input type="hidden" name="dir" value={descending ? 'desc' : 'asc'} />
-        <button type="submit">Search</button>
+        <button type="submit">{props.filter ? 'Filter' : 'Search'}</button>
       </form>
+      <p class="count" role="status">
+        {props.devices.length === 1 ? '1 device' : `${props.devices.length} devices`}
+        {filtered && props.devices.length > 0 ? ' match' : ''}
+      </p>
       {props.devices.length === 0 ? (
-        <p class="muted">No devices{q ? ' match' : ' have checked in yet'}.</p>
+        <p class="muted">No devices{filtered ? ' match' : ' have checked in yet'}.</p>
       ) : (
-        <div class="table-wrap">
-          <table>
+        <div class="table-wrap cards-on-phone">
+          <table class="device-list">
             <thead>
               <tr>
                 {header('mac', 'MAC')}
                 {header('platform', 'Platform')}
                 {header('version', 'Version')}
+                {props.platforms && <th>Released</th>}
                 {header('seen', 'Last seen')}
                 <th class="optional">IP</th>
                 <th class="optional">Free space</th>
@@ -58,24 +131,39 @@ export function DevicesPage(props: {
               </tr>
             </thead>
             <tbody>
-              {props.devices.map((d) => (
-                <tr>
-                  <td>
-                    <a href={`/devices/${d.mac}`}>{formatMac(d.mac)}</a>
-                    {props.labels.get(d.mac) && <div class="muted">{props.labels.get(d.mac)}</div>}
-                  </td>
-                  <td>{d.platform_name}</td>
-                  <td>{d.reported_version ?? '–'}</td>
-                  <td>
-                    <Ago at={d.last_seen_at} now={now} />
-                  </td>
-                  <td class="optional">{d.ip ?? '–'}</td>
-                  <td class="optional">{formatSize(d.free_space)}</td>
-                  <td>
-                    <StatusBadge device={d} />
-                  </td>
-                </tr>
-              ))}
+              {props.devices.map((d) => {
+                const release = released.get(d.platform_name);
+                return (
+                  <tr>
+                    <td data-label="MAC">
+                      <a href={`/devices/${d.mac}`}>{formatMac(d.mac)}</a>
+                      {props.labels.get(d.mac) && <div class="muted">{props.labels.get(d.mac)}</div>}
+                    </td>
+                    <td data-label="Platform">{d.platform_name}</td>
+                    <td data-label="Version">{d.reported_version ?? '–'}</td>
+                    {props.platforms && (
+                      <td
+                        data-label="Released"
+                        class={release && release !== d.reported_version ? 'behind' : undefined}
+                      >
+                        {release ?? 'none'}
+                      </td>
+                    )}
+                    <td data-label="Last seen">
+                      <Ago at={d.last_seen_at} now={now} />
+                    </td>
+                    <td data-label="IP" class="optional">
+                      {d.ip ?? '–'}
+                    </td>
+                    <td data-label="Free space" class="optional">
+                      {formatSize(d.free_space)}
+                    </td>
+                    <td data-label="Status">
+                      <StatusBadge device={d} />
+                    </td>
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
         </div>

@@ -1,13 +1,18 @@
 import { Layout } from '../layout.js';
 
-export function LoginPage(props: { next: string; error?: string | undefined; notice?: string | undefined }) {
+export function LoginPage(props: {
+  next: string;
+  error?: string | undefined;
+  notice?: string | undefined;
+  username?: string | undefined;
+}) {
   return (
     <Layout title="Log in" path="/login" error={props.error} notice={props.notice}>
       <form method="post" action="/login" class="panel row">
         <input type="hidden" name="next" value={props.next} />
         <label>
           User name
-          <input name="username" autocomplete="username" required maxLength={32} />
+          <input name="username" autocomplete="username" required maxLength={32} value={props.username ?? ''} />
         </label>
         <label>
           Password

@@ -23,6 +23,8 @@ export interface UiServices {
   now: () => number;
   /** Devices of a platform by the version they run (the fleet registry's counts); absent: none known. */
   deviceVersions?: ((platformId: number) => ReadonlyMap<string | null, number>) | undefined;
+  /** `publicUrl` from the configuration: the base URL the board code uses; empty: the one the browser used. */
+  publicUrl?: string | undefined;
 }
 
 /** A parsed `application/x-www-form-urlencoded` body. */

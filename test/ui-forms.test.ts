@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { TEST_ADMIN_PASSWORD } from './helpers/http.js';
+import { describeEachStore, startTestApp, type TestApp } from './helpers/test-app.js';
+
+interface Session {
+  cookie: string;
+  csrf: string;
+}
+
+async function logIn(t: TestApp, username: string, password: string): Promise<Session> {
+  const response = await fetch(`${t.url}/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ username, password, next: '/' }),
+    redirect: 'manual',
+  });
+  expect(response.status).toBe(303);
+  const cookie = response.headers.get('set-cookie')!.split(';')[0]!;
+  const page = await (await fetch(`${t.url}/account`, { headers: { cookie } })).text();
+  return { cookie, csrf: /name="_csrf" value="([^"]+)"/.exec(page)![1]! };
+}
+
+function get(t: TestApp, s: Session, path: string, extraCookie = ''): Promise<Response> {
+  return fetch(t.url + path, { headers: { cookie: [s.cookie, extraCookie].filter(Boolean).join('; ') } });
+}
+
+function post(t: TestApp, s: Session, path: string, form: Record<string, string>): Promise<Response> {
+  return fetch(t.url + path, {
+    method: 'POST',
+    headers: { cookie: s.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ ...form, _csrf: s.csrf }),
+    redirect: 'manual',
+  });
+}
+
+describeEachStore('UI forms and roles', (store) => {
+  let t: TestApp;
+  let admin: Session;
+  let viewer: Session;
+  beforeAll(async () => {
+    t = await startTestApp(store);
+    await t.app.auth.addUser('viewer', 'viewer-password-1', 'viewer');
+    admin = await logIn(t, 'admin', TEST_ADMIN_PASSWORD);
+    viewer = await logIn(t, 'viewer', 'viewer-password-1');
+  });
+  afterAll(() => t.stop());
+
+  it('shows a viewer no admin form on the dashboard, devices, events, setup and account pages', async () => {
+    for (const path of ['/', '/devices', '/events', '/setup', '/account']) {
+      const html = await (await get(t, viewer, path)).text();
+      const actions = [...html.matchAll(/<form method="post" action="([^"]+)"/g)].map((m) => m[1]);
+      // Logging out and changing one's own password are every user's; nothing else is.
+      expect(
+        actions.filter((a) => a !== '/logout' && a !== '/account/password'),
+        path,
+      ).toEqual([]);
+    }
+    expect(await (await get(t, admin, '/')).text()).toContain('action="/platforms"');
+    expect(await (await get(t, admin, '/account')).text()).toContain('action="/account/tokens"');
+  });
+
+  it('keeps the header, navigation and account on error pages', async () => {
+    for (const path of ['/platforms/no-such-platform', '/devices/zz', '/no-such-page']) {
+      const response = await get(t, viewer, path);
+      expect(response.status, path).toBeGreaterThanOrEqual(400);
+      const html = await response.text();
+      expect(html, path).toContain('<nav aria-label="Main">');
+      expect(html, path).toContain('href="/devices"');
+      if (path !== '/no-such-page') expect(html, path).toContain('action="/logout"');
+    }
+  });
+
+  it('creates a token once: the post redirects, the page shows it once, a reload creates none', async () => {
+    const created = await post(t, admin, '/account/tokens', { name: 'CI upload', role: 'uploader' });
+    expect(created.status).toBe(303);
+    expect(created.headers.get('location')).toMatch(/^\/account\?notice=/);
+    const flash = created.headers.get('set-cookie')!.split(';')[0]!;
+    expect(created.headers.get('set-cookie')).toContain('HttpOnly');
+
+    const shown = await get(t, admin, created.headers.get('location')!, flash);
+    const html = await shown.text();
+    expect(html).toMatch(/Copy this token now[^<]*<code>eota_[A-Za-z0-9_-]+<\/code>/);
+    expect(html).toContain('Token CI upload created.');
+    expect(shown.headers.get('set-cookie')).toMatch(/esp_ota_new_token=; .*Max-Age=0/);
+
+    // The browser dropped the cookie; a reload is a GET, so it shows no token and makes none.
+    const reloaded = await (await get(t, admin, created.headers.get('location')!)).text();
+    expect(reloaded).not.toContain('Copy this token now');
+    expect((await t.app.auth.listTokens()).filter((tok) => tok.name === 'CI upload')).toHaveLength(1);
+  });
+
+  it('redirects after a password change and a revoke', async () => {
+    const [token] = (await t.app.auth.listTokens()).filter((tok) => tok.name === 'CI upload');
+    const revoked = await post(t, admin, `/account/tokens/${token!.id}/revoke`, {});
+    expect(revoked.status).toBe(303);
+    expect(decodeURIComponent(revoked.headers.get('location')!)).toBe('/account?notice=Token revoked.');
+
+    const changed = await post(t, viewer, '/account/password', { password: 'another-password-2' });
+    expect(changed.status).toBe(303);
+    expect(changed.headers.get('location')).toMatch(/^\/account\?notice=Password/);
+  });
+
+  it('keeps what was typed when a form is refused', async () => {
+    const platform = await post(t, admin, '/platforms', { name: 'bad name/with slash', chip: 'esp8266' });
+    expect(platform.status).toBe(400);
+    const page = await platform.text();
+    expect(page).toContain('value="bad name/with slash"');
+    expect(page).toContain('value="esp8266"');
+
+    const token = await post(t, admin, '/account/tokens', { name: 'deploy bot', role: 'superuser' });
+    expect(token.status).toBe(400);
+    expect(await token.text()).toContain('value="deploy bot"');
+
+    const login = await fetch(`${t.url}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ username: 'admin', password: 'wrong-password-9', next: '/' }),
+    });
+    expect(login.status).toBe(401);
+    expect(await login.text()).toContain('value="admin"');
+  });
+});

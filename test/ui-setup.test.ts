@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { AUTH } from './helpers/http.js';
+import { startTestApp, type TestApp } from './helpers/test-app.js';
+
+async function setupPage(t: TestApp, platform: string): Promise<string> {
+  const response = await fetch(`${t.url}/setup?platform=${platform}`, { headers: AUTH });
+  expect(response.status).toBe(200);
+  return response.text();
+}
+
+async function createPlatform(t: TestApp, body: Record<string, unknown>): Promise<void> {
+  const response = await fetch(`${t.url}/api/v1/platforms`, {
+    method: 'POST',
+    headers: { ...AUTH, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(response.status).toBe(201);
+}
+
+/** The text of each snippet on the page, by id, as the browser shows it. */
+function snippets(html: string): Map<string, string> {
+  const decode = (s: string) =>
+    s.replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&quot;', '"').replaceAll('&amp;', '&');
+  return new Map(
+    [...html.matchAll(/<code id="snippet-([a-z0-9-]+)">([^]*?)<\/code>/g)].map((m) => [m[1]!, decode(m[2]!)]),
+  );
+}
+
+describe('"Connect a board" page', () => {
+  let local: TestApp;
+  let published: TestApp;
+  beforeAll(async () => {
+    local = await startTestApp('sqlite');
+    published = await startTestApp('sqlite', { publicUrl: 'http://ota.lan:8080/' });
+    for (const t of [local, published]) {
+      await createPlatform(t, { name: 'Lamp', chip: 'esp8266', accessMode: 'open' });
+      await createPlatform(t, {
+        name: 'Greenhouse',
+        chip: 'esp32',
+        deviceAuth: 'basic',
+        deviceUser: 'greenfleet',
+        deviceSecret: 'a-long-device-secret-1',
+      });
+      await createPlatform(t, { name: 'Any' });
+    }
+  });
+  afterAll(async () => {
+    await local?.stop();
+    await published?.stop();
+  });
+
+  it('warns when it would hand boards a loopback address, and uses publicUrl when set', async () => {
+    const html = await setupPage(local, 'Lamp');
+    expect(html).toContain('which is this computer for every board');
+    expect(snippets(html).get('esp8266')).toContain(`"${local.url}/update?dev=Lamp&ver=" FW_VERSION`);
+
+    const configured = await setupPage(published, 'Lamp');
+    expect(configured).not.toContain('which is this computer for every board');
+    expect(snippets(configured).get('esp8266')).toContain('"http://ota.lan:8080/update?dev=Lamp&ver=" FW_VERSION');
+  });
+
+  it('shows only the code for the platform’s chip, each starting at its first character', async () => {
+    const lamp = snippets(await setupPage(published, 'Lamp'));
+    expect([...lamp.keys()]).toEqual(['esp8266', 'platformio']);
+    expect(lamp.get('platformio')).toContain('platform = espressif8266');
+    const greenhouse = snippets(await setupPage(published, 'Greenhouse'));
+    expect([...greenhouse.keys()]).toEqual(['esp32', 'platformio', 'esp-idf']);
+    const anyPage = await setupPage(published, 'Any');
+    // Nothing between <pre> and <code>: a space there becomes the first character of the pasted code.
+    expect(anyPage.match(/<pre>\s*<code/g)).toEqual(Array(4).fill('<pre><code'));
+    const any = snippets(anyPage);
+    expect([...any.keys()]).toEqual(['esp8266', 'esp32', 'platformio', 'esp-idf']);
+    for (const [id, code] of any) {
+      expect(code, id).toMatch(/^[#[]/);
+      expect(code, id).not.toMatch(/^\s/);
+    }
+  });
+
+  it('writes the device login in when the platform asks for one', async () => {
+    const greenhouse = snippets(await setupPage(published, 'Greenhouse'));
+    expect(greenhouse.get('esp32')).toContain('httpUpdate.setAuthorization("greenfleet", "DEVICE-SECRET");');
+    expect(greenhouse.get('esp-idf')).toContain('.username = "greenfleet"');
+    expect(greenhouse.get('esp-idf')).toContain('/ota/Greenhouse/app.bin?mac=');
+    const lamp = snippets(await setupPage(published, 'Lamp'));
+    expect(lamp.get('esp8266')).not.toContain('setAuthorization');
+  });
+
+  it('refuses a publicUrl that is not a base http(s) URL', () => {
+    for (const bad of ['ota.lan:8080', 'ftp://ota.lan', 'http://ota.lan/update?x=1']) {
+      expect(() => loadConfig({ env: { ESP_OTA_PUBLIC_URL: bad } }), bad).toThrow(ConfigError);
+    }
+    expect(loadConfig({ env: { ESP_OTA_PUBLIC_URL: 'https://ota.example.org' } }).publicUrl).toBe(
+      'https://ota.example.org',
+    );
+  });
+});
