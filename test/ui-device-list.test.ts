@@ -6,7 +6,7 @@ import { DevicesPage } from '../src/ui/pages/devices-page.js';
 import { render } from '../src/ui/render.js';
 import { deviceList } from '../src/ui/routes/device-list.js';
 import { buildEsp8266App } from './synthetic/image-builder.js';
-import { AUTH } from './helpers/http.js';
+import { AUTH, loginSession } from './helpers/http.js';
 import { describeEachStore, startTestApp, type TestApp } from './helpers/test-app.js';
 
 async function post(t: TestApp, path: string, body: unknown): Promise<void> {
@@ -83,5 +83,16 @@ describeEachStore('devices list', (store) => {
     expect(macs((await list({ status: 'current' })).html)).toEqual(['5ccf7f000002']);
     expect(macs((await list({ status: 'update offered', platform: 'Strip' })).html)).toEqual([]);
     expect((await list({ status: 'nonsense' })).props.filter?.status).toBeUndefined();
+  });
+
+  it('are what the /devices page serves, and the platform page fills the allowlist form from ?allow=', async () => {
+    const { cookie } = await loginSession(t.url);
+    const page = await (await fetch(`${t.url}/devices?platform=Strip`, { headers: { cookie } })).text();
+    expect(page).toContain('24:0A:C4:00:00:04');
+    expect(page).not.toContain('5C:CF:7F:00:00:01');
+    const allow = await (await fetch(`${t.url}/platforms/Lamp?allow=5ccf7f0000aa`, { headers: { cookie } })).text();
+    expect(allow).toContain('value="5C:CF:7F:00:00:AA"');
+    const hostile = await (await fetch(`${t.url}/platforms/Lamp?allow=%22%3E%3Cb%3E`, { headers: { cookie } })).text();
+    expect(hostile).not.toMatch(/value="[^"]*&quot;|<b>/);
   });
 });

@@ -30,6 +30,8 @@ export interface PlatformPageProps extends PlatformDetail {
   versions?: string[] | undefined;
   /** Devices on the platform by the version they run, for "N devices will move from X to Y". */
   deviceVersions: VersionCounts;
+  /** A MAC to put in the allowlist form (the dashboard's "allow this device"). */
+  allowMac?: string | undefined;
   /** The image whose release confirmation is shown unfolded (after an upload that was kept). */
   openRelease?: number | undefined;
   error?: string | undefined;
@@ -141,11 +143,11 @@ export function PlatformPage(props: PlatformPageProps) {
 
       <section aria-labelledby="allowlist">
         <h2 id="allowlist">Allowed devices</h2>
-        <form method="post" action={`${base}/allowlist`} class="row panel">
+        <form method="post" action={`${base}/allowlist`} class="row panel" id="allowlist">
           <CsrfField />
           <label>
             MAC address
-            <input name="mac" required placeholder="5C:CF:7F:12:34:56" maxLength={32} />
+            <input name="mac" required placeholder="5C:CF:7F:12:34:56" maxLength={32} value={props.allowMac} />
           </label>
           <label>
             Label

@@ -3,6 +3,7 @@ import { DEVICE_SORTS, type DeviceSort } from '../../features/fleet/device-searc
 import { DevicePage, DevicesPage } from '../pages/devices-page.js';
 import { sendPage } from '../render.js';
 import { deviceSteeringProps } from './group-routes.js';
+import { deviceList } from './device-list.js';
 import { pageAccess, queryOf, type UiServices } from './route-helpers.js';
 
 /** Searched and sorted among the newest devices only; a larger fleet needs paging (see FleetReader.inventory). */
@@ -10,18 +11,9 @@ const DEVICE_PAGE_LIMIT = 2000;
 
 /** The device inventory and one device's page. */
 export function registerDeviceRoutes(app: FastifyInstance, ui: UiServices): void {
-  app.get('/devices', pageAccess('viewer'), async (request, reply) => {
-    const query = queryOf(request);
-    const q = (query.q ?? '').trim();
-    const sort = (DEVICE_SORTS as readonly string[]).includes(query.sort ?? '') ? (query.sort as DeviceSort) : 'seen';
-    const descending = (query.dir ?? (sort === 'seen' ? 'desc' : 'asc')) === 'desc';
-    const { devices, labels } = await ui.reader.inventory({ text: q, sort, descending, limit: DEVICE_PAGE_LIMIT });
-    return sendPage(
-      request,
-      reply,
-      <DevicesPage devices={devices} labels={labels} q={q} sort={sort} descending={descending} now={ui.now()} />,
-    );
-  });
+  app.get('/devices', pageAccess('viewer'), async (request, reply) =>
+    sendPage(request, reply, <DevicesPage {...await deviceList(ui, queryOf(request))} now={ui.now()} />),
+  );
 
   app.get('/devices/:mac', pageAccess('viewer'), async (request, reply) => {
     const { device, label, events } = await ui.reader.device((request.params as { mac: string }).mac);

@@ -1,3 +1,4 @@
+import { formatMac, normalizeMac } from '../../lib/mac.js';
 import type { FastifyInstance } from 'fastify';
 import type { Role } from '../../features/auth/roles.js';
 import { DomainError } from '../../lib/domain-error.js';
@@ -20,7 +21,12 @@ export function registerPlatformRoutes(app: FastifyInstance, ui: UiServices): vo
     return sendPage(
       request,
       reply,
-      <PlatformPage {...await platformPage(name)} notice={query.notice} openRelease={openRelease} />,
+      <PlatformPage
+        {...await platformPage(name)}
+        notice={query.notice}
+        openRelease={openRelease}
+        allowMac={allowMacOf(query.allow)}
+      />,
     );
   });
 
@@ -142,4 +148,10 @@ function releaseSettingsFromForm(form: Form): ReleaseSettings {
     settings.updateWindow = !from && !to ? null : { from, to, timeZone: form.windowTimeZone?.trim() || 'UTC' };
   }
   return settings;
+}
+
+/** The dashboard's "allow this device" names a MAC; anything that is not one is ignored, never echoed. */
+function allowMacOf(text: string | undefined): string | undefined {
+  const mac = text === undefined ? undefined : normalizeMac(text);
+  return mac ? formatMac(mac) : undefined;
 }
