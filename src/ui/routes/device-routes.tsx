@@ -1,13 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { DEVICE_SORTS, type DeviceSort } from '../../features/fleet/device-search.js';
 import { DevicePage, DevicesPage } from '../pages/devices-page.js';
 import { sendPage } from '../render.js';
 import { deviceSteeringProps } from './group-routes.js';
 import { deviceList } from './device-list.js';
 import { pageAccess, queryOf, type UiServices } from './route-helpers.js';
-
-/** Searched and sorted among the newest devices only; a larger fleet needs paging (see FleetReader.inventory). */
-const DEVICE_PAGE_LIMIT = 2000;
 
 /** The device inventory and one device's page. */
 export function registerDeviceRoutes(app: FastifyInstance, ui: UiServices): void {
