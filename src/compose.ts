@@ -244,7 +244,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   });
   registerAuthRoutes(http, auth);
 
-  const maintain = async () => {
+  const maintenancePass = async () => {
     // Once across instances on one PostgreSQL database (an advisory lock); each forgets pruned devices itself.
     const pass = await onceAcrossInstances(db, async () => {
       const report = await runMaintenance(db, catalogue, config, clock.now());
@@ -254,6 +254,9 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     await fleet.forgetNotSeenSince(clock.now() - config.deviceRetentionDays * 86_400_000);
     return pass.ran;
   };
+  // A pass asked for while this process runs one joins it (it would only find its own lock taken and skip).
+  let maintaining: Promise<boolean> | undefined;
+  const maintain = () => (maintaining ??= maintenancePass().finally(() => (maintaining = undefined)));
   // The first pass runs once the server listens (see listen()): after a long outage it may have millions of events
   // to prune, and devices should be answered meanwhile rather than wait for it.
   const collector = setInterval(

@@ -56,7 +56,7 @@ describe.skipIf(!runs)(
     }`,
       );
       await api(t.url, 'POST', '/api/v1/platforms', { name: 'Offload', accessMode: 'open' });
-      const upload = await api(t.url, 'POST', '/api/v1/firmware?platform=Offload&version=2.0.0', image);
+      const upload = await api(t.url, 'POST', '/api/v1/firmware?platform=Offload&version=2.0.0&release=true', image);
       expect(upload.status).toBe(201);
     });
     afterAll(async () => {

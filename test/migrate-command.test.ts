@@ -54,7 +54,10 @@ describe.skipIf(SKIP !== '')(`issue 13 §3: esp-ota migrate --to postgres:// ${S
     dataDir = source.dataDir;
     await api(source.url, 'POST', '/api/v1/platforms', { name: 'Lamp', accessMode: 'open' });
     await api(source.url, 'POST', '/api/v1/platforms', { name: 'Moved', accessMode: 'open' });
-    expect((await api(source.url, 'POST', '/api/v1/platforms/Lamp/firmware?version=2024.10.2', real)).status).toBe(201);
+    expect(
+      (await api(source.url, 'POST', '/api/v1/platforms/Lamp/firmware?version=2024.10.2&force=true&release=true', real))
+        .status,
+    ).toBe(201);
     expect((await api(source.url, 'POST', '/api/v1/firmware', synthetic)).status).toBe(201);
     for (let i = 0; i < 5; i++) {
       const mac = `24:0A:C4:00:01:0${i}`;

@@ -34,7 +34,7 @@ describeEachStore('rollouts over REST', (store) => {
     await api(url, 'POST', '/api/v1/firmware', v3);
     const fs = Buffer.alloc(16 * 1024, 0xff);
     fs.write('littlefs', 8, 'latin1');
-    expect((await api(url, 'POST', '/api/v1/platforms/Porch/firmware?version=fs-1', fs)).status).toBe(201);
+    expect((await api(url, 'POST', '/api/v1/platforms/Porch/firmware?version=fs-1&label=true', fs)).status).toBe(201);
   });
   afterAll(() => t.stop());
 

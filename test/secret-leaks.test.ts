@@ -178,7 +178,9 @@ describeEachStore('secrets stay out of what people can read (issue 11.2)', (stor
         .replace(':name', 'Tokened')
         .replace(':mac', MAC)
         .replace(':platform', 'Tokened')
-        .replace(':id', String(image.id));
+        .replace(':id', String(image.id))
+        .replace(':group', 'lab');
+    expect((await api(t.url, 'POST', '/api/v1/platforms/Tokened/groups', { name: 'lab' })).status).toBe(201);
     const readable = listRoutes(t.app.http).filter(
       (r) =>
         r.method === 'GET' &&
