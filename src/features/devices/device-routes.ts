@@ -5,6 +5,7 @@ import { DomainError } from '../../lib/domain-error.js';
 import { deviceJson, eventJson } from '../api-views.js';
 import type { FleetReader } from '../fleet/fleet-reader.js';
 import { normalizeMac } from '../../lib/mac.js';
+import { MAX_ROW_ID } from '../../lib/row-id.js';
 
 const DeviceQuery = Type.Object({
   platform: Type.Optional(Type.String({ maxLength: 64 })),
@@ -18,6 +19,9 @@ const EventQuery = Type.Object({
   decision: Type.Optional(Type.String({ maxLength: 32 })),
   type: Type.Optional(Type.String({ maxLength: 32 })),
   before: Type.Optional(RowId({ description: 'event id: return older events (next page)' })),
+  after: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: MAX_ROW_ID, description: 'event id: return newer events, oldest first' }),
+  ),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
 });
 
@@ -53,7 +57,7 @@ export function registerActivityRoutes(server: FastifyInstance, reader: FleetRea
       config: { access: 'viewer' },
       schema: {
         tags: ['events'],
-        summary: 'Events, newest first; page with ?before=<last id>',
+        summary: 'Events, newest first; page with ?before=<last id>; ?after=<id> gives newer ones, oldest first',
         querystring: EventQuery,
       },
     },
@@ -70,6 +74,7 @@ export function registerActivityRoutes(server: FastifyInstance, reader: FleetRea
         decision: q.decision,
         type: q.type,
         beforeId: q.before,
+        afterId: q.after,
         limit: q.limit ?? 100,
       });
       return { events: events.map(eventJson), next };

@@ -9,6 +9,8 @@ export interface EventQuery {
   type?: string | undefined;
   /** Only events with a smaller id (the page before). */
   beforeId?: number | undefined;
+  /** Only events with a larger id, oldest first: what a follower (`esp-ota events -f`) has not seen yet. */
+  afterId?: number | undefined;
   limit: number;
 }
 
@@ -46,6 +48,8 @@ export class EventStore {
     if (query.decision) q = q.where('decision', '=', query.decision);
     if (query.type) q = q.where('type', '=', query.type);
     if (query.beforeId) q = q.where('id', '<', query.beforeId);
+    if (query.afterId !== undefined)
+      return q.where('id', '>', query.afterId).orderBy('id').limit(query.limit).execute();
     return q.orderBy('id', 'desc').limit(query.limit).execute();
   }
 
