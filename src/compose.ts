@@ -54,7 +54,10 @@ export interface App {
   collectOrphans(): Promise<number>;
   /** Retention, SQLite housekeeping and the orphan collector; also runs at start and every maintenanceIntervalMs. */
   maintain(): Promise<void>;
-  /** Listens on config.host:config.port (and httpPort beside HTTPS); resolves to the bound address. */
+  /**
+   * Listens on config.host:config.port (and httpPort beside HTTPS), then creates the first admin account if there is
+   * none; resolves to the bound address.
+   */
   listen(): Promise<string>;
   /** Re-reads the TLS certificate and key (SIGHUP); false when TLS is off. */
   reloadTls(): boolean;
@@ -146,8 +149,6 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   void fleet.start().catch((err: unknown) => logger.error({ err }, 'could not load the device registry'));
   const updates = new UpdateCheckService(view, images, fleet, clock, metrics);
   const auth = new AuthService(new AuthStore(db), clock, config.apiToken);
-  const admin = await auth.ensureAdmin(config.adminPassword);
-  if (admin.password) (options.announce ?? announceOnStderr)(admin.password);
 
   let closing = false;
   // One trust decision for the device endpoint and Fastify (login limits, request.ip, request.protocol).
@@ -215,6 +216,10 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
           plainServer!.once('error', reject).listen(config.httpPort, config.host, resolve),
         );
       }
+      // Only once listening: a start that fails (port taken) must not show a password and use it up, leaving the
+      // next start to show none.
+      const admin = await auth.ensureAdmin(config.adminPassword);
+      if (admin.password) (options.announce ?? announceOnStderr)(admin.password);
       return address;
     },
     reloadTls: () => {

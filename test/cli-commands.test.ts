@@ -8,7 +8,7 @@ import { startTestApp, type TestApp } from './helpers/test-app.js';
 import { buildEsp8266App } from './synthetic/image-builder.js';
 
 /** Issue 14 (CLI): every REST capability as a command, run as its own process against a real server. */
-describe('esp-ota client commands, each in a process of its own', () => {
+describe('esp-ota client commands, each in a process of its own', { timeout: 240_000 }, () => {
   let t: TestApp;
   const dir = mkdtempSync(join(tmpdir(), 'esp-ota-cli-commands-'));
   beforeAll(async () => {
@@ -196,7 +196,7 @@ describe('esp-ota client commands, each in a process of its own', () => {
   });
 });
 
-describe('esp-ota client errors name their cause and fix, with documented exit codes', () => {
+describe('esp-ota client errors name their cause and fix, with documented exit codes', { timeout: 120_000 }, () => {
   let t: TestApp;
   const dir = mkdtempSync(join(tmpdir(), 'esp-ota-cli-errors-'));
   beforeAll(async () => {

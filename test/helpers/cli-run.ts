@@ -13,6 +13,8 @@ export interface CliRunOptions {
   env?: NodeJS.ProcessEnv;
   /** Written to stdin, which is then closed. */
   stdin?: string;
+  /** File permissions apply even to root (see ProcessLimits.obeyFilePermissions in server-process.ts). */
+  obeyFilePermissions?: boolean;
 }
 
 export interface CliResult {
@@ -26,7 +28,11 @@ export interface CliResult {
 export function spawnCli(args: string[], options: CliRunOptions = {}): ChildProcess {
   // The caller's settings only: a developer's own ESP_OTA_* must not change what the tests see.
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('ESP_OTA_')));
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
+  const command = [process.execPath, '--import', TSX, MAIN, ...args];
+  if (options.obeyFilePermissions && process.getuid?.() === 0)
+    command.unshift('setpriv', '--bounding-set=-dac_override,-dac_read_search,-fowner', '--');
+  const [file, ...rest] = command;
+  const child = spawn(file!, rest, {
     cwd: options.cwd ?? ROOT,
     env: { ...env, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
