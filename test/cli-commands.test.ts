@@ -206,6 +206,7 @@ describe('esp-ota client errors name their cause and fix, with documented exit c
   const run = (args: string[], token?: string) =>
     runCliProcess(args, { env: { ESP_OTA_URL: t.url, ...(token ? { ESP_OTA_TOKEN: token } : {}) } });
 
+  // 64 MiB: big enough that the server stops reading and closes while the old client was still writing (EPIPE).
   it('an upload over the limit says 413 and the limit, not EPIPE', async () => {
     await run(['platform', 'add', 'Big', '--open'], TEST_TOKEN);
     const file = join(dir, 'big.bin');
@@ -213,7 +214,7 @@ describe('esp-ota client errors name their cause and fix, with documented exit c
       file,
       Buffer.concat([
         buildEsp8266App({ strings: ['ESP-OTA:platform=Big;version=1.0.0'] }),
-        Buffer.alloc(8 * 1024 * 1024),
+        Buffer.alloc(64 * 1024 * 1024),
       ]),
     );
     const result = await run(['upload', file], TEST_TOKEN);
