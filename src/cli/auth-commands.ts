@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { Role } from '../db/tables.js';
 import type { AuthService } from '../features/auth/auth-service.js';
 import { DomainError } from '../lib/domain-error.js';
-import { printJson, printTable, wantsJson, withJson } from './client-kit.js';
+import { printJson, printTable, wantsJson, wholeNumber, withJson } from './client-kit.js';
 import { addConfigFlags, configFromFlags } from './config-flags.js';
 import { openDataStorage, withInit } from './data-folder.js';
 import { CliError } from './exit-codes.js';
@@ -135,7 +135,12 @@ export function registerAuthCommands(program: Command, io: CliIo, state: CliStat
       );
     }),
   );
-  offline(token.command('revoke <id>').description('revoke a token: it stops working at once')).action(
+  offline(
+    token
+      .command('revoke')
+      .description('revoke a token: it stops working at once')
+      .argument('<id>', 'the token’s id (see token list)', wholeNumber(1, Number.MAX_SAFE_INTEGER)),
+  ).action(
     withAuth(async (auth, _command, id) => {
       await auth.revokeToken(Number(id));
       io.out.write(`token ${id} revoked\n`);

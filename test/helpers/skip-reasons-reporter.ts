@@ -53,7 +53,9 @@ export default class SkipReasonsReporter implements Reporter {
       left = left.filter((t) => !reason.applies(t));
     }
     if (left.length)
-      lines.push(`  ${left.length} × skipped in the test file itself (it.skip / skipIf): ${left[0]!.name}…`);
+      lines.push(
+        `  ${left.length} × skipped in the test file itself (it.skip, skipIf) or left out by a filter (-t): ${left[0]!.name}…`,
+      );
     const log = this.vitest?.logger;
     if (log) log.log(lines.join('\n'));
     else process.stdout.write(`${lines.join('\n')}\n`);
