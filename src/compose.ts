@@ -170,6 +170,13 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     front: { handle: deviceEndpoint, routes: DEVICE_ROUTES },
   });
   let plainServer: HttpServer | undefined;
+  // People's requests (and /healthz) wait until the first admin account exists, which is made only once listening
+  // (see listen): a login right after the first start must not find no account. Device requests do not pass here.
+  let accountsReady!: () => void;
+  const accounts = new Promise<void>((resolve) => (accountsReady = resolve));
+  http.addHook('onRequest', async () => {
+    await accounts;
+  });
   registerMetricsRoutes(http, metrics, config.metricsToken);
   registerPlatformRoutes(http, platforms, reader);
   registerFirmwareRoutes(http, firmware, reader, config.uploadLimit, metrics);
@@ -218,8 +225,12 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
       }
       // Only once listening: a start that fails (port taken) must not show a password and use it up, leaving the
       // next start to show none.
-      const admin = await auth.ensureAdmin(config.adminPassword);
-      if (admin.password) (options.announce ?? announceOnStderr)(admin.password);
+      try {
+        const admin = await auth.ensureAdmin(config.adminPassword);
+        if (admin.password) (options.announce ?? announceOnStderr)(admin.password);
+      } finally {
+        accountsReady();
+      }
       return address;
     },
     reloadTls: () => {
