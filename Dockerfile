@@ -4,7 +4,7 @@
 # .ci/run checks what can be checked without a Docker engine: scripts/container-smoke.mjs repeats these build steps
 # in a clean folder and runs this image's CMD with its ENV until /healthz answers.
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 # The SQLite driver compiles from source where no prebuilt binary matches (e.g. armv7).
 RUN apt-get update \
@@ -16,7 +16,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
     ESP_OTA_DATA=/data \
     ESP_OTA_HOST=0.0.0.0 \

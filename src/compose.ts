@@ -194,8 +194,6 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     : undefined;
   const updates = new UpdateCheckService(view, images, fleet, clock, metrics);
   const auth = new AuthService(new AuthStore(db), clock, config.apiToken);
-  const admin = await auth.ensureAdmin(config.adminPassword);
-  if (admin.password) (options.announce ?? announceOnStderr)(admin.password);
 
   let closing = false;
   // One trust decision for the device endpoint and Fastify (login limits, request.ip, request.protocol).
@@ -220,6 +218,13 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     front: { handle: deviceEndpoint, routes: DEVICE_ROUTES },
   });
   let plainServer: HttpServer | undefined;
+  // People's requests (and /healthz) wait until the first admin account exists, which is made only once listening
+  // (see listen): a login right after the first start must not find no account. Device requests do not pass here.
+  let accountsReady!: () => void;
+  const accounts = new Promise<void>((resolve) => (accountsReady = resolve));
+  http.addHook('onRequest', async () => {
+    await accounts;
+  });
   registerMetricsRoutes(http, metrics, config.metricsToken);
   registerPlatformRoutes(http, platforms, reader);
   registerFirmwareRoutes(http, firmware, reader, config.uploadLimit, metrics);
@@ -291,6 +296,14 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
         await new Promise<void>((resolve, reject) =>
           plainServer!.once('error', reject).listen(config.httpPort, config.host, config.listenBacklog, resolve),
         );
+      }
+      // Only once listening: a start that fails (port taken) must not show a password and use it up, leaving the
+      // next start to show none.
+      try {
+        const admin = await auth.ensureAdmin(config.adminPassword);
+        if (admin.password) (options.announce ?? announceOnStderr)(admin.password);
+      } finally {
+        accountsReady();
       }
       setImmediate(
         () =>

@@ -85,7 +85,7 @@ describe('export and import', () => {
     expect(exported).toMatchObject({ code: 0 });
     expect(exported.stdout).toContain('exported 2 platforms and 4 images');
     const imported = await cli('import', out, '--data', target.dataDir);
-    expect(imported.stderr).toBe('');
+    expect(imported.stderr).toBe(`data folder: ${target.dataDir} (SQLite ${join(target.dataDir, 'esp-ota.sqlite')})\n`);
     expect(imported.code).toBe(0);
     target.app.view.invalidate();
     expect(await comparable(target)).toEqual(await comparable(source));
@@ -229,7 +229,7 @@ describe('import from the original Flask server', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('platforms.yml');
     const missing = await cli('import-legacy', join(broken, 'nope'), '--data', t.dataDir);
-    expect(missing.stderr).toContain('ENOENT');
+    expect(missing.stderr).toContain('there is no folder');
   });
 
   it('is safe to run twice', async () => {

@@ -93,9 +93,9 @@ describe('issue 11 (storage): an archive import streams its entries within limit
       { path: FIRMWARE, zeros: GiB },
     ]);
     const env = { TMPDIR: temp, ESP_OTA_LOG_LEVEL: 'warn' };
-    const baseline = await runCliProcess(['import', validArchive, '--data', freshData()], env);
+    const baseline = await runCliProcess(['import', validArchive, '--data', freshData(), '--init'], env);
     expect(baseline.code, baseline.stderr).toBe(0);
-    const result = await runCliProcess(['import', bomb, '--data', freshData()], env);
+    const result = await runCliProcess(['import', bomb, '--data', freshData(), '--init'], env);
     expect(result.code, result.stderr).toBe(1);
     expect(result.stderr).toContain('nothing was imported');
     expect(result.stderr).toMatch(new RegExp(`${FIRMWARE}: 1073741824 bytes, more than the upload limit`));
@@ -115,7 +115,7 @@ describe('issue 11 (storage): an archive import streams its entries within limit
     'issue 11 (storage): refuses %s with a sentence and removes its temporary folder',
     async (name, entry, message) => {
       const file = archive(name.replace(/\W+/g, '-'), [{ path: 'catalogue.yaml', data: CATALOGUE }, entry]);
-      const result = await runCli('import', file, '--data', freshData());
+      const result = await runCli('import', file, '--data', freshData(), '--init');
       expect(result.code, result.stderr).toBe(1);
       expect(result.stderr).toContain('nothing was imported');
       expect(result.stderr).toMatch(message);
@@ -130,7 +130,7 @@ describe('issue 11 (storage): an archive import streams its entries within limit
       { path: 'catalogue.yaml', data: CATALOGUE },
       ...['b', 'c', 'd'].map((c) => ({ path: `firmware/${c.repeat(64)}.bin`, zeros: 512 * 1024 })),
     ]);
-    const result = await runCli('import', file, '--data', freshData(), '--max-total', '1MiB');
+    const result = await runCli('import', file, '--data', freshData(), '--init', '--max-total', '1MiB');
     expect(result.code, result.stderr).toBe(1);
     expect(result.stderr).toMatch(/more than 1048576 bytes in all/);
     expect(leftovers()).toEqual([]);
@@ -149,7 +149,7 @@ describe('issue 11 (storage): an archive import streams its entries within limit
   ])('issue 11 (storage): reports %s with a sentence, the first error, and cleans up', async (name, bytes, message) => {
     const file = join(work, `${name.replace(/\W+/g, '-')}.tar.gz`);
     writeFileSync(file, bytes());
-    const result = await runCli('import', file, '--data', freshData());
+    const result = await runCli('import', file, '--data', freshData(), '--init');
     expect(result.code, result.stderr).toBe(1);
     expect(result.stderr).toMatch(message);
     expect(result.stderr.trim().split('\n').length).toBeLessThanOrEqual(3);
@@ -160,12 +160,12 @@ describe('issue 11 (storage): an archive import streams its entries within limit
     const dir = join(work, 'folder-export');
     expect((await runCli('export', '--data', source.dataDir, '--out', dir)).code).toBe(0);
     const image = readdirSync(join(dir, 'firmware'))[0]!;
-    const tooSmall = await runCli('import', dir, '--data', freshData(), '--upload-limit', '1KiB');
+    const tooSmall = await runCli('import', dir, '--data', freshData(), '--init', '--upload-limit', '1KiB');
     expect(tooSmall.code, tooSmall.stderr).toBe(1);
     expect(tooSmall.stderr).toMatch(/more than the upload limit \(1024 bytes\)/);
     rmSync(join(dir, 'firmware', image));
     expect(spawnSync('mkfifo', [join(dir, 'firmware', image)]).status).toBe(0);
-    const fifo = await runCli('import', dir, '--data', freshData());
+    const fifo = await runCli('import', dir, '--data', freshData(), '--init');
     expect(fifo.code, fifo.stderr).toBe(1);
     expect(fifo.stderr).toMatch(/not a plain file/);
   });

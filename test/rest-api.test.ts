@@ -314,6 +314,20 @@ describeEachStore('REST API', (store) => {
     expect((await api(t.url, 'GET', '/api/v1/events?limit=0')).status).toBe(400);
   });
 
+  it('gives the events after an id: the next ones up, newest first like every page (esp-ota events -f)', async () => {
+    type Page = { events: { id: number }[] };
+    const newest = (await api<Page>(t.url, 'GET', '/api/v1/events?platform=Porch&limit=3')).json.events;
+    expect(newest).toHaveLength(3);
+    const oldestOfThem = newest[2]!.id;
+    const after = (await api<Page>(t.url, 'GET', `/api/v1/events?platform=Porch&after=${oldestOfThem}&limit=1`)).json
+      .events;
+    expect(after.map((e) => e.id)).toEqual([newest[1]!.id]); // the next one up, not the newest
+    const rest = (await api<Page>(t.url, 'GET', `/api/v1/events?platform=Porch&after=${oldestOfThem}`)).json.events;
+    expect(rest.map((e) => e.id)).toEqual([newest[0]!.id, newest[1]!.id]);
+    expect((await api<Page>(t.url, 'GET', `/api/v1/events?after=${newest[0]!.id + 1000}`)).json.events).toEqual([]);
+    expect((await api(t.url, 'GET', '/api/v1/events?after=abc')).status).toBe(400);
+  });
+
   it('serves the OpenAPI description', async () => {
     const spec = await api<{ paths: Record<string, unknown> }>(t.url, 'GET', '/api/docs/json');
     expect(Object.keys(spec.json.paths)).toEqual(

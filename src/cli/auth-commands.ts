@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { pino } from 'pino';
 import type { Role } from '../db/tables.js';
-import { AuthService } from '../features/auth/auth-service.js';
-import { AuthStore } from '../features/auth/auth-store.js';
-import { systemClock } from '../lib/clock.js';
+import type { AuthService } from '../features/auth/auth-service.js';
 import { DomainError } from '../lib/domain-error.js';
-import { openStorage } from '../storage.js';
+import { printJson, printTable, wantsJson, wholeNumber, withJson } from './client-kit.js';
 import { addConfigFlags, configFromFlags } from './config-flags.js';
+import { openDataStorage, withInit } from './data-folder.js';
+import { CliError } from './exit-codes.js';
 import type { CliIo, CliState } from './program.js';
 
 const STORAGE_FLAGS = ['data', 'databaseUrl'] as const;
@@ -18,16 +17,23 @@ export function registerAuthCommands(program: Command, io: CliIo, state: CliStat
     async function (this: Command, ...args: unknown[]) {
       const config = configFromFlags(this.opts<Record<string, string>>(), io, state);
       if (!config) return;
-      const storage = await openStorage(config, pino({ level: 'warn' }), systemClock);
+      let storage;
       try {
+        storage = await openDataStorage(config, io, this.opts<{ init?: boolean }>().init === true);
+        // Loaded here, not at start: `esp-ota --help` and the client commands need none of it.
+        const [{ AuthService }, { AuthStore }, { systemClock }] = await Promise.all([
+          import('../features/auth/auth-service.js'),
+          import('../features/auth/auth-store.js'),
+          import('../lib/clock.js'),
+        ]);
         const words = args.filter((a) => typeof a === 'string') as string[];
         await work(new AuthService(new AuthStore(storage.db), systemClock, ''), this, ...words);
       } catch (error) {
-        if (!(error instanceof DomainError)) throw error;
+        if (!(error instanceof DomainError) && !(error instanceof CliError)) throw error;
         io.err.write(`error: ${error.message}\n`);
-        state.exitCode = 1;
+        state.exitCode = error instanceof CliError ? error.exitCode : 1;
       } finally {
-        await storage.db.destroy();
+        await storage?.db.destroy();
       }
     };
   const passwordOf = (command: Command): { password: string; generated: boolean } => {
@@ -38,14 +44,15 @@ export function registerAuthCommands(program: Command, io: CliIo, state: CliStat
   };
   const withPassword = '--password <password>';
   const passwordHelp = 'default: a random one, printed once';
+  const offline = (command: Command) => withInit(addConfigFlags(command, STORAGE_FLAGS));
 
   const user = program.command('user').description('manage people’s accounts (roles: admin, uploader, viewer)');
-  addConfigFlags(
+  offline(
     user
       .command('add <name>')
+      .description('add an account')
       .option('--role <role>', 'admin, uploader or viewer', 'viewer')
       .option(withPassword, passwordHelp),
-    STORAGE_FLAGS,
   ).action(
     withAuth(async (auth, command, name) => {
       const { password, generated } = passwordOf(command);
@@ -53,7 +60,12 @@ export function registerAuthCommands(program: Command, io: CliIo, state: CliStat
       io.out.write(`added ${created.username} (${created.role})${generated ? `; password: ${password}` : ''}\n`);
     }),
   );
-  addConfigFlags(user.command('passwd <name>').option(withPassword, passwordHelp), STORAGE_FLAGS).action(
+  offline(
+    user
+      .command('passwd <name>')
+      .description('set a new password; ends their sessions')
+      .option(withPassword, passwordHelp),
+  ).action(
     withAuth(async (auth, command, name) => {
       const { password, generated } = passwordOf(command);
       await auth.setPassword(name!, password);
@@ -62,27 +74,38 @@ export function registerAuthCommands(program: Command, io: CliIo, state: CliStat
       );
     }),
   );
-  addConfigFlags(user.command('rm <name>'), STORAGE_FLAGS).action(
+  offline(user.command('rm <name>').description('remove an account (not the last admin)')).action(
     withAuth(async (auth, _command, name) => {
       await auth.removeUser(name!);
       io.out.write(`removed ${name}\n`);
     }),
   );
-  addConfigFlags(user.command('list'), STORAGE_FLAGS).action(
-    withAuth(async (auth) => {
-      for (const u of await auth.listUsers()) io.out.write(`${u.username}\t${u.role}\n`);
+  offline(withJson(user.command('list').description('list the accounts'))).action(
+    withAuth(async (auth, command) => {
+      const users = await auth.listUsers();
+      if (wantsJson(command))
+        return printJson(
+          io,
+          users.map((u) => ({ username: u.username, role: u.role })),
+        );
+      printTable(
+        io,
+        ['NAME', 'ROLE'],
+        users.map((u) => [u.username, u.role]),
+        'no accounts',
+      );
     }),
   );
 
   const token = program
     .command('token')
     .description('manage API tokens for CI and scripts (shown once, stored hashed)');
-  addConfigFlags(
+  offline(
     token
       .command('create')
+      .description('create a token; it is printed once, on stdout')
       .option('--role <role>', 'admin, uploader or viewer', 'uploader')
       .option('--name <name>', 'what it is for', 'cli'),
-    STORAGE_FLAGS,
   ).action(
     withAuth(async (auth, command) => {
       const options = command.opts<{ role: Role; name: string }>();
@@ -91,19 +114,33 @@ export function registerAuthCommands(program: Command, io: CliIo, state: CliStat
       io.err.write(`token ${created.row.id} (${created.row.role}) created; it is not shown again\n`);
     }),
   );
-  addConfigFlags(token.command('list'), STORAGE_FLAGS).action(
-    withAuth(async (auth) => {
-      for (const t of await auth.listTokens()) {
-        const state = t.revoked_at
+  offline(withJson(token.command('list').description('list tokens (never their values)'))).action(
+    withAuth(async (auth, command) => {
+      const tokens = (await auth.listTokens()).map((t) => ({
+        id: t.id,
+        name: t.name,
+        role: t.role,
+        state: t.revoked_at
           ? 'revoked'
           : t.last_used_at
             ? `used ${new Date(t.last_used_at).toISOString()}`
-            : 'never used';
-        io.out.write(`${t.id}\t${t.name}\t${t.role}\t${state}\n`);
-      }
+            : 'never used',
+      }));
+      if (wantsJson(command)) return printJson(io, tokens);
+      printTable(
+        io,
+        ['ID', 'NAME', 'ROLE', 'STATE'],
+        tokens.map((t) => [t.id, t.name, t.role, t.state]),
+        'no tokens; create one with `esp-ota token create`',
+      );
     }),
   );
-  addConfigFlags(token.command('revoke <id>'), STORAGE_FLAGS).action(
+  offline(
+    token
+      .command('revoke')
+      .description('revoke a token: it stops working at once')
+      .argument('<id>', 'the token’s id (see token list)', wholeNumber(1, Number.MAX_SAFE_INTEGER)),
+  ).action(
     withAuth(async (auth, _command, id) => {
       await auth.revokeToken(Number(id));
       io.out.write(`token ${id} revoked\n`);

@@ -1,8 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { analyzeImage } from '../firmware-image/index.js';
-import { identify } from '../firmware-image/identify.js';
-import { formatInspection } from './format-inspection.js';
 import type { CliIo, CliState } from './program.js';
 
 export function registerInspectCommand(program: Command, io: CliIo, state: CliState): void {
@@ -20,6 +17,12 @@ export function registerInspectCommand(program: Command, io: CliIo, state: CliSt
           .split(',')
           .map((name) => name.trim())
           .filter(Boolean);
+        // Loaded when used: the other commands start faster without the analyser.
+        const [{ analyzeImage }, { identify }, { formatInspection }] = await Promise.all([
+          import('../firmware-image/index.js'),
+          import('../firmware-image/identify.js'),
+          import('./format-inspection.js'),
+        ]);
         const reports = [];
         for (const file of files) {
           let bytes: Buffer;

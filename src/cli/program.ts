@@ -1,4 +1,5 @@
-import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { Command, Help, Option } from 'commander';
 import { registerInspectCommand } from './inspect-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerClientCommands } from './client-commands.js';
@@ -18,10 +19,29 @@ export interface CliState {
   exitCode: number;
 }
 
+/** The version in package.json (beside src/ and dist/ alike). */
+export function programVersion(): string {
+  const file = new URL('../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
+
+// Listed in the help, answered by main(): a real commander --version would swallow `upload --version 1.2.3`.
+const VERSION_OPTION = new Option('-V, --version', 'print the version');
+
 export function buildProgram(io: CliIo, state: CliState): Command {
   const program = new Command('esp-ota')
     .description('Self-hosted OTA firmware update server for ESP32 and ESP8266 fleets')
-    .configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) });
+    .configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) })
+    // Before the subcommands exist, so that they inherit it: main() maps commander's refusals to exit code 2.
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText('after', '\nExit codes: 0 ok, 1 refused or failed, 2 usage, 3 server unreachable, 4 authentication.');
+  program.configureHelp({
+    visibleOptions: (command) => {
+      const shown = new Help().visibleOptions(command);
+      return command === program ? [VERSION_OPTION, ...shown] : shown;
+    },
+  });
   registerServeCommand(program, io, state);
   registerInspectCommand(program, io, state);
   registerClientCommands(program, io, state);

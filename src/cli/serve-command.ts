@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
-import { createApp } from '../compose.js';
+import type { App } from '../compose.js';
 import { addConfigFlags, configFromFlags } from './config-flags.js';
+import { EXIT } from './exit-codes.js';
 import type { CliIo, CliState } from './program.js';
+import { explainListenFailure, explainStartFailure, prepareDataFolder } from './serve-failures.js';
 
 export function registerServeCommand(program: Command, io: CliIo, state: CliState): void {
   const serve = program
@@ -12,8 +14,30 @@ export function registerServeCommand(program: Command, io: CliIo, state: CliStat
   serve.action(async (flags: Record<string, string | undefined>) => {
     const config = configFromFlags(flags, io, state);
     if (!config) return;
-    const app = await createApp(config);
-    const address = await app.listen();
+    const refuse = (sentence: string) => {
+      io.err.write(`esp-ota serve: ${sentence}\n`);
+      state.exitCode = EXIT.failed;
+    };
+    const folderProblem = prepareDataFolder(config.data);
+    if (folderProblem) return refuse(folderProblem);
+    const { createApp } = await import('../compose.js'); // loaded here: the other commands start faster without it
+    let app: App;
+    try {
+      app = await createApp(config);
+    } catch (error) {
+      const sentence = explainStartFailure(error, config);
+      if (!sentence) throw error;
+      return refuse(sentence);
+    }
+    let address: string;
+    try {
+      address = await app.listen();
+    } catch (error) {
+      await app.close().catch(() => undefined);
+      const sentence = explainListenFailure(error, config);
+      if (!sentence) throw error;
+      return refuse(sentence);
+    }
     app.http.log.info(
       { address, data: config.data, database: config.databaseUrl ? 'postgresql' : 'sqlite' },
       'esp-ota-server listening',

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { makeFolder } from '../lib/make-folder.js';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
@@ -44,7 +44,7 @@ export function createDatabase(
     pool.on('connect', (client) => client.on('error', () => undefined));
     return new Kysely<Tables>({ dialect: new PostgresDialectKeepingErrors({ pool }) });
   }
-  if (config.file !== ':memory:') mkdirSync(dirname(config.file), { recursive: true });
+  if (config.file !== ':memory:') makeFolder(dirname(config.file));
   const sqlite = new SQLite(config.file);
   // WAL lets device checks read while a write commits; FULL sync makes an acknowledged commit survive power loss.
   // Set before the first table exists, so maintenance can return freed pages to the file system.

@@ -32,6 +32,23 @@ function present(value: string | null | undefined): string | undefined {
   return text && text !== 'null' && text !== '~' ? text : undefined;
 }
 
+/**
+ * The folder holding `platforms.yml`: the one given, or its `bin/` (the original keeps its data there, inside its app
+ * folder), so that either path works.
+ */
+export async function legacyFolder(dir: string): Promise<string> {
+  for (const candidate of [dir, join(dir, 'bin')]) {
+    if ((await stat(join(candidate, 'platforms.yml')).catch(() => undefined))?.isFile()) return candidate;
+  }
+  const exists = (await stat(dir).catch(() => undefined))?.isDirectory();
+  throw new DomainError(
+    'bad-request',
+    exists
+      ? `${dir} has no platforms.yml, nor a bin/platforms.yml: give the original server’s app folder or its bin/ folder`
+      : `there is no folder ${dir}`,
+  );
+}
+
 export async function importLegacy(
   dir: string,
   services: { platforms: PlatformService; firmware: FirmwareService },
