@@ -102,5 +102,22 @@ describe.skipIf(!BROWSER_AVAILABLE)(
       await click('Resume', 'runs again');
       expect((await check(waiting[0]!, '1.0.0')).status).toBe(200);
     });
+
+    it('shows the rollout on the dashboard card, and a paused rollout with its reason in "needs attention"', async () => {
+      await page.goto(t.url);
+      const card = page.locator('article.card', { hasText: 'Lamps' });
+      expect(await card.locator('.rollout-line').textContent()).toMatch(/Rollout of 2\.0\.0\s*running\s*stage 2 of 2/);
+      expect(await page.locator('#attention-list').textContent()).not.toContain('is paused');
+      const paused = await api(t.url, 'POST', '/api/v1/platforms/Lamps/rollouts/current/pause', {
+        reason: 'lamps flicker after the update',
+      });
+      expect(paused.status).toBe(200);
+      await page.reload();
+      expect(await card.locator('.rollout-line .badge').textContent()).toBe('paused');
+      const attention = page.locator('#attention-list li', { hasText: 'is paused' });
+      expect(await attention.textContent()).toContain('lamps flicker after the update');
+      await attention.getByRole('link', { name: 'Open the rollout' }).click();
+      await expect.poll(() => new URL(page.url()).pathname).toBe('/platforms/Lamps');
+    });
   },
 );

@@ -6,6 +6,7 @@ import type { EventQuery } from '../events/event-store.js';
 import type { AllowlistEntryView, DeviceView, EventView, ImageView, PlatformView } from '../views.js';
 import { matchingDevices, sortDevices, type DeviceSort } from './device-search.js';
 import type { VersionSample } from './version-samples.js';
+import { summarizeRollout, type RolloutSummary } from '../rollouts/rollout-overview.js';
 import { summarizePlatforms, type PlatformSummary } from './platform-summary.js';
 
 export type { EventQuery };
@@ -38,6 +39,8 @@ export interface Dashboard {
   summaries: PlatformSummary[];
   events: EventView[];
   attention: DeviceView[];
+  /** Running or paused rollouts, by platform id. */
+  rollouts: Map<number, RolloutSummary>;
 }
 
 export interface PlatformImages {
@@ -87,14 +90,20 @@ export class FleetReader {
   }
 
   async dashboard(): Promise<Dashboard> {
-    const [platforms, images, counts, events, attention] = await Promise.all([
+    const [platforms, images, counts, events, attention, rollouts] = await Promise.all([
       this.platforms(),
       this.stores.images.listAll(),
       this.stores.devices.statusCounts(),
       this.latestEvents(),
       this.stores.devices.needingAttention(DEVICES_NEEDING_ATTENTION),
+      this.stores.rollouts.allActive(),
     ]);
-    return { summaries: summarizePlatforms(platforms, images, counts), events, attention };
+    return {
+      summaries: summarizePlatforms(platforms, images, counts),
+      events,
+      attention,
+      rollouts: new Map(rollouts.map((r) => [r.platform_id, summarizeRollout(r)])),
+    };
   }
 
   latestEvents(): Promise<EventView[]> {

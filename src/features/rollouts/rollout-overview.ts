@@ -51,18 +51,23 @@ export async function rolloutOverview(
     failing.push({ mac: entry.mac, state, reason: entry.rollout!.failure ?? state });
   }
   return {
-    rollout: {
-      state: newest.state,
-      targetVersion: newest.target_version,
-      previousVersion: newest.previous_version,
-      stageIndex: newest.stage_index,
-      stages: rolloutStages(newest),
-      hasCanary: hasCanary(rolloutCanary(newest)),
-      stageStartedAt: Number(newest.stage_started_at),
-      pauseReason: newest.pause_reason,
-      createdBy: newest.created_by,
-    },
+    rollout: summarizeRollout(newest),
     devices: active ? fleet.rolloutDevices(newest.id) : undefined,
     failing,
+  };
+}
+
+/** A rollout as people read it. */
+export function summarizeRollout(row: RolloutRow): RolloutSummary {
+  return {
+    state: row.state,
+    targetVersion: row.target_version,
+    previousVersion: row.previous_version,
+    stageIndex: row.stage_index,
+    stages: rolloutStages(row),
+    hasCanary: hasCanary(rolloutCanary(row)),
+    stageStartedAt: Number(row.stage_started_at),
+    pauseReason: row.pause_reason,
+    createdBy: row.created_by,
   };
 }

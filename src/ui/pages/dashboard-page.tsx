@@ -7,6 +7,8 @@ import { Layout } from '../layout.js';
 import { useCan } from '../session-context.js';
 import { Ago, StatusBadge } from '../view-helpers.js';
 import { EventList } from './events-page.js';
+import { stageText } from '../rollout-panel.js';
+import type { RolloutSummary } from '../../features/rollouts/rollout-overview.js';
 
 /** What was typed in the new-platform form, shown again when the server refused it (or offered by a link). */
 export interface NewPlatformForm {
@@ -29,7 +31,7 @@ const REFRESH = 'every 5s';
 export function DashboardPage(
   props: DashboardView & { error?: string | undefined; notice?: string | undefined; typed?: NewPlatformForm },
 ) {
-  const { summaries, events, attention, missing, now } = props;
+  const { summaries, events, attention, missing, rollouts, now } = props;
   const isAdmin = useCan('admin');
   return (
     <Layout title="Dashboard" path="/" error={props.error} notice={props.notice}>
@@ -37,7 +39,7 @@ export function DashboardPage(
         <h2 id="platforms">Platforms</h2>
         {/* One request refreshes the three live regions (the other two swap out of band), unless one holds focus. */}
         <div id="platform-cards" data-live hx-get="/fragments/dashboard" hx-trigger={REFRESH} hx-swap="innerHTML">
-          <PlatformCards summaries={summaries} now={now} />
+          <PlatformCards summaries={summaries} rollouts={rollouts} now={now} />
         </div>
         {isAdmin && (
           <form method="post" action="/platforms" class="row panel spaced" id="new-platform">
@@ -57,7 +59,7 @@ export function DashboardPage(
 
       <section aria-labelledby="attention">
         <h2 id="attention">Needs attention</h2>
-        <AttentionRegion attention={attention} missing={missing} now={now} />
+        <AttentionRegion attention={attention} missing={missing} paused={pausedRollouts(props)} now={now} />
       </section>
 
       <section aria-labelledby="latest">
@@ -72,14 +74,41 @@ export function DashboardPage(
 export function DashboardLive(props: DashboardView) {
   return (
     <>
-      <PlatformCards summaries={props.summaries} now={props.now} />
-      <AttentionRegion attention={props.attention} missing={props.missing} now={props.now} oob />
+      <PlatformCards summaries={props.summaries} rollouts={props.rollouts} now={props.now} />
+      <AttentionRegion
+        attention={props.attention}
+        missing={props.missing}
+        paused={pausedRollouts(props)}
+        now={props.now}
+        oob
+      />
       <EventsRegion events={props.events} now={props.now} oob />
     </>
   );
 }
 
-function PlatformCards({ summaries, now }: { summaries: PlatformSummary[]; now: number }) {
+/** Paused rollouts need a person: resume, or abort. */
+function pausedRollouts(props: DashboardView): PausedRollout[] {
+  return props.summaries.flatMap((s) => {
+    const rollout = props.rollouts.get(s.platform.id);
+    return rollout?.state === 'paused' ? [{ platform: s.platform.name, rollout }] : [];
+  });
+}
+
+interface PausedRollout {
+  platform: string;
+  rollout: RolloutSummary;
+}
+
+function PlatformCards({
+  summaries,
+  rollouts,
+  now,
+}: {
+  summaries: PlatformSummary[];
+  rollouts: Map<number, RolloutSummary>;
+  now: number;
+}) {
   if (summaries.length === 0) {
     return <p class="muted">No platforms yet. An admin creates one here, then uploads firmware.</p>;
   }
@@ -99,6 +128,7 @@ function PlatformCards({ summaries, now }: { summaries: PlatformSummary[]; now: 
             {s.devices} {s.devices === 1 ? 'device' : 'devices'}: <span class="badge ok">{s.current} current</span>{' '}
             <span class="badge warn">{s.offered} offered</span> <span class="badge bad">{s.refused} refused</span>
           </p>
+          <RolloutLine rollout={rollouts.get(s.platform.id)} />
           <div class="muted">
             {s.lastUpload ? (
               <>
@@ -114,14 +144,42 @@ function PlatformCards({ summaries, now }: { summaries: PlatformSummary[]; now: 
   );
 }
 
-function AttentionRegion(props: { attention: DeviceView[]; missing: MissingPlatform[]; now: number; oob?: boolean }) {
-  const { attention, missing, now } = props;
+/** The card's line about a running or paused rollout. */
+function RolloutLine({ rollout }: { rollout: RolloutSummary | undefined }) {
+  if (!rollout) return null;
+  return (
+    <p class="rollout-line">
+      Rollout of <strong>{rollout.targetVersion}</strong>{' '}
+      <span class={`badge ${rollout.state === 'paused' ? 'warn' : 'ok'}`}>{rollout.state}</span> {stageText(rollout)}
+    </p>
+  );
+}
+
+function AttentionRegion(props: {
+  attention: DeviceView[];
+  missing: MissingPlatform[];
+  paused: PausedRollout[];
+  now: number;
+  oob?: boolean;
+}) {
+  const { attention, missing, paused, now } = props;
   return (
     <div id="attention-list" data-live hx-swap-oob={props.oob ? 'true' : undefined}>
-      {attention.length === 0 && missing.length === 0 ? (
+      {attention.length === 0 && missing.length === 0 && paused.length === 0 ? (
         <p class="muted">Nothing: no device was refused, none keeps failing to install.</p>
       ) : (
         <ul class="plain panel">
+          {paused.map((p) => (
+            <li>
+              The rollout of <strong>{p.rollout.targetVersion}</strong> on <strong>{p.platform}</strong> is paused:{' '}
+              {p.rollout.pauseReason ?? 'no reason given'}{' '}
+              <span class="actions">
+                <a class="button small" href={`/platforms/${encodeURIComponent(p.platform)}#rollout`}>
+                  Open the rollout
+                </a>
+              </span>
+            </li>
+          ))}
           {missing.map((m) => (
             <MissingPlatformItem missing={m} now={now} />
           ))}
