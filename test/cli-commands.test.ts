@@ -77,6 +77,24 @@ describe('esp-ota client commands, each in a process of its own', { timeout: 240
       chip: null,
       deviceAuth: 'off',
     });
+    const policy = [
+      ...['platform', 'set', 'Porch', '--release-policy', 'rollout', '--rollout-stages', '5,50,100'],
+      ...['--update-window', '22:00-05:00@Europe/Berlin'],
+    ];
+    expect((await cli(policy)).code).toBe(0);
+    expect(JSON.parse((await cli(['platform', 'show', 'Porch', '--json'])).stdout)).toMatchObject({
+      releasePolicy: 'rollout',
+      rolloutTemplate: { stages: [5, 50, 100] },
+      updateWindow: { from: '22:00', to: '05:00', timeZone: 'Europe/Berlin' },
+    });
+    expect((await cli(['platform', 'show', 'Porch'])).stdout).toMatch(
+      /^update window\s+22:00–05:00 \(Europe\/Berlin\)$/m,
+    );
+    const badWindow = await cli(['platform', 'set', 'Porch', '--update-window', 'late']);
+    expect(badWindow.code).toBe(2);
+    expect(badWindow.stderr).toContain('--update-window must look like');
+    const badStages = await cli(['platform', 'set', 'Porch', '--rollout-stages', '50,10']);
+    expect(badStages.code).toBe(1);
     const nothing = await cli(['platform', 'set', 'Porch']);
     expect(nothing.code).toBe(2);
     expect(nothing.stderr).toContain('nothing to change');

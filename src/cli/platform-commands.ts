@@ -17,6 +17,9 @@ interface PlatformJson {
   deviceAuth: string;
   deviceUser: string | null;
   deviceSecretSet: boolean;
+  releasePolicy?: string;
+  rolloutTemplate?: { stages?: number[] } | null;
+  updateWindow?: { from: string; to: string; timeZone: string } | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -42,7 +45,40 @@ function settingOptions(command: Command): Command {
       ]),
     )
     .option('--device-user <user>', 'user name for --device-login basic')
-    .option('--device-secret <secret>', 'shared password or token devices send; "none" removes it');
+    .option('--device-secret <secret>', 'shared password or token devices send; "none" removes it')
+    .addOption(
+      new Option('--release-policy <policy>', 'what a certain upload does: released, kept, or a rollout').choices([
+        'auto',
+        'manual',
+        'rollout',
+      ]),
+    )
+    .option('--rollout-stages <percentages>', 'the rollout template\'s stages, e.g. 1,10,50,100; "none" clears it')
+    .option('--update-window <window>', 'hours devices may update, e.g. 22:00-05:00@Europe/Berlin; "none": any time');
+}
+
+/** `22:00-05:00@Europe/Berlin` (the zone defaults to UTC) as the API's update window. */
+function updateWindowOption(text: string): { from: string; to: string; timeZone: string } | null {
+  if (text === 'none') return null;
+  const match = /^(\d{1,2}:\d{2})-(\d{1,2}:\d{2})(?:@(.+))?$/.exec(text);
+  if (!match)
+    throw new CliError(
+      `--update-window must look like 22:00-05:00@Europe/Berlin, not ${JSON.stringify(text)}`,
+      EXIT.usage,
+    );
+  return { from: match[1]!, to: match[2]!, timeZone: match[3] ?? 'UTC' };
+}
+
+/** `1,10,50,100` as a rollout template; the server checks the numbers. */
+function rolloutStagesOption(text: string): { stages: number[] } | null {
+  if (text === 'none') return null;
+  const stages = text.split(',').map((n) => Number(n.trim()));
+  if (stages.some((n) => !Number.isFinite(n)))
+    throw new CliError(
+      `--rollout-stages must be percentages such as 1,10,50,100, not ${JSON.stringify(text)}`,
+      EXIT.usage,
+    );
+  return { stages };
 }
 
 function settingsBody(options: Record<string, string | boolean | undefined>): Record<string, unknown> {
@@ -61,6 +97,9 @@ function settingsBody(options: Record<string, string | boolean | undefined>): Re
   if (options.deviceLogin !== undefined) body.deviceAuth = options.deviceLogin;
   if (options.deviceUser !== undefined) body.deviceUser = orNull(String(options.deviceUser));
   if (options.deviceSecret !== undefined) body.deviceSecret = orNull(String(options.deviceSecret));
+  if (options.releasePolicy !== undefined) body.releasePolicy = options.releasePolicy;
+  if (options.rolloutStages !== undefined) body.rolloutTemplate = rolloutStagesOption(String(options.rolloutStages));
+  if (options.updateWindow !== undefined) body.updateWindow = updateWindowOption(String(options.updateWindow));
   return body;
 }
 
@@ -78,6 +117,12 @@ function describePlatform(p: PlatformJson): string[][] {
     [
       'device login',
       p.deviceAuth + (p.deviceUser ? ` (user ${p.deviceUser})` : '') + (p.deviceSecretSet ? ', secret set' : ''),
+    ],
+    ['release policy', p.releasePolicy ?? '-'],
+    ['rollout stages', p.rolloutTemplate?.stages?.join(', ') ?? '-'],
+    [
+      'update window',
+      p.updateWindow ? `${p.updateWindow.from}–${p.updateWindow.to} (${p.updateWindow.timeZone})` : 'any time',
     ],
     ['created', p.createdAt],
     ['changed', p.updatedAt],
