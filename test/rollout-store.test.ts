@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { NewRollout } from '../src/db/tables.js';
 import type { Database } from '../src/db/database.js';
 import { RolloutStore } from '../src/features/rollouts/rollout-store.js';
-import { describeEachStore, openTestDatabase } from './helpers/test-app.js';
+import { describeEachStore, insertTestPlatform, openTestDatabase } from './helpers/test-app.js';
 
 describeEachStore('rollout store', (store) => {
   let db: Database;
@@ -32,25 +32,7 @@ describeEachStore('rollout store', (store) => {
   beforeAll(async () => {
     ({ db, close } = await openTestDatabase(store));
     rollouts = new RolloutStore(db);
-    const row = await db
-      .insertInto('platforms')
-      .values({
-        name: 'P',
-        name_key: 'p',
-        chip: null,
-        access_mode: 'open',
-        released_app_id: null,
-        released_fs_id: null,
-        app_release_pinned: 0,
-        fs_partition_size: null,
-        device_user: null,
-        device_secret_hash: null,
-        created_at: 1,
-        updated_at: 1,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    platformId = row.id;
+    platformId = await insertTestPlatform(db, 'P');
   });
   afterAll(() => close());
 

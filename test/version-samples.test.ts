@@ -3,7 +3,7 @@ import type { Database } from '../src/db/database.js';
 import { FleetSummary } from '../src/features/fleet/fleet-summary.js';
 import { UNKNOWN_VERSION, VersionSamples } from '../src/features/fleet/version-samples.js';
 import type { DeviceEntry } from '../src/features/fleet/device-entry.js';
-import { describeEachStore, openTestDatabase } from './helpers/test-app.js';
+import { describeEachStore, insertTestPlatform, openTestDatabase } from './helpers/test-app.js';
 
 const device = (mac: string, platformId: number | null, runningVersion: string | null) =>
   ({ mac, platformId, runningVersion, status: 'current', rollout: undefined }) as unknown as DeviceEntry;
@@ -14,25 +14,7 @@ describeEachStore('version samples', (store) => {
   let platformId: number;
   beforeAll(async () => {
     ({ db, close } = await openTestDatabase(store));
-    const row = await db
-      .insertInto('platforms')
-      .values({
-        name: 'P',
-        name_key: 'p',
-        chip: null,
-        access_mode: 'open',
-        released_app_id: null,
-        released_fs_id: null,
-        app_release_pinned: 0,
-        fs_partition_size: null,
-        created_at: 0,
-        updated_at: 0,
-        device_user: null,
-        device_secret_hash: null,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    platformId = Number(row.id);
+    platformId = await insertTestPlatform(db, 'P');
   });
   afterAll(() => close());
 

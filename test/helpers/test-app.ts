@@ -76,6 +76,29 @@ export async function openTestDatabase(
   };
 }
 
+/** An open platform with no images, written straight into a migrated database: its id. */
+export async function insertTestPlatform(db: Database, name: string): Promise<number> {
+  const row = await db
+    .insertInto('platforms')
+    .values({
+      name,
+      name_key: name.toLowerCase(),
+      chip: null,
+      access_mode: 'open',
+      released_app_id: null,
+      released_fs_id: null,
+      app_release_pinned: 0,
+      fs_partition_size: null,
+      device_user: null,
+      device_secret_hash: null,
+      created_at: 1,
+      updated_at: 1,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return Number(row.id);
+}
+
 /**
  * A real server on a real socket (127.0.0.1, random port) over a fresh data folder and database; silent unless a
  * logger is given. `reachDatabase`
