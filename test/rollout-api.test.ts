@@ -15,6 +15,7 @@ const macs = Array.from({ length: 60 }, (_, i) => `02:00:00:00:01:${i.toString(1
 describeEachStore('rollouts over REST', (store) => {
   let t: TestApp;
   let url: string;
+  let v2Id: number;
   const start = (body: unknown, platform = 'Porch') =>
     api<{ error?: string; message?: string; id: number; state: string }>(
       url,
@@ -30,7 +31,7 @@ describeEachStore('rollouts over REST', (store) => {
     const first = await api<{ image: { id: number } }>(url, 'POST', '/api/v1/firmware', v1);
     await api(url, 'POST', `/api/v1/firmware/${first.json.image.id}/release`);
     // Kept, not released: v1 was released on purpose (pinned).
-    await api(url, 'POST', '/api/v1/firmware', v2);
+    v2Id = (await api<{ image: { id: number } }>(url, 'POST', '/api/v1/firmware', v2)).json.image.id;
     await api(url, 'POST', '/api/v1/firmware', v3);
     const fs = Buffer.alloc(16 * 1024, 0xff);
     fs.write('littlefs', 8, 'latin1');
@@ -66,6 +67,13 @@ describeEachStore('rollouts over REST', (store) => {
     const [a, b] = await Promise.all([start({ version: '2.0.0' }), start({ version: '2.0.0' })]);
     expect([a.status, b.status].sort()).toEqual([201, 409]);
     expect((a.status === 409 ? a : b).json.error).toBe('rollout-active');
+  });
+
+  it("refuses to delete a running rollout's target: the rollout would be left with nothing to offer", async () => {
+    const refused = await api<{ error: string; message: string }>(url, 'DELETE', `/api/v1/firmware/${v2Id}`);
+    expect([refused.status, refused.json.error]).toEqual([409, 'image-in-rollout']);
+    expect(refused.json.message).toMatch(/2\.0\.0.*rollout/);
+    expect((await api(url, 'GET', `/api/v1/firmware/${v2Id}`)).status).toBe(200);
   });
 
   it('applies a transition once when two people who saw the same stage ask for it at the same moment', async () => {

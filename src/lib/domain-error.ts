@@ -32,6 +32,8 @@ export const ERROR_STATUS = {
   'group-exists': 409,
   /** A group or a device is pinned to the image: unpin it first. */
   'image-pinned': 409,
+  /** A running or paused rollout needs the image (its target or the release it rolls back to). */
+  'image-in-rollout': 409,
   'upload-too-large': 413,
   'unsupported-media-type': 415,
   'firmware-rejected': 422,

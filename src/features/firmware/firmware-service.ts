@@ -271,6 +271,16 @@ export class FirmwareService {
           `version ${image.version} is released on "${platform.name}": release another image before deleting it`,
         );
       }
+      // A running or paused rollout offers its target and rolls back to its previous image: deleting either would
+      // leave it pointing at nothing (the foreign keys would only null the column).
+      const rollout = await stores.rollouts.active(platform.id);
+      if (rollout && (rollout.image_id === id || rollout.previous_image_id === id)) {
+        throw new DomainError(
+          'image-in-rollout',
+          `version ${image.version} is ${rollout.image_id === id ? 'the target' : 'the previous release'} of the ${rollout.state} rollout on "${platform.name}": abort or finish the rollout first`,
+          { rolloutId: rollout.id },
+        );
+      }
       const pinnedBy = await stores.groups.pinnedTo(id);
       if (pinnedBy.length > 0) {
         throw new DomainError(
