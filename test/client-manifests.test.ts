@@ -143,6 +143,11 @@ describeEachStore('ESPHome and esp32FOTA manifests', (store) => {
     expect(build!.ota.release_url).toBe(`http://${host}/platforms/Porch32`);
     expect(build!.ota.summary).toBe('1.0.0 → 2.0.0');
     expect(build!.ota.path).toBe(`/ota/Porch32/d/${keys[A]}/firmware.bin?ver=1.0.0`);
+    // HEAD: the same headers, no body.
+    const head = await raw(
+      esphomeRequest(host, `/ota/Porch32/d/${keys[A]}/manifest.json?ver=1.0.0`).replace(/^GET /, 'HEAD '),
+    );
+    expect([head.status, header(head, 'content-length'), head.body.length]).toEqual([200, String(r.body.length), 0]);
     const served = await raw(esphomeRequest(host, build!.ota.path));
     expect(served.status).toBe(200);
     expect(Number(header(served, 'content-length'))).toBe(IMAGES['2.0.0'].length);
@@ -256,6 +261,14 @@ describeEachStore('ESPHome and esp32FOTA manifests', (store) => {
       expect(canaryView.manifest!.version).toBe('3.0.0');
       expect(md5(canaryView.image!.body)).toBe(canary.md5);
       expect((await esp32fota(A)).entries![0]!.version).toBe('3.0.0');
+      // The download through ESPHome's path is the device's download, as on the Arduino route.
+      await t.app.flushActivity();
+      const downloads = await api<{ events: { type: string; toVersion: string | null }[] }>(
+        t.url,
+        'GET',
+        `/api/v1/events?mac=${encodeURIComponent(A)}&type=download`,
+      );
+      expect(downloads.json.events.filter((e) => e.toVersion === '3.0.0').length).toBeGreaterThanOrEqual(2);
 
       const waiting = await arduino(B, '2.0.0');
       expect(waiting).toMatchObject({ status: 304, reason: 'rollout-pending' });
