@@ -16,6 +16,8 @@ import { PlatformService } from './features/platforms/platform-service.js';
 import { DevicePinService } from './features/groups/device-pin-service.js';
 import { GroupService } from './features/groups/group-service.js';
 import { registerGroupRoutes } from './features/groups/group-routes.js';
+import { DeviceKeyService } from './features/device-keys/device-key-service.js';
+import { registerDeviceKeyRoutes } from './features/device-keys/device-key-routes.js';
 import { registerPlatformRoutes } from './features/platforms/platform-routes.js';
 import { Metrics } from './features/metrics/metrics.js';
 import { DeletionFollowUp } from './features/maintenance/deletion-follow-up.js';
@@ -153,6 +155,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   });
   const groups = new GroupService(catalogue, clock, onChange);
   const pins = new DevicePinService(catalogue, clock, onChange);
+  const deviceKeys = new DeviceKeyService(catalogue, clock, onChange);
   const reader = new FleetReader(catalogue);
   const metrics = new Metrics({
     queuedEvents: () => fleet.writer.queued,
@@ -206,6 +209,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     maxRequests: config.maxDeviceRequests,
     busy: () => metrics.busyDeviceRequest(),
     offloadPrefix: config.downloadOffload || undefined,
+    publicUrl: config.publicUrl || undefined,
   });
 
   const readTls = () => (config.tlsCert || config.tlsKey ? loadTls(config.tlsCert, config.tlsKey) : undefined);
@@ -232,6 +236,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   registerActivityRoutes(http, reader, () => clock.now());
   registerReportRoute(http, { view, fleet, clock, metrics });
   registerGroupRoutes(http, groups, pins);
+  registerDeviceKeyRoutes(http, deviceKeys);
   useHtmlErrors(http, renderErrorPage);
   registerStaticRoutes(http);
   registerUiRoutes(http, {
@@ -242,6 +247,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     rolloutOverview: (name) => rolloutOverview(rollouts, fleet, name),
     groups,
     pins,
+    deviceKeys,
     auth,
     now: () => clock.now(),
     publicUrl: config.publicUrl,

@@ -69,6 +69,8 @@ const EXISTING: Record<string, string[]> = {
   platform: ['Hostile'],
   mac: ['5CCF7F123456'],
   group: ['lab'],
+  /** A device key (ESPHome's per-device manifest), minted in the seed. */
+  key: [],
 };
 
 /** A device check that would be answered, for hostile parts to be added to. */
@@ -131,6 +133,10 @@ describeEachStore('issue 11: hostile input on every route is a 4xx with a reason
     EXISTING.id = [String(uploaded.json.image.id)];
     await api(t.url, 'POST', '/api/v1/platforms/Hostile/groups', { name: 'lab' });
     await api(t.url, 'POST', '/api/v1/platforms/Hostile/groups/lab/members', { macs: ['5CCF7F123456'] });
+    const minted = await api<{ key: string }>(t.url, 'POST', '/api/v1/platforms/Hostile/device-keys', {
+      mac: '5CCF7F123456',
+    });
+    EXISTING.key = [minted.json.key];
   }
 
   it(

@@ -62,17 +62,17 @@ describe('"Connect a board" page', () => {
 
   it('shows only the code for the platform’s chip, each starting at its first character', async () => {
     const lamp = snippets(await setupPage(published, 'Lamp'));
-    expect([...lamp.keys()]).toEqual(['esp8266', 'platformio']);
+    expect([...lamp.keys()]).toEqual(['esp8266', 'platformio', 'esphome']);
     expect(lamp.get('platformio')).toContain('platform = espressif8266');
     const greenhouse = snippets(await setupPage(published, 'Greenhouse'));
-    expect([...greenhouse.keys()]).toEqual(['esp32', 'platformio', 'esp-idf']);
+    expect([...greenhouse.keys()]).toEqual(['esp32', 'platformio', 'esp-idf', 'esphome', 'esp32fota']);
     const anyPage = await setupPage(published, 'Any');
     // Nothing between <pre> and <code>: a space there becomes the first character of the pasted code.
-    expect(anyPage.match(/<pre>\s*<code/g)).toEqual(Array(4).fill('<pre><code'));
+    expect(anyPage.match(/<pre>\s*<code/g)).toEqual(Array(6).fill('<pre><code'));
     const any = snippets(anyPage);
-    expect([...any.keys()]).toEqual(['esp8266', 'esp32', 'platformio', 'esp-idf']);
+    expect([...any.keys()]).toEqual(['esp8266', 'esp32', 'platformio', 'esp-idf', 'esphome', 'esp32fota']);
     for (const [id, code] of any) {
-      expect(code, id).toMatch(/^[#[]/);
+      expect(code, id).toMatch(/^[#[s]/);
       expect(code, id).not.toMatch(/^\s/);
     }
   });
@@ -84,6 +84,43 @@ describe('"Connect a board" page', () => {
     expect(greenhouse.get('esp-idf')).toContain('/ota/Greenhouse/app.bin?mac=');
     const lamp = snippets(await setupPage(published, 'Lamp'));
     expect(lamp.get('esp8266')).not.toContain('setAuthorization');
+  });
+
+  it('mints a device key from the page and fills the ESPHome YAML with that device’s manifest URL and login', async () => {
+    const before = snippets(await setupPage(published, 'Greenhouse'));
+    expect(before.get('esphome')).toContain('/ota/Greenhouse/d/DEVICE-KEY/manifest.json?ver=${version}');
+    expect(before.get('esp32fota')).toContain(
+      'fota.setManifestURL("http://ota.lan:8080/ota/Greenhouse/esp32fota.json");',
+    );
+    expect(before.get('esp32fota')).toContain('fota.setExtraHTTPHeader("Authorization", "Basic ');
+    const minted = await fetch(`${published.url}/setup/device-key`, {
+      method: 'POST',
+      headers: { ...AUTH, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'platform=Greenhouse&mac=24-0a-c4-00-11-22',
+      redirect: 'manual',
+    });
+    expect(minted.status).toBe(303);
+    const location = minted.headers.get('location')!;
+    expect(location).toMatch(/^\/setup\?platform=Greenhouse&device=24%3A0A%3AC4%3A00%3A11%3A22&notice=/);
+    const page = await fetch(`${published.url}${location}`, { headers: AUTH });
+    const html = await page.text();
+    const keys = (await (
+      await fetch(`${published.url}/api/v1/platforms/Greenhouse/device-keys`, { headers: AUTH })
+    ).json()) as { keys: { key: string; mac: string; createdBy: string }[] };
+    expect(keys.keys).toHaveLength(1);
+    expect(keys.keys[0]!.mac).toBe('24:0A:C4:00:11:22');
+    expect(snippets(html).get('esphome')).toContain(
+      `source: "http://greenfleet:DEVICE-SECRET@ota.lan:8080/ota/Greenhouse/d/${keys.keys[0]!.key}/manifest.json?ver=\${version}"`,
+    );
+    expect(html).toContain('A new key for 24:0A:C4:00:11:22');
+    const refused = await fetch(`${published.url}/setup/device-key`, {
+      method: 'POST',
+      headers: { ...AUTH, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'platform=Greenhouse&mac=nope',
+      redirect: 'manual',
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain('is not a MAC address');
   });
 
   it('refuses a publicUrl that is not a base http(s) URL', () => {

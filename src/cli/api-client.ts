@@ -14,6 +14,11 @@ export class ApiClient {
     private readonly token?: string | undefined,
   ) {}
 
+  /** The server's address without a trailing slash: what URLs the server hands out (manifest paths) are joined to. */
+  get server(): string {
+    return this.baseUrl.replace(/\/+$/, '');
+  }
+
   get hasToken(): boolean {
     return Boolean(this.token);
   }

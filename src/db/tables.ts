@@ -210,6 +210,15 @@ export interface ApiTokenTable {
   revoked_at: Millis | null;
 }
 
+/** A per-device manifest URL's key: the device (MAC) it stands for on one platform (migration 010). */
+export interface DeviceKeyTable {
+  key: string;
+  platform_id: number;
+  mac: string;
+  created_at: Millis;
+  created_by: string;
+}
+
 export interface Tables {
   users: UserTable;
   sessions: SessionTable;
@@ -224,9 +233,11 @@ export interface Tables {
   device_groups: DeviceGroupTable;
   device_group_members: DeviceGroupMemberTable;
   version_samples: VersionSampleTable;
+  device_keys: DeviceKeyTable;
 }
 
 export type PlatformRow = Selectable<PlatformTable>;
+export type DeviceKeyRow = Selectable<DeviceKeyTable>;
 export type NewPlatform = Insertable<PlatformTable>;
 export type PlatformUpdate = Updateable<PlatformTable>;
 export type AllowlistRow = Selectable<AllowlistTable>;

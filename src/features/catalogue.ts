@@ -2,6 +2,7 @@ import type { Database } from '../db/database.js';
 import { CHANNELS, notify } from '../db/notifications.js';
 import { transact, transactUnflushed } from '../db/transactions.js';
 import { AllowlistStore } from './allowlist/allowlist-store.js';
+import { DeviceKeyStore } from './device-keys/device-key-store.js';
 import { DeviceStore } from './devices/device-store.js';
 import { DeviceWrites } from './devices/device-writes.js';
 import { EventStore } from './events/event-store.js';
@@ -24,6 +25,8 @@ export interface Stores {
   rollouts: RolloutStore;
   canaryGroups: CanaryGroups;
   groups: GroupStore;
+  /** Per-device manifest keys (ESPHome). */
+  deviceKeys: DeviceKeyStore;
 }
 
 /** The stores over one database, and a way to run work on all of them in one transaction. */
@@ -46,6 +49,7 @@ function storesOver(db: Database): Stores {
     rollouts: new RolloutStore(db),
     canaryGroups: new CanaryGroups(db),
     groups: new GroupStore(db),
+    deviceKeys: new DeviceKeyStore(db),
   };
 }
 

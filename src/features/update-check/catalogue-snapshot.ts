@@ -1,5 +1,5 @@
 import type { ImageRow, PlatformRow } from '../../db/tables.js';
-import type { ChipFamily, ImageAnalysis } from '../../firmware-image/index.js';
+import type { ChipFamily, ChipName, ImageAnalysis } from '../../firmware-image/index.js';
 import { familyOf, isChipName } from '../../firmware-image/index.js';
 import type { RolloutPolicy } from '../rollouts/rollout-policy.js';
 import type { UpdateWindow } from '../rollouts/update-window.js';
@@ -15,6 +15,8 @@ export interface ReleasedImage {
   /** Digests a device running this image reports: its MD5 (and ESP8266 variants), the ESP32 appended digest. */
   runningDigests: ReadonlySet<string>;
   family: ChipFamily | undefined;
+  /** The chip it is built for (ESPHome's manifest names it as `chipFamily`). */
+  chip: ChipName | undefined;
   /** Flash size the ESP8266 header demands; the client refuses (−107) a chip smaller than this. */
   flashSizeBytes: number | undefined;
 }
@@ -49,6 +51,8 @@ export interface PlatformView {
   excluded: ReadonlySet<string>;
   /** Hours in which devices may be served an update; none: any time. */
   window: UpdateWindow | undefined;
+  /** Per-device manifest keys (ESPHome), each standing for a device's MAC (migration 010). */
+  deviceKeys: ReadonlyMap<string, string>;
 }
 
 /** A kept image as a device's records name it. */
@@ -86,6 +90,7 @@ export function toReleasedImage(row: ImageRow): ReleasedImage {
     sha256: row.sha256,
     runningDigests: new Set(runningDigests(row)),
     family: chip ? familyOf(chip) : undefined,
+    chip,
     flashSizeBytes: analysis.kind === 'app' && analysis.family === 'esp8266' ? analysis.flash.sizeBytes : undefined,
   };
 }

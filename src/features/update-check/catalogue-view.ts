@@ -88,12 +88,13 @@ export class CatalogueView {
 
   private async load(): Promise<Map<string, PlatformView>> {
     const { stores } = this.catalogue;
-    const [platforms, allowlist, images, rollouts, steered] = await Promise.all([
+    const [platforms, allowlist, images, rollouts, steered, deviceKeys] = await Promise.all([
       stores.platforms.list(),
       stores.allowlist.listAll(),
       stores.images.listAll(),
       loadActiveRollouts(stores),
       stores.groups.steered(),
+      stores.deviceKeys.listAll(),
     ]);
     const steering = steeringByPlatform(steered, images);
     const views = new Map<string, PlatformView>();
@@ -125,6 +126,7 @@ export class CatalogueView {
         rollout: rollouts.view(p.id, own),
         ...(steering.get(p.id) ?? NO_STEERING),
         window: platformWindow(p),
+        deviceKeys: new Map(deviceKeys.filter((k) => k.platform_id === p.id).map((k) => [k.key, k.mac])),
         deviceAuth: {
           mode: p.device_auth,
           user: p.device_user,

@@ -11,6 +11,7 @@ export const image = (overrides: Partial<ReleasedImage> = {}): ReleasedImage => 
   sha256: 'bb'.repeat(32),
   runningDigests: new Set(['aa'.repeat(16), 'cc'.repeat(16)]),
   family: 'esp8266',
+  chip: 'esp8266',
   flashSizeBytes: 4 * 1024 * 1024,
   ...overrides,
 });
@@ -31,6 +32,7 @@ export const platform = (overrides: Partial<PlatformView> = {}): PlatformView =>
   pins: new Map(),
   excluded: new Set(),
   window: undefined,
+  deviceKeys: new Map(),
   ...overrides,
 });
 

@@ -11,7 +11,18 @@ import type { Access } from '../auth/roles.js';
 import type { ReleasedImage } from './catalogue-snapshot.js';
 import { MalformedRequestError, parseEspRequest, type EspRequest, type UpdateMode } from './esp-request.js';
 import { planImageDelivery, type ImageDelivery } from './image-delivery.js';
+import { esp32FotaManifest, esphomeManifest, macFromEsp32FotaId, type EsphomeLinks } from './client-manifests.js';
+import { DEVICE_KEY_PATTERN } from '../device-keys/device-key.js';
+import { formatMac } from '../../lib/mac.js';
 import type { UpdateCheckService } from './update-check-service.js';
+
+/** Route templates of the manifest clients (never the path: metric labels must come from a closed set). */
+const CLIENT_ROUTES = [
+  '/ota/:platform/manifest.json',
+  '/ota/:platform/d/:key/manifest.json',
+  '/ota/:platform/d/:key/firmware.bin',
+  '/ota/:platform/esp32fota.json',
+] as const;
 
 /** The routes this endpoint answers, as the route list (and the security test) sees them. */
 export const DEVICE_ROUTES: { method: string; url: string; access: Access }[] = [
@@ -22,6 +33,7 @@ export const DEVICE_ROUTES: { method: string; url: string; access: Access }[] = 
   { method: 'HEAD', url: '/ota/:platform/app.bin', access: 'device' },
   { method: 'GET', url: '/ota/:platform/filesystem.bin', access: 'device' },
   { method: 'HEAD', url: '/ota/:platform/filesystem.bin', access: 'device' },
+  ...CLIENT_ROUTES.flatMap((url) => ['GET', 'HEAD'].map((method) => ({ method, url, access: 'device' as const }))),
 ];
 
 export interface DeviceEndpointOptions {
@@ -40,6 +52,11 @@ export interface DeviceEndpointOptions {
   /** Called for each request turned away by `maxRequests` (a metric). */
   busy?(): void;
   /**
+   * The address boards reach this server at (`publicUrl`): esp32FOTA's manifest needs absolute image URLs, and
+   * ESPHome's a link to the platform. Without it, the request's Host header (checked to be a host name) is used.
+   */
+  publicUrl?: string | undefined;
+  /**
    * Image bodies are sent by the reverse proxy in front: the answer carries the headers and
    * `X-Accel-Redirect: <offloadPrefix><2 hex>/<sha256>` instead of the bytes (blobs as files only).
    */
@@ -54,9 +71,31 @@ interface DeviceRoute {
   route: string;
   /** Stable URLs (`/ota/...`) name the platform in the path and always serve; `/update` is the Arduino protocol. */
   direct?: { platform: string; mode: UpdateMode };
+  /** The routes of clients with manifests (protocol.md §6.1, §6.2): ESPHome's manifest and image, esp32FOTA's. */
+  client?: { kind: ClientRouteKind; platform: string; key: string | undefined };
 }
 
+type ClientRouteKind = 'esphome-manifest' | 'esphome-image' | 'esp32fota-manifest';
+
 const OTA_PATH = /^\/ota\/([^/]+)\/(app|filesystem)\.bin$/;
+const CLIENT_PATH = /^\/ota\/([^/]+)\/(?:d\/([^/]+)\/(manifest\.json|firmware\.bin)|(manifest\.json|esp32fota\.json))$/;
+
+function clientRoute(path: string): DeviceRoute | BadPath | undefined {
+  const match = CLIENT_PATH.exec(path);
+  if (!match) return undefined;
+  const key = match[2];
+  const file = (match[3] ?? match[4])!;
+  const kind: ClientRouteKind =
+    file === 'esp32fota.json' ? 'esp32fota-manifest' : file === 'firmware.bin' ? 'esphome-image' : 'esphome-manifest';
+  const route = key === undefined ? `/ota/:platform/${file}` : `/ota/:platform/d/:key/${file}`;
+  let platform: string;
+  try {
+    platform = decodeURIComponent(match[1]!);
+  } catch {
+    return { badPath: true, route };
+  }
+  return { route, client: { kind, platform, key } };
+}
 
 /** A stable URL whose platform name is not valid percent-encoding: answered 400, counted under its route. */
 interface BadPath {
@@ -69,7 +108,7 @@ function matchRoute(method: string | undefined, path: string): DeviceRoute | Bad
     return method === 'GET' || method === 'HEAD' || method === 'POST' ? { route: path } : undefined;
   if (method !== 'GET' && method !== 'HEAD') return undefined;
   const match = OTA_PATH.exec(path);
-  if (!match) return undefined;
+  if (!match) return clientRoute(path);
   const kind = match[2] as 'app' | 'filesystem';
   // The route template, never the path: metric labels must come from a closed set.
   const route = `/ota/:platform/${kind}.bin`;
@@ -142,6 +181,7 @@ export function createDeviceEndpoint(
       clientIp,
       options.log,
       options.offloadPrefix,
+      options.publicUrl,
     )
       .then((result) => {
         if (result.kind === 'short') {
@@ -193,17 +233,53 @@ async function answer(
   clientIp: (request: IncomingMessage) => string | undefined,
   log: DeviceEndpointOptions['log'],
   offloadPrefix: string | undefined,
+  publicUrl: string | undefined,
 ): Promise<ShortAnswer | ImageAnswer> {
   let espRequest: EspRequest;
+  const queryFields = parseQuery(query);
   try {
-    const parsed = parseEspRequest(parseQuery(query), request.headers, route.direct?.platform);
-    espRequest = route.direct ? { ...parsed, client: 'direct', mode: route.direct.mode } : parsed;
+    const parsed = parseEspRequest(queryFields, request.headers, route.direct?.platform ?? route.client?.platform);
+    if (route.client) {
+      const resolved = await clientRequest(service, route.client, parsed, queryFields);
+      if ('status' in resolved) return text(resolved.status, resolved.reason, resolved.message);
+      espRequest = resolved;
+    } else {
+      espRequest = route.direct ? { ...parsed, client: 'direct', mode: route.direct.mode } : parsed;
+    }
   } catch (error) {
     if (!(error instanceof MalformedRequestError)) throw error;
     return text(400, 'bad-request', error.message);
   }
   const check = await service.check(espRequest, clientIp(request));
   const { decision } = check;
+  if (route.client && route.client.kind !== 'esphome-image') {
+    const links = clientLinks(route.client, espRequest, queryFields, request, publicUrl);
+    if (typeof links === 'string') return text(400, 'bad-request', links);
+    const manifest =
+      route.client.kind === 'esp32fota-manifest'
+        ? esp32FotaManifest(decision, check.platform?.name ?? espRequest.platform, links.absoluteImageUrl!)
+        : esphomeManifest(decision, espRequest, check.platform?.name ?? espRequest.platform, links);
+    if (manifest.kind === 'status') {
+      service.answered(check, manifest.status);
+      if (manifest.status === 304) return { kind: 'short', status: 304, headers: { 'x-ota-reason': manifest.reason } };
+      const refusal = text(manifest.status, manifest.reason, manifest.message);
+      if (manifest.status === 401)
+        refusal.headers['www-authenticate'] = 'Basic realm="esp-ota-server", charset="UTF-8"';
+      return refusal;
+    }
+    service.answered(check, 200);
+    return {
+      kind: 'short',
+      status: 200,
+      headers: {
+        'content-type': 'application/json',
+        'content-length': String(manifest.body.length),
+        'cache-control': 'no-store',
+        'x-ota-reason': decision.reason,
+      },
+      body: manifest.body,
+    };
+  }
   switch (decision.action) {
     case 'serve': {
       let sent: SentImage;
@@ -243,6 +319,102 @@ async function answer(
       return refusal;
     }
   }
+}
+
+/**
+ * The device a manifest client's request stands for: the MAC its device key was minted for (ESPHome), or the one
+ * esp32FOTA's `?id=` encodes; then the same facts the Arduino route decides on. ESPHome says its version only through
+ * `?ver=` in its URLs (the YAML we hand out puts it there): with it, the decision is the Arduino route's; without it,
+ * the stable URL's ("always the target image"). esp32FOTA compares versions itself, so it is the stable URL's too.
+ */
+async function clientRequest(
+  service: UpdateCheckService,
+  client: NonNullable<DeviceRoute['client']>,
+  parsed: EspRequest,
+  query: Record<string, string | string[] | undefined>,
+): Promise<EspRequest | { status: 400 | 404; reason: string; message: string }> {
+  let { mac } = parsed;
+  if (client.key !== undefined) {
+    if (!DEVICE_KEY_PATTERN.test(client.key))
+      return {
+        status: 400,
+        reason: 'bad-request',
+        message: 'the device key in the path is not a key this server mints',
+      };
+    const platform = await service.platformView(client.platform);
+    // An unknown platform is the decision's 404, in its words.
+    if (platform) {
+      mac = platform.deviceKeys.get(client.key);
+      if (!mac)
+        return { status: 404, reason: 'unknown-device-key', message: `"${platform.name}" has no such device key` };
+    }
+  }
+  if (client.kind === 'esp32fota-manifest') {
+    const id = query.id;
+    if (Array.isArray(id)) throw new MalformedRequestError('id= was given more than once');
+    if (id !== undefined && id !== '') {
+      mac = macFromEsp32FotaId(id);
+      if (!mac)
+        throw new MalformedRequestError('id= must be the eFuse MAC as a decimal number (esp32FOTA use_device_id)');
+    }
+    // esp32FOTA runs on ESP32s only: an ESP8266 platform's image is refused as the wrong chip family.
+    return { ...parsed, mac, family: 'esp32', client: 'direct', mode: 'sketch' };
+  }
+  const versioned = parsed.version !== undefined;
+  return { ...parsed, mac, client: versioned ? 'arduino' : 'direct', mode: 'sketch' };
+}
+
+/**
+ * Where a manifest sends its client for the image. ESPHome: host-relative, so the manifest URL's scheme, host and
+ * `user:pass@` carry over; a device key's image route with the same `ver=` and `token=` (answered by the same
+ * decision), or the platform's stable URL (with the same `mac=` and `token=`). esp32FOTA needs an absolute URL.
+ * A string: why no URL can be made.
+ */
+function clientLinks(
+  client: NonNullable<DeviceRoute['client']>,
+  device: EspRequest,
+  query: Record<string, string | string[] | undefined>,
+  request: IncomingMessage,
+  publicUrl: string | undefined,
+): (EsphomeLinks & { absoluteImageUrl?: string }) | string {
+  const platform = encodeURIComponent(device.platform);
+  const token = typeof query.token === 'string' && query.token.trim() ? query.token.trim() : undefined;
+  const base = serverBase(request, publicUrl);
+  const releaseUrl = base ? `${base}/platforms/${platform}` : undefined;
+  if (client.kind === 'esp32fota-manifest') {
+    if (!base) return 'the Host header is not a host name, so no image URL can be made (set publicUrl)';
+    const search = new URLSearchParams();
+    if (device.mac) search.set('mac', formatMac(device.mac));
+    if (token) search.set('token', token);
+    const suffix = search.size ? `?${search}` : '';
+    return { imagePath: '', releaseUrl, absoluteImageUrl: `${base}/ota/${platform}/app.bin${suffix}` };
+  }
+  const search = new URLSearchParams();
+  if (client.key !== undefined) {
+    if (device.version !== undefined) search.set('ver', device.version);
+  } else if (device.mac) {
+    search.set('mac', formatMac(device.mac));
+  }
+  if (token) search.set('token', token);
+  const suffix = search.size ? `?${search}` : '';
+  const imagePath =
+    client.key !== undefined
+      ? `/ota/${platform}/d/${client.key}/firmware.bin${suffix}`
+      : `/ota/${platform}/app.bin${suffix}`;
+  return { imagePath, releaseUrl };
+}
+
+/** Host names and ports only (a device could send anything in Host; this becomes part of a URL we hand out). */
+const HOST_HEADER =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
+
+/** The configured public URL, else the scheme and Host this request came in with; undefined when Host is unusable. */
+function serverBase(request: IncomingMessage, publicUrl: string | undefined): string | undefined {
+  if (publicUrl) return publicUrl.replace(/\/+$/, '');
+  const host = request.headers.host;
+  if (!host || host.length > 260 || !HOST_HEADER.test(host)) return undefined;
+  const secure = (request.socket as { encrypted?: boolean }).encrypted === true;
+  return `${secure ? 'https' : 'http'}://${host}`;
 }
 
 /** Errors for devices: a short plain-text reason (the Arduino clients only read the status) and its code. */

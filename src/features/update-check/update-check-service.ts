@@ -35,6 +35,11 @@ export class UpdateCheckService {
     private readonly metrics: Pick<Metrics, 'deviceCheck' | 'download'>,
   ) {}
 
+  /** The platform as the device check sees it (a manifest client's device key is looked up in it). */
+  platformView(name: string): Promise<PlatformView | undefined> {
+    return this.view.platform(name);
+  }
+
   async check(request: EspRequest, ip: string | undefined): Promise<DeviceCheck> {
     // Until the registry is loaded a check cannot know its device's previous state: it waits (once, at start).
     const loading = this.fleet.ready();
