@@ -7,8 +7,11 @@ import { buildEsp8266App } from './synthetic/image-builder.js';
 import { api } from './helpers/http.js';
 import { startTestApp, type TestApp } from './helpers/test-app.js';
 
-/** Groups and pins survive `esp-ota export` / `import`: a restore must not let a rollout move a pinned device. */
-describe('export and import keep groups and pins', () => {
+/**
+ * Groups, pins and device keys survive `esp-ota export` / `import`: a restore must not let a rollout move a pinned
+ * device, nor break the manifest URLs pasted into ESPHome configurations.
+ */
+describe('export and import keep groups, pins and device keys', () => {
   let source: TestApp;
   let target: TestApp;
   const work = mkdtempSync(join(tmpdir(), 'esp-ota-group-backup-'));
@@ -26,6 +29,9 @@ describe('export and import keep groups and pins', () => {
     await api(source.url, 'POST', '/api/v1/platforms/Porch/groups', { name: 'attic', excluded: true });
     await api(source.url, 'POST', '/api/v1/platforms/Porch/groups/attic/members', { macs: ['5CCF7F000002'] });
     await api(source.url, 'PUT', '/api/v1/devices/5CCF7F000003/pin', { platform: 'Porch', version: '1.1.0' });
+    expect((await api(source.url, 'POST', '/api/v1/platforms/Porch/device-keys', { mac: '5CCF7F000004' })).status).toBe(
+      201,
+    );
   });
   afterAll(async () => {
     await source.stop();
@@ -36,9 +42,10 @@ describe('export and import keep groups and pins', () => {
     groups: (await api(t.url, 'GET', '/api/v1/platforms/Porch/groups/lab')).json,
     attic: (await api(t.url, 'GET', '/api/v1/platforms/Porch/groups/attic')).json,
     pin: (await api(t.url, 'GET', '/api/v1/devices/5CCF7F000003/pin')).json,
+    keys: (await api(t.url, 'GET', '/api/v1/platforms/Porch/device-keys')).json,
   });
 
-  it('round-trips groups, their members and pins, and a second import changes nothing', async () => {
+  it('round-trips groups, their members, pins and device keys, and a second import changes nothing', async () => {
     const out = join(work, 'export');
     expect((await runCli('export', '--data', source.dataDir, '--out', out)).code).toBe(0);
     const yaml = readFileSync(join(out, 'catalogue.yaml'), 'utf8');
@@ -53,6 +60,7 @@ describe('export and import keep groups and pins', () => {
       JSON.parse(JSON.stringify(s).replace(/"createdAt":"[^"]+"/g, '"createdAt":"-"')) as unknown;
     expect(strip(await state(target))).toEqual(strip(await state(source)));
     expect((await state(target)).pin).toMatchObject({ pins: [{ version: '1.1.0', group: null }] });
+    expect((await state(target)).keys).toMatchObject({ keys: [{ mac: '5C:CF:7F:00:00:04' }] });
     expect((await runCli('import', out, '--data', target.dataDir)).code).toBe(0);
     expect(strip(await state(target))).toEqual(strip(await state(source)));
   });
@@ -64,12 +72,16 @@ describe('export and import keep groups and pins', () => {
     expect((await runCli('export', '--data', source.dataDir, '--out', broken)).code).toBe(0);
     writeFileSync(
       join(broken, 'catalogue.yaml'),
-      yaml.replace('pinnedVersion: 1.0.0', 'pinnedVersion: 9.9.9').replace('5C:CF:7F:00:00:02', 'not-a-mac'),
+      yaml
+        .replace('pinnedVersion: 1.0.0', 'pinnedVersion: 9.9.9')
+        .replace('5C:CF:7F:00:00:02', 'not-a-mac')
+        .replace(/key: \S+/, 'key: "../../etc"'),
     );
     const result = await runCli('import', broken, '--data', target.dataDir);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('nothing was imported');
     expect(result.stderr).toContain('9.9.9');
     expect(result.stderr).toContain('not-a-mac');
+    expect(result.stderr).toContain('../../etc');
   });
 });

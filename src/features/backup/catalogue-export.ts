@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import type { BlobStore } from '../../blobs/blob-store.js';
 import type { Catalogue } from '../catalogue.js';
 import { formatMac } from '../../lib/mac.js';
+import { exportDeviceKeys } from './device-key-backup.js';
 import { exportGroups } from './group-backup.js';
 import { CATALOGUE_FILE, EXPORT_FORMAT, FIRMWARE_DIR, type ExportedCatalogue } from './export-format.js';
 
@@ -50,6 +51,7 @@ export async function readCatalogue(catalogue: Catalogue, now: number): Promise<
             uploadedAt: new Date(i.uploaded_at).toISOString(),
           })),
           ...(await exportGroups(stores, p.id)),
+          ...(await exportDeviceKeys(stores, p.id)),
         };
       }),
     ),

@@ -15,6 +15,7 @@ import { nameKey } from '../platforms/platform-store.js';
 import type { ExportedPlatform } from './export-format.js';
 import { ImportError, readExport, readExportFile } from './export-reader.js';
 import { checkExportedPlatform } from './export-values.js';
+import { checkExportedDeviceKeys, restoreDeviceKeys } from './device-key-backup.js';
 import { checkExportedGroups, restoreGroups } from './group-backup.js';
 
 export interface ImportReport {
@@ -24,6 +25,8 @@ export interface ImportReport {
   imagesAlreadyPresent: string[];
   /** Groups and single-device pins created (those already here are kept as they are). */
   groupsCreated: number;
+  /** Device keys restored (a device that has a key here keeps it). */
+  deviceKeysRestored: number;
 }
 
 /** An image that passed every check; its bytes stay in the file until they are applied, one image at a time. */
@@ -58,6 +61,7 @@ export async function importFromDirectory(
     imagesImported: [],
     imagesAlreadyPresent: [],
     groupsCreated: 0,
+    deviceKeysRestored: 0,
   };
 
   const platforms: ExportedPlatform[] = [];
@@ -67,6 +71,8 @@ export async function importFromDirectory(
   }
   const steering = platforms.map((p) => checkExportedGroups(p, `platform "${p.name}"`));
   problems.push(...steering.flatMap((s) => s.problems));
+  const deviceKeys = platforms.map((p) => checkExportedDeviceKeys(p, `platform "${p.name}"`));
+  problems.push(...deviceKeys.flatMap((k) => k.problems));
   if (problems.length > 0) throw new ImportError(problems);
 
   for (const platform of platforms) {
@@ -152,6 +158,12 @@ export async function importFromDirectory(
       }
       await restoreReleases(tx, row.id, platform, now);
       report.groupsCreated += await restoreGroups(tx, row.id, steering[platforms.indexOf(platform)]!, now);
+      report.deviceKeysRestored += await restoreDeviceKeys(
+        tx,
+        row.id,
+        deviceKeys[platforms.indexOf(platform)]!.keys,
+        now,
+      );
       await tx.events.append([changeEvent(now, 'import', platform.name, 'import')]);
     }
   });

@@ -42,6 +42,8 @@ export interface ExportedPlatform {
   groups?: { name: string; excluded: boolean; pinnedVersion: string | null; macs: string[] }[];
   /** Single devices pinned to an app version. */
   pins?: { mac: string; version: string }[];
+  /** Per-device manifest keys (ESPHome), kept as they are: boards carry their URLs. */
+  deviceKeys?: { mac: string; key: string; createdBy: string; createdAt: string }[];
 }
 
 export interface ExportedCatalogue {

@@ -58,6 +58,11 @@ const CatalogueSchema = Type.Object({
         ),
       ),
       pins: Type.Optional(Type.Array(Type.Object({ mac: Type.String(), version: Type.String() }))),
+      deviceKeys: Type.Optional(
+        Type.Array(
+          Type.Object({ mac: Type.String(), key: Type.String(), createdBy: Type.String(), createdAt: Type.String() }),
+        ),
+      ),
     }),
   ),
 });

@@ -14,6 +14,10 @@ export class DeviceKeyStore {
     return this.db.selectFrom('device_keys').selectAll().execute();
   }
 
+  byKey(key: string): Promise<DeviceKeyRow | undefined> {
+    return this.db.selectFrom('device_keys').selectAll().where('key', '=', key).executeTakeFirst();
+  }
+
   find(platformId: number, mac: string): Promise<DeviceKeyRow | undefined> {
     return this.db
       .selectFrom('device_keys')
