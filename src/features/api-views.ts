@@ -19,6 +19,8 @@ export function platformJson(p: PlatformView) {
     releasePolicy: p.release_policy,
     rolloutTemplate: rolloutTemplateJson(p.rollout_template),
     updateWindow: updateWindowJson(p.update_window),
+    esp8266Gzip: p.esp8266_gzip,
+    minimalPlatformId: p.minimal_platform_id,
     createdAt: iso(p.created_at),
     updatedAt: iso(p.updated_at),
   };

@@ -53,6 +53,16 @@ const PlatformBody = Type.Object(
     ),
     rolloutTemplate: Type.Optional(Type.Union([RolloutTemplate, Type.Null()])),
     updateWindow: Type.Optional(Type.Union([UpdateWindow, Type.Null()])),
+    esp8266Gzip: Type.Optional(
+      Type.Union([Type.Literal('off'), Type.Literal('auto'), Type.Literal('on')], {
+        description: 'Gzip copies for ESP8266 devices: off, auto (running image built with core ≥ 2.7), on (all)',
+      }),
+    ),
+    minimalPlatform: Type.Optional(
+      Type.Union([Type.String({ maxLength: 64 }), Type.Null()], {
+        description: "The platform whose released app is served as this platform's Tasmota -minimal image",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

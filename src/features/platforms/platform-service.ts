@@ -6,20 +6,21 @@ import { DomainError } from '../../lib/domain-error.js';
 import { normalizeMac } from '../../lib/mac.js';
 import { describePlatformChange } from './platform-change.js';
 import { releaseSettingColumns, type ReleaseSettings } from './release-settings.js';
+import { clientSettingColumns, type ClientSettings } from './client-settings.js';
 import { nameKey } from './platform-store.js';
 import { hashDeviceSecret } from '../update-check/device-credentials.js';
 
 export type AccessMode = 'allowlist' | 'open';
 
 export interface PlatformInput
-  extends Pick<PlatformChanges, 'deviceAuth' | 'deviceUser' | 'deviceSecret'>, ReleaseSettings {
+  extends Pick<PlatformChanges, 'deviceAuth' | 'deviceUser' | 'deviceSecret'>, ReleaseSettings, ClientSettings {
   name: string;
   chip?: string | null | undefined;
   accessMode?: AccessMode | undefined;
   fsPartitionSize?: number | null | undefined;
 }
 
-export interface PlatformChanges extends ReleaseSettings {
+export interface PlatformChanges extends ReleaseSettings, ClientSettings {
   /** Device authentication: `off`, `basic` (deviceUser + deviceSecret) or `token` (deviceSecret). */
   deviceAuth?: 'off' | 'basic' | 'token' | undefined;
   deviceUser?: string | null | undefined;
@@ -97,6 +98,7 @@ export class PlatformService {
       if (await stores.platforms.findByName(name)) {
         throw new DomainError('platform-exists', `a platform named "${name}" already exists`);
       }
+      const clients = await clientSettingColumns(input, stores, undefined);
       const row = await stores.platforms.insert({
         name,
         name_key: nameKey(name),
@@ -108,6 +110,7 @@ export class PlatformService {
         fs_partition_size: input.fsPartitionSize ?? null,
         ...deviceAuthChanges({ device_auth: 'off', device_user: null, device_secret_hash: null }, input),
         ...release,
+        ...clients,
         created_at: now,
         updated_at: now,
       });
@@ -129,6 +132,7 @@ export class PlatformService {
         throw new DomainError('platform-exists', `a platform named "${newName}" already exists`);
       }
       const chip = changes.chip !== undefined ? validateChip(changes.chip) : platform.chip;
+      const clients = await clientSettingColumns(changes, stores, platform.id);
       await stores.platforms.update(platform.id, {
         name: newName,
         name_key: nameKey(newName),
@@ -137,6 +141,7 @@ export class PlatformService {
         fs_partition_size: changes.fsPartitionSize !== undefined ? changes.fsPartitionSize : platform.fs_partition_size,
         ...deviceAuthChanges(platform, changes),
         ...release,
+        ...clients,
         updated_at: now,
       });
       const after = (await stores.platforms.findById(platform.id))!;
