@@ -6,6 +6,7 @@ import {
   type PlatformView,
   type ReleasedImage,
   runningDigests,
+  toKeptImage,
   toReleasedImage,
 } from './catalogue-snapshot.js';
 import { NO_STEERING, steeringByPlatform } from './steering.js';
@@ -103,7 +104,7 @@ export class CatalogueView {
       const imageByVersion = new Map<string, KeptImage>();
       for (const image of own) {
         if (image.kind !== 'app') continue;
-        const kept = { id: image.id, version: image.version };
+        const kept = toKeptImage(image);
         for (const digest of runningDigests(image)) imageByDigest.set(digest, kept);
         imageByVersion.set(image.version_key, kept);
       }
@@ -111,6 +112,10 @@ export class CatalogueView {
         const row = id === null ? undefined : own.find((i) => i.id === id);
         return row ? toReleasedImage(row) : undefined;
       };
+      const minimalOf =
+        p.minimal_platform_id === null ? undefined : platforms.find((m) => m.id === p.minimal_platform_id);
+      const minimalRow =
+        minimalOf?.released_app_id == null ? undefined : images.find((i) => i.id === minimalOf.released_app_id);
       views.set(p.name_key, {
         id: p.id,
         name: p.name,
@@ -125,6 +130,8 @@ export class CatalogueView {
         rollout: rollouts.view(p.id, own),
         ...(steering.get(p.id) ?? NO_STEERING),
         window: platformWindow(p),
+        esp8266Gzip: p.esp8266_gzip,
+        minimal: minimalRow ? toReleasedImage(minimalRow) : undefined,
         deviceAuth: {
           mode: p.device_auth,
           user: p.device_user,
