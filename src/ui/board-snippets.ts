@@ -1,8 +1,9 @@
 import type { PlatformView } from '../features/views.js';
+import { tasmotaSnippet } from './tasmota-snippet.js';
 
 /** One piece of board code for the "Connect a board" page. */
 export interface Snippet {
-  id: 'esp8266' | 'esp32' | 'platformio' | 'esp-idf';
+  id: 'esp8266' | 'esp32' | 'platformio' | 'esp-idf' | 'tasmota';
   title: string;
   note?: string;
   code: string;
@@ -38,6 +39,8 @@ export function boardSnippets({ serverUrl, name, platform }: SnippetInput): Snip
       code: arduino('ESP8266WiFi.h', 'ESP8266httpUpdate.h', 'ESPhttpUpdate'),
     });
   }
+  const tasmota = tasmotaSnippet({ serverUrl, name, platform });
+  if (tasmota) snippets.push({ id: 'tasmota', ...tasmota });
   if (esp32) {
     snippets.push({
       id: 'esp32',
