@@ -100,10 +100,10 @@ describeEachStore('issue 15: Tasmota, ESP8266 gzip and OTAdrive-style clients', 
     });
 
     it('with a paired minimal image, runs the two-step upgrade: the full image fails the client, then -minimal', async () => {
-      const paired = await api<{ platform: { minimalPlatformId: number } }>(t.url, 'PATCH', '/api/v1/platforms/Plug', {
+      const paired = await api<{ minimalPlatform: string }>(t.url, 'PATCH', '/api/v1/platforms/Plug', {
         minimalPlatform: 'Plug-minimal',
       });
-      expect(paired.status).toBe(200);
+      expect([paired.status, paired.json.minimalPlatform]).toEqual([200, 'Plug-minimal']);
       // Room for the minimal image, not for the full one.
       const facts = { version: '1.0.0(tasmota)', freeSpace: plugMinimal.length + 100 };
       const full = await tasmota('tasmota.bin.gz', facts);

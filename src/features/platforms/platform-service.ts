@@ -89,6 +89,12 @@ export class PlatformService {
     return platform;
   }
 
+  /** The name of the platform paired as this one's Tasmota minimal platform, or null. */
+  async minimalName(platform: Pick<PlatformRow, 'minimal_platform_id'>): Promise<string | null> {
+    if (platform.minimal_platform_id === null) return null;
+    return (await this.catalogue.stores.platforms.findById(platform.minimal_platform_id))?.name ?? null;
+  }
+
   async create(input: PlatformInput, actor: string): Promise<PlatformRow> {
     const name = validatePlatformName(input.name);
     const chip = validateChip(input.chip) ?? null;
