@@ -134,6 +134,18 @@ describeEachStore('issue 15: Tasmota, ESP8266 gzip and OTAdrive-style clients', 
       expect((await api(t.url, 'PATCH', '/api/v1/platforms/Plug', { minimalPlatform: null })).status).toBe(200);
     });
 
+    it('unpairs a platform whose minimal platform is deleted', async () => {
+      expect((await api(t.url, 'POST', '/api/v1/platforms', { name: 'Gone-minimal', chip: 'esp8266' })).status).toBe(
+        201,
+      );
+      await api(t.url, 'PATCH', '/api/v1/platforms/Plug', { minimalPlatform: 'Gone-minimal' });
+      expect((await api(t.url, 'DELETE', '/api/v1/platforms/Gone-minimal')).status).toBe(204);
+      const plug = await api<{ minimalPlatform: string | null }>(t.url, 'GET', '/api/v1/platforms/Plug');
+      expect(plug.json.minimalPlatform).toBeNull();
+      const answer = await tasmota('tasmota-minimal.bin', { version: '1.0.0(tasmota)' });
+      expect([answer.status, answer.headers.get('x-ota-reason')]).toEqual([304, ['nothing-released']]);
+    });
+
     it('answers file names Tasmota never sends with a 400 that says why', async () => {
       const answer = await rawRequest(t.url, esp8266Request(host, '/tasmota/Plug/..%2Fsecret', {}));
       expect(answer.status).toBe(400);
