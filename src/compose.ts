@@ -35,6 +35,7 @@ import { ImageCache } from './features/update-check/image-cache.js';
 import { UpdateCheckService } from './features/update-check/update-check-service.js';
 import { createDeviceEndpoint, DEVICE_ROUTES } from './features/update-check/device-endpoint.js';
 import { registerReportRoute } from './features/update-check/report-route.js';
+import { GzipCopies } from './features/update-check/gzip-copies.js';
 import { createHttpServer, createPlainSibling } from './http/server.js';
 import { useHtmlErrors } from './http/error-handler.js';
 import { renderErrorPage } from './ui/html-errors.js';
@@ -195,7 +196,9 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   const changeFeed = config.databaseUrl
     ? await startChangeFeed({ url: config.databaseUrl, db, catalogue, view, fleet, log: logger })
     : undefined;
-  const updates = new UpdateCheckService(view, images, fleet, clock, metrics);
+  // A copy is made once per image, so reading the image from storage for it is rare.
+  const gzipCopies = new GzipCopies((sha256) => blobs.read(sha256));
+  const updates = new UpdateCheckService(view, images, fleet, clock, metrics, gzipCopies);
   const auth = new AuthService(new AuthStore(db), clock, config.apiToken);
 
   let closing = false;

@@ -62,6 +62,15 @@ describe('export and import', () => {
       rolloutTemplate: { stages: [5, 50, 100], policy: { minDevices: 2 } },
       updateWindow: { from: '22:00', to: '04:00', timeZone: 'Europe/Berlin' },
     });
+    // Issue 15: gzip and the Tasmota minimal platform (named, so it survives other ids on the target).
+    expect(
+      (
+        await api(source.url, 'PATCH', '/api/v1/platforms/AirPatrol', {
+          esp8266Gzip: 'auto',
+          minimalPlatform: 'Greenhouse',
+        })
+      ).status,
+    ).toBe(200);
     // Roll AirPatrol back on purpose, so the pinned release must survive the round trip.
     const list = await api<{ images: { id: number; version: string }[] }>(
       source.url,
@@ -93,6 +102,10 @@ describe('export and import', () => {
       releasePolicy: 'manual',
       rolloutTemplate: { stages: [5, 50, 100], policy: { minDevices: 2 } },
       updateWindow: { from: '22:00', to: '04:00', timeZone: 'Europe/Berlin' },
+    });
+    expect((await api(target.url, 'GET', '/api/v1/platforms/AirPatrol')).json).toMatchObject({
+      esp8266Gzip: 'auto',
+      minimalPlatform: 'Greenhouse',
     });
     for (const image of (await comparable(source)).flatMap((p) => p.images)) {
       expect(Buffer.compare(await target.app.blobs.read(image.sha256), await source.app.blobs.read(image.sha256))).toBe(

@@ -90,6 +90,18 @@ describe('esp-ota client commands, each in a process of its own', { timeout: 240
     expect((await cli(['platform', 'show', 'Porch'])).stdout).toMatch(
       /^update window\s+22:00–05:00 \(Europe\/Berlin\)$/m,
     );
+    // Issue 15: ESP8266 gzip and the Tasmota minimal platform.
+    expect((await cli(['platform', 'add', 'Porch-minimal', '--chip', 'esp8266'])).code).toBe(0);
+    expect(
+      (await cli(['platform', 'set', 'Porch', '--gzip', 'auto', '--minimal-platform', 'Porch-minimal'])).code,
+    ).toBe(0);
+    expect(JSON.parse((await cli(['platform', 'show', 'Porch', '--json'])).stdout)).toMatchObject({
+      esp8266Gzip: 'auto',
+      minimalPlatform: 'Porch-minimal',
+    });
+    expect((await cli(['platform', 'show', 'Porch'])).stdout).toMatch(/^Tasmota minimal platform\s+Porch-minimal$/m);
+    expect((await cli(['platform', 'set', 'Porch', '--minimal-platform', 'none'])).code).toBe(0);
+    expect((await cli(['platform', 'set', 'Porch', '--gzip', 'zip'])).code).toBe(2);
     const badWindow = await cli(['platform', 'set', 'Porch', '--update-window', 'late']);
     expect(badWindow.code).toBe(2);
     expect(badWindow.stderr).toContain('--update-window must look like');

@@ -71,11 +71,13 @@ const EXISTING: Record<string, string[]> = {
   group: ['lab'],
   /** A device key (ESPHome's per-device manifest), minted in the seed. */
   key: [],
+  file: ['tasmota.bin', 'tasmota.bin.gz', 'tasmota-minimal.bin'],
 };
 
 /** A device check that would be answered, for hostile parts to be added to. */
 function validDeviceQuery(route: RouteEntry): string {
-  if (route.url === '/update') return 'dev=Hostile&ver=0.9.0&mac=5CCF7F123456';
+  if (route.url === '/update' || route.url.startsWith('/tasmota/')) return 'dev=Hostile&ver=0.9.0&mac=5CCF7F123456';
+  if (route.url.startsWith('/otadrive/')) return 'k=key&v=0.9.0&s=123&mac=5CCF7F123456';
   return route.url.startsWith('/ota/') ? 'mac=5CCF7F123456' : '';
 }
 
@@ -220,7 +222,7 @@ function problemWith(route: RouteEntry, answer: Answer): string | undefined {
   if (answer.status < 400 || route.method === 'HEAD') return undefined;
   const type = String(answer.headers['content-type'] ?? '');
   const path = route.url;
-  if (path === '/update' || path.startsWith('/ota/')) {
+  if (path === '/update' || /^\/(ota|tasmota|otadrive)\//.test(path)) {
     if (!type.startsWith('text/plain') || answer.body.trim() === '') return `${answer.status} without a text reason`;
     if (!answer.headers['x-ota-reason']) return `${answer.status} without x-ota-reason`;
     return undefined;

@@ -62,17 +62,18 @@ describe('"Connect a board" page', () => {
 
   it('shows only the code for the platform’s chip, each starting at its first character', async () => {
     const lamp = snippets(await setupPage(published, 'Lamp'));
-    expect([...lamp.keys()]).toEqual(['esp8266', 'platformio', 'esphome']);
+    expect([...lamp.keys()]).toEqual(['esp8266', 'tasmota', 'platformio', 'esphome']);
+    expect(lamp.get('tasmota')).toBe('Backlog OtaUrl http://ota.lan:8080/tasmota/Lamp/tasmota.bin.gz; Upgrade 1');
     expect(lamp.get('platformio')).toContain('platform = espressif8266');
     const greenhouse = snippets(await setupPage(published, 'Greenhouse'));
     expect([...greenhouse.keys()]).toEqual(['esp32', 'platformio', 'esp-idf', 'esphome', 'esp32fota']);
     const anyPage = await setupPage(published, 'Any');
     // Nothing between <pre> and <code>: a space there becomes the first character of the pasted code.
-    expect(anyPage.match(/<pre>\s*<code/g)).toEqual(Array(6).fill('<pre><code'));
+    expect(anyPage.match(/<pre>\s*<code/g)).toEqual(Array(7).fill('<pre><code'));
     const any = snippets(anyPage);
-    expect([...any.keys()]).toEqual(['esp8266', 'esp32', 'platformio', 'esp-idf', 'esphome', 'esp32fota']);
+    expect([...any.keys()]).toEqual(['esp8266', 'tasmota', 'esp32', 'platformio', 'esp-idf', 'esphome', 'esp32fota']);
     for (const [id, code] of any) {
-      expect(code, id).toMatch(/^[#[s]/);
+      expect(code, id).toMatch(/^([#[s]|Backlog )/);
       expect(code, id).not.toMatch(/^\s/);
     }
   });

@@ -20,6 +20,8 @@ interface PlatformJson {
   releasePolicy?: string;
   rolloutTemplate?: { stages?: number[] } | null;
   updateWindow?: { from: string; to: string; timeZone: string } | null;
+  esp8266Gzip?: 'off' | 'auto' | 'on';
+  minimalPlatform?: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -54,7 +56,15 @@ function settingOptions(command: Command): Command {
       ]),
     )
     .option('--rollout-stages <percentages>', 'the rollout template\'s stages, e.g. 1,10,50,100; "none" clears it')
-    .option('--update-window <window>', 'hours devices may update, e.g. 22:00-05:00@Europe/Berlin; "none": any time');
+    .option('--update-window <window>', 'hours devices may update, e.g. 22:00-05:00@Europe/Berlin; "none": any time')
+    .addOption(
+      new Option('--gzip <mode>', 'gzip copies for ESP8266 devices: never, core ≥ 2.7 seen, all').choices([
+        'off',
+        'auto',
+        'on',
+      ]),
+    )
+    .option('--minimal-platform <name>', 'platform whose release is the Tasmota -minimal image; "none" unpairs');
 }
 
 /** `22:00-05:00@Europe/Berlin` (the zone defaults to UTC) as the API's update window. */
@@ -100,6 +110,8 @@ function settingsBody(options: Record<string, string | boolean | undefined>): Re
   if (options.releasePolicy !== undefined) body.releasePolicy = options.releasePolicy;
   if (options.rolloutStages !== undefined) body.rolloutTemplate = rolloutStagesOption(String(options.rolloutStages));
   if (options.updateWindow !== undefined) body.updateWindow = updateWindowOption(String(options.updateWindow));
+  if (options.gzip !== undefined) body.esp8266Gzip = options.gzip;
+  if (options.minimalPlatform !== undefined) body.minimalPlatform = orNull(String(options.minimalPlatform));
   return body;
 }
 
@@ -124,6 +136,8 @@ function describePlatform(p: PlatformJson): string[][] {
       'update window',
       p.updateWindow ? `${p.updateWindow.from}–${p.updateWindow.to} (${p.updateWindow.timeZone})` : 'any time',
     ],
+    ['ESP8266 gzip', p.esp8266Gzip ?? '-'],
+    ['Tasmota minimal platform', p.minimalPlatform ?? '-'],
     ['created', p.createdAt],
     ['changed', p.updatedAt],
   ];

@@ -9,6 +9,7 @@ import * as uncompressedBlobs from './migrations/006-uncompressed-blobs.js';
 import * as honestDeviceRecords from './migrations/007-honest-device-records.js';
 import * as rolloutsAndFleet from './migrations/008-rollouts-and-fleet.js';
 import * as deviceKeys from './migrations/010-device-keys.js';
+import * as arduinoClientSettings from './migrations/012-arduino-client-settings.js';
 
 /** Migrations are listed here in order (no directory scanning, so the build output needs nothing else). */
 const MIGRATIONS: Record<string, Migration> = {
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '007-honest-device-records': honestDeviceRecords,
   '008-rollouts-and-fleet': rolloutsAndFleet,
   '010-device-keys': deviceKeys,
+  '012-arduino-client-settings': arduinoClientSettings,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

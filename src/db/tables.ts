@@ -31,7 +31,13 @@ export interface PlatformTable {
   rollout_template: ColumnType<string | null, string | null | undefined, string | null>;
   /** JSON `{from, to, timeZone}`: the hours devices may be served an update; null: any time. */
   update_window: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Gzip copies for ESP8266 devices (docs/clients.md): `off`, `auto` (running image built with core ≥ 2.7) or `on`. */
+  esp8266_gzip: WithDefault<Esp8266Gzip>;
+  /** The platform whose released app is this one's Tasmota `-minimal` image; null: none paired. */
+  minimal_platform_id: ColumnType<number | null, number | null | undefined, number | null>;
 }
+
+export type Esp8266Gzip = 'off' | 'auto' | 'on';
 
 export type ReleasePolicy = 'auto' | 'manual' | 'rollout';
 

@@ -3,7 +3,8 @@ import { rolloutTemplateJson, updateWindowJson } from './platforms/release-setti
 import type { AllowlistEntryView, DeviceView, EventView, ImageView, PlatformView } from './views.js';
 
 /** JSON shapes of the REST API: camelCase, ISO times, MACs as devices write them. */
-export function platformJson(p: PlatformView) {
+/** `minimalPlatform`: the paired Tasmota minimal platform's name, where the caller looked it up (the platform routes). */
+export function platformJson(p: PlatformView, minimalPlatform?: string | null) {
   return {
     name: p.name,
     chip: p.chip,
@@ -19,6 +20,8 @@ export function platformJson(p: PlatformView) {
     releasePolicy: p.release_policy,
     rolloutTemplate: rolloutTemplateJson(p.rollout_template),
     updateWindow: updateWindowJson(p.update_window),
+    esp8266Gzip: p.esp8266_gzip,
+    ...(minimalPlatform !== undefined ? { minimalPlatform } : {}),
     createdAt: iso(p.created_at),
     updatedAt: iso(p.updated_at),
   };

@@ -28,6 +28,8 @@ export type PlatformView = Pick<
   | 'release_policy'
   | 'rollout_template'
   | 'update_window'
+  | 'esp8266_gzip'
+  | 'minimal_platform_id'
 >;
 
 export type ImageView = Pick<

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareVersions, isOrderable, parseVersion, sameVersion } from './version.js';
+import { compareVersions, isOrderable, parseVersion, reportedVersion, sameVersion, versionKey } from './version.js';
 
 describe('versions', () => {
   it.each([
@@ -43,5 +43,24 @@ describe('versions', () => {
   it('refuses empty and absurdly long versions', () => {
     expect(parseVersion('')).toBeUndefined();
     expect(parseVersion('1.'.repeat(40) + '1')).toBeUndefined();
+  });
+});
+
+describe('Tasmota versions (protocol.md §6.3)', () => {
+  it('orders four-number development builds between their release and the next', () => {
+    expect(compareVersions('14.3.0.2', '14.3.0')).toBe(1);
+    expect(compareVersions('14.3.0.2', '14.3.1')).toBe(-1);
+    expect(compareVersions('14.3.0.2', '14.3.0.10')).toBe(-1);
+    expect(versionKey('14.3.0.0')).toBe(versionKey('14.3.0'));
+  });
+
+  it('reads the running version Tasmota reports, without its image name', () => {
+    expect(reportedVersion('14.3.0(tasmota)')).toBe('14.3.0');
+    expect(reportedVersion('14.3.0.2(tasmota-DE)')).toBe('14.3.0.2');
+    expect(reportedVersion('14.3.0(minimal)')).toBe('14.3.0');
+    // Not a version in front of the parentheses, or not an image name inside: kept as sent.
+    expect(reportedVersion('build(3)')).toBe('build(3)');
+    expect(reportedVersion('1.2.3(a b)')).toBe('1.2.3(a b)');
+    expect(reportedVersion('1.2.3')).toBe('1.2.3');
   });
 });

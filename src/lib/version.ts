@@ -6,6 +6,7 @@ import semver from 'semver';
  * Orderable versions: up to three numeric parts with an optional `v`, a semver pre-release and build
  * (`v1.2.3-rc.1+abc`, calendar versions such as `2024.10.2`, a bare `1` or `1.2`, read as `1.0.0` / `1.2.0`), and a
  * `git describe` suffix `-N-gHASH[-dirty]`, which means N commits *after* the tag: 1.2.3 < 1.2.3-4-gabc < 1.2.4.
+ * Tasmota's four-number builds (`14.3.0.2`) are read the same way: 14.3.0 < 14.3.0.2 < 14.3.1.
  * Anything else (`3d4085c-dirty`, `heads/main`) is an opaque label: equal only to itself, never older or newer.
  */
 export interface ParsedVersion {
@@ -19,6 +20,8 @@ export interface ParsedVersion {
 
 const DESCRIBE_SUFFIX = /-(\d+)-g([0-9a-f]{4,40})(-dirty)?$/i;
 const NUMERIC = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?((?:-[0-9A-Za-z.-]+)?)((?:\+[0-9A-Za-z.-]+)?)$/;
+/** Tasmota's development builds have a fourth number, builds after the release: `14.3.0.2` (protocol.md §6.3). */
+const FOUR_NUMBERS = /^(v?\d+\.\d+\.\d+)\.(\d+)$/;
 
 export function parseVersion(raw: string): ParsedVersion | undefined {
   const text = raw.trim();
@@ -34,6 +37,13 @@ export function parseVersion(raw: string): ParsedVersion | undefined {
   } else if (/-dirty$/i.test(rest)) {
     dirty = true;
     rest = rest.slice(0, -'-dirty'.length);
+  }
+  const fourth = FOUR_NUMBERS.exec(rest);
+  if (fourth) {
+    // Ordered like a `git describe` count; both at once would be two counts of one thing.
+    if (describe) return undefined;
+    commitsAfter = Number(fourth[2]);
+    rest = fourth[1]!;
   }
   const match = NUMERIC.exec(rest);
   if (!match) return undefined;
@@ -79,6 +89,20 @@ export function isOrderable(version: string): boolean {
 /** Same version for people: `v1.2.3` and `1.2.3` are one version; opaque labels must match exactly. */
 export function sameVersion(a: string, b: string): boolean {
   return compareVersions(a, b) === 0;
+}
+
+/** `<version>(<image name>)`, as Tasmota reports what it runs: `14.3.0(tasmota)`, `14.3.0.2(tasmota-DE)`. */
+const TASMOTA_RUNNING = /^(.+)\(([A-Za-z0-9_.-]{1,32})\)$/;
+
+/**
+ * The version a device reports, without the image name Tasmota appends in parentheses (protocol.md §6.3: it passes
+ * `"<version>(<image name>)"` to ESP8266httpUpdate, which sends it as `x-ESP8266-version`). Only an orderable
+ * version loses its suffix, so a label that merely ends in parentheses stays as it is.
+ */
+export function reportedVersion(raw: string): string {
+  if (!raw.endsWith(')')) return raw;
+  const match = TASMOTA_RUNNING.exec(raw);
+  return match && parseCached(match[1]!) ? match[1]! : raw;
 }
 
 /** One key per version as `sameVersion` sees it, for uniqueness in the catalogue. */

@@ -1,4 +1,5 @@
 import type { PlatformView } from '../features/views.js';
+import { tasmotaSnippet } from './tasmota-snippet.js';
 
 /** One piece of board code for the "Connect a board" page. */
 export interface Snippet {
@@ -35,6 +36,10 @@ type ClientSnippet = (context: SnippetContext) => Snippet | undefined;
  */
 const CLIENT_SNIPPETS: readonly ClientSnippet[] = [
   (c) => (c.esp8266 ? arduinoSnippet(c, 'esp8266') : undefined),
+  (c) => {
+    const tasmota = tasmotaSnippet(c);
+    return tasmota && { id: 'tasmota', ...tasmota };
+  },
   (c) => (c.esp32 ? arduinoSnippet(c, 'esp32') : undefined),
   platformioSnippet,
   (c) => (c.esp32 ? idfSnippet(c) : undefined),

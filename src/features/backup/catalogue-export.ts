@@ -34,6 +34,8 @@ export async function readCatalogue(catalogue: Catalogue, now: number): Promise<
           releasePolicy: p.release_policy,
           rolloutTemplate: rolloutTemplateJson(p.rollout_template),
           updateWindow: updateWindowJson(p.update_window),
+          esp8266Gzip: p.esp8266_gzip,
+          minimalPlatform: platforms.find((m) => m.id === p.minimal_platform_id)?.name ?? null,
           deviceAuth: p.device_auth,
           deviceUser: p.device_user,
           deviceSecretHash: p.device_secret_hash,

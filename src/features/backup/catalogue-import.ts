@@ -134,6 +134,7 @@ export async function importFromDirectory(
           device_user: platform.deviceUser,
           device_secret_hash: platform.deviceSecretHash,
           ...releaseSettingColumns(platform),
+          ...(platform.esp8266Gzip ? { esp8266_gzip: platform.esp8266Gzip } : {}),
           created_at: now,
           updated_at: now,
         });
@@ -165,6 +166,13 @@ export async function importFromDirectory(
         now,
       );
       await tx.events.append([changeEvent(now, 'import', platform.name, 'import')]);
+    }
+    // Once every platform exists: a minimal platform may come after the one it is paired with.
+    for (const platform of platforms) {
+      if (!platform.minimalPlatform || !report.platformsCreated.includes(platform.name)) continue;
+      const row = (await tx.platforms.findByName(platform.name))!;
+      const minimal = await tx.platforms.findByName(platform.minimalPlatform);
+      if (minimal && minimal.id !== row.id) await tx.platforms.update(row.id, { minimal_platform_id: minimal.id });
     }
   });
   return report;

@@ -32,6 +32,9 @@ export interface ExportedPlatform {
   releasePolicy?: 'auto' | 'manual' | 'rollout' | undefined;
   rolloutTemplate?: RolloutPlanInput | null | undefined;
   updateWindow?: { from: string; to: string; timeZone: string } | null | undefined;
+  /** ESP8266 gzip and the Tasmota minimal platform, by name (docs/clients.md); absent in older exports. */
+  esp8266Gzip?: 'off' | 'auto' | 'on' | undefined;
+  minimalPlatform?: string | null | undefined;
   /** Device login; secrets travel only as the SHA-256 the server stores. */
   deviceAuth: 'off' | 'basic' | 'token';
   deviceUser: string | null;

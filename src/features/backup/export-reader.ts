@@ -24,6 +24,8 @@ const CatalogueSchema = Type.Object({
       updateWindow: Type.Optional(
         Nullable(Type.Object({ from: Type.String(), to: Type.String(), timeZone: Type.String() })),
       ),
+      esp8266Gzip: Type.Optional(Type.Union([Type.Literal('off'), Type.Literal('auto'), Type.Literal('on')])),
+      minimalPlatform: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
       deviceAuth: Type.Union([Type.Literal('off'), Type.Literal('basic'), Type.Literal('token')]),
       deviceUser: Nullable(Type.String({ maxLength: 64 })),
       deviceSecretHash: Nullable(Type.String({ pattern: '^[0-9a-f]{64}$' })),

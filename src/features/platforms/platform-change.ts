@@ -11,6 +11,8 @@ const SHOWN_FIELDS = [
   ['releasePolicy', 'release_policy'],
   ['rolloutTemplate', 'rollout_template'],
   ['updateWindow', 'update_window'],
+  ['esp8266Gzip', 'esp8266_gzip'],
+  ['minimalPlatformId', 'minimal_platform_id'],
 ] as const satisfies readonly (readonly [string, keyof PlatformRow])[];
 
 /**

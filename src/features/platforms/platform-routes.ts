@@ -53,6 +53,16 @@ const PlatformBody = Type.Object(
     ),
     rolloutTemplate: Type.Optional(Type.Union([RolloutTemplate, Type.Null()])),
     updateWindow: Type.Optional(Type.Union([UpdateWindow, Type.Null()])),
+    esp8266Gzip: Type.Optional(
+      Type.Union([Type.Literal('off'), Type.Literal('auto'), Type.Literal('on')], {
+        description: 'Gzip copies for ESP8266 devices: off, auto (running image built with core ≥ 2.7), on (all)',
+      }),
+    ),
+    minimalPlatform: Type.Optional(
+      Type.Union([Type.String({ maxLength: 64 }), Type.Null()], {
+        description: "The platform whose released app is served as this platform's Tasmota -minimal image",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -71,9 +81,11 @@ export function registerPlatformRoutes(server: FastifyInstance, platforms: Platf
   app.get(
     '/api/v1/platforms',
     { config: { access: 'viewer' }, schema: { tags, summary: 'List platforms' } },
-    async () => ({
-      platforms: (await reader.platforms()).map(platformJson),
-    }),
+    async () => {
+      const all = await reader.platforms();
+      const nameOf = (id: number | null) => all.find((p) => p.id === id)?.name ?? null;
+      return { platforms: all.map((p) => platformJson(p, nameOf(p.minimal_platform_id))) };
+    },
   );
 
   app.post(
@@ -81,14 +93,17 @@ export function registerPlatformRoutes(server: FastifyInstance, platforms: Platf
     { config: { access: 'admin' }, schema: { tags, summary: 'Create a platform', body: PlatformBody } },
     async (request, reply) => {
       const platform = await platforms.create(request.body, actorOf(request));
-      return reply.code(201).send(platformJson(platform));
+      return reply.code(201).send(platformJson(platform, await platforms.minimalName(platform)));
     },
   );
 
   app.get(
     '/api/v1/platforms/:name',
     { config: { access: 'viewer' }, schema: { tags, summary: 'Get a platform', params: NameParams } },
-    async (request) => platformJson(await platforms.get(request.params.name)),
+    async (request) => {
+      const platform = await platforms.get(request.params.name);
+      return platformJson(platform, await platforms.minimalName(platform));
+    },
   );
 
   app.patch(
@@ -97,7 +112,10 @@ export function registerPlatformRoutes(server: FastifyInstance, platforms: Platf
       config: { access: 'admin' },
       schema: { tags, summary: 'Change a platform', params: NameParams, body: PlatformPatch },
     },
-    async (request) => platformJson(await platforms.update(request.params.name, request.body, actorOf(request))),
+    async (request) => {
+      const platform = await platforms.update(request.params.name, request.body, actorOf(request));
+      return platformJson(platform, await platforms.minimalName(platform));
+    },
   );
 
   app.delete(

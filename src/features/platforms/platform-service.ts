@@ -6,20 +6,21 @@ import { DomainError } from '../../lib/domain-error.js';
 import { normalizeMac } from '../../lib/mac.js';
 import { describePlatformChange } from './platform-change.js';
 import { releaseSettingColumns, type ReleaseSettings } from './release-settings.js';
+import { clientSettingColumns, type ClientSettings } from './client-settings.js';
 import { nameKey } from './platform-store.js';
 import { hashDeviceSecret } from '../update-check/device-credentials.js';
 
 export type AccessMode = 'allowlist' | 'open';
 
 export interface PlatformInput
-  extends Pick<PlatformChanges, 'deviceAuth' | 'deviceUser' | 'deviceSecret'>, ReleaseSettings {
+  extends Pick<PlatformChanges, 'deviceAuth' | 'deviceUser' | 'deviceSecret'>, ReleaseSettings, ClientSettings {
   name: string;
   chip?: string | null | undefined;
   accessMode?: AccessMode | undefined;
   fsPartitionSize?: number | null | undefined;
 }
 
-export interface PlatformChanges extends ReleaseSettings {
+export interface PlatformChanges extends ReleaseSettings, ClientSettings {
   /** Device authentication: `off`, `basic` (deviceUser + deviceSecret) or `token` (deviceSecret). */
   deviceAuth?: 'off' | 'basic' | 'token' | undefined;
   deviceUser?: string | null | undefined;
@@ -88,6 +89,12 @@ export class PlatformService {
     return platform;
   }
 
+  /** The name of the platform paired as this one's Tasmota minimal platform, or null. */
+  async minimalName(platform: Pick<PlatformRow, 'minimal_platform_id'>): Promise<string | null> {
+    if (platform.minimal_platform_id === null) return null;
+    return (await this.catalogue.stores.platforms.findById(platform.minimal_platform_id))?.name ?? null;
+  }
+
   async create(input: PlatformInput, actor: string): Promise<PlatformRow> {
     const name = validatePlatformName(input.name);
     const chip = validateChip(input.chip) ?? null;
@@ -97,6 +104,7 @@ export class PlatformService {
       if (await stores.platforms.findByName(name)) {
         throw new DomainError('platform-exists', `a platform named "${name}" already exists`);
       }
+      const clients = await clientSettingColumns(input, stores, undefined);
       const row = await stores.platforms.insert({
         name,
         name_key: nameKey(name),
@@ -108,6 +116,7 @@ export class PlatformService {
         fs_partition_size: input.fsPartitionSize ?? null,
         ...deviceAuthChanges({ device_auth: 'off', device_user: null, device_secret_hash: null }, input),
         ...release,
+        ...clients,
         created_at: now,
         updated_at: now,
       });
@@ -129,6 +138,7 @@ export class PlatformService {
         throw new DomainError('platform-exists', `a platform named "${newName}" already exists`);
       }
       const chip = changes.chip !== undefined ? validateChip(changes.chip) : platform.chip;
+      const clients = await clientSettingColumns(changes, stores, platform.id);
       await stores.platforms.update(platform.id, {
         name: newName,
         name_key: nameKey(newName),
@@ -137,6 +147,7 @@ export class PlatformService {
         fs_partition_size: changes.fsPartitionSize !== undefined ? changes.fsPartitionSize : platform.fs_partition_size,
         ...deviceAuthChanges(platform, changes),
         ...release,
+        ...clients,
         updated_at: now,
       });
       const after = (await stores.platforms.findById(platform.id))!;

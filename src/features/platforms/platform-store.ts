@@ -61,6 +61,12 @@ export class PlatformStore {
       .set({ released_app_id: null, released_fs_id: null })
       .where('id', '=', id)
       .execute();
+    // Platforms that took their Tasmota minimal image from this one are unpaired (the key does it too where enforced).
+    await this.db
+      .updateTable('platforms')
+      .set({ minimal_platform_id: null })
+      .where('minimal_platform_id', '=', id)
+      .execute();
     await this.db.deleteFrom('platforms').where('id', '=', id).execute();
   }
 }

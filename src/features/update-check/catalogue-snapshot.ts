@@ -1,5 +1,5 @@
-import type { ImageRow, PlatformRow } from '../../db/tables.js';
-import type { ChipFamily, ChipName, ImageAnalysis } from '../../firmware-image/index.js';
+import type { Esp8266Gzip, ImageRow, PlatformRow } from '../../db/tables.js';
+import type { ChipFamily, ChipName, ImageAnalysis, SignatureSummary } from '../../firmware-image/index.js';
 import { familyOf, isChipName } from '../../firmware-image/index.js';
 import type { RolloutPolicy } from '../rollouts/rollout-policy.js';
 import type { UpdateWindow } from '../rollouts/update-window.js';
@@ -19,6 +19,8 @@ export interface ReleasedImage {
   chip: ChipName | undefined;
   /** Flash size the ESP8266 header demands; the client refuses (−107) a chip smaller than this. */
   flashSizeBytes: number | undefined;
+  /** An uncompressed, unsigned ESP8266 app: a gzip copy of it can be served (docs/clients.md "ESP8266 gzip"). */
+  gzippable?: true;
 }
 
 export interface PlatformView {
@@ -53,12 +55,21 @@ export interface PlatformView {
   window: UpdateWindow | undefined;
   /** Per-device manifest keys (ESPHome), each standing for a device's MAC (migration 010). */
   deviceKeys: ReadonlyMap<string, string>;
+  /** Whether ESP8266 devices get a gzip copy (docs/clients.md); absent: `off`. */
+  esp8266Gzip?: Esp8266Gzip;
+  /** The paired platform's released app, served as the Tasmota `-minimal` image; absent: none. */
+  minimal?: ReleasedImage | undefined;
 }
 
 /** A kept image as a device's records name it. */
 export interface KeptImage {
   id: number;
   version: string;
+  /**
+   * Built with ESP8266 Arduino core ≥ 2.7 (it carries the CRC words, protocol.md §4.5): a device running it has the
+   * updater and bootloader that install gzip images (§6.4).
+   */
+  takesGzip?: true;
 }
 
 /** What a device check needs to know about a running or paused rollout. */
@@ -81,6 +92,7 @@ export interface RolloutView {
 export function toReleasedImage(row: ImageRow): ReleasedImage {
   const analysis = JSON.parse(row.analysis) as ImageAnalysis;
   const chip = row.chip && isChipName(row.chip) ? row.chip : undefined;
+  const esp8266App = analysis.kind === 'app' && analysis.family === 'esp8266' ? analysis : undefined;
   return {
     id: row.id,
     kind: row.kind,
@@ -91,8 +103,25 @@ export function toReleasedImage(row: ImageRow): ReleasedImage {
     runningDigests: new Set(runningDigests(row)),
     family: chip ? familyOf(chip) : undefined,
     chip,
-    flashSizeBytes: analysis.kind === 'app' && analysis.family === 'esp8266' ? analysis.flash.sizeBytes : undefined,
+    flashSizeBytes: esp8266App?.flash.sizeBytes,
+    // Analyses stored before signatures were recognised say nothing of one: not compressed, to be safe.
+    ...(esp8266App &&
+    !esp8266App.compression &&
+    (esp8266App.signature as SignatureSummary | undefined)?.signed === false
+      ? { gzippable: true as const }
+      : {}),
   };
+}
+
+/** The image as a device's records name it, with what its build says about the updater it carries. */
+export function toKeptImage(row: ImageRow): KeptImage {
+  const kept: KeptImage = { id: row.id, version: row.version };
+  // Only ESP8266 rows are parsed: the flag means nothing for the others, and the load stays cheap.
+  if (row.chip === 'esp8266') {
+    const analysis = JSON.parse(row.analysis) as ImageAnalysis;
+    if (analysis.kind === 'app' && analysis.family === 'esp8266' && analysis.crc) kept.takesGzip = true;
+  }
+  return kept;
 }
 
 export function runningDigests(row: ImageRow): string[] {

@@ -6,6 +6,7 @@ import {
   type PlatformView,
   type ReleasedImage,
   runningDigests,
+  toKeptImage,
   toReleasedImage,
 } from './catalogue-snapshot.js';
 import { NO_STEERING, steeringByPlatform } from './steering.js';
@@ -104,7 +105,7 @@ export class CatalogueView {
       const imageByVersion = new Map<string, KeptImage>();
       for (const image of own) {
         if (image.kind !== 'app') continue;
-        const kept = { id: image.id, version: image.version };
+        const kept = toKeptImage(image);
         for (const digest of runningDigests(image)) imageByDigest.set(digest, kept);
         imageByVersion.set(image.version_key, kept);
       }
@@ -112,6 +113,10 @@ export class CatalogueView {
         const row = id === null ? undefined : own.find((i) => i.id === id);
         return row ? toReleasedImage(row) : undefined;
       };
+      const minimalOf =
+        p.minimal_platform_id === null ? undefined : platforms.find((m) => m.id === p.minimal_platform_id);
+      const minimalRow =
+        minimalOf?.released_app_id == null ? undefined : images.find((i) => i.id === minimalOf.released_app_id);
       views.set(p.name_key, {
         id: p.id,
         name: p.name,
@@ -127,6 +132,8 @@ export class CatalogueView {
         ...(steering.get(p.id) ?? NO_STEERING),
         window: platformWindow(p),
         deviceKeys: new Map(deviceKeys.filter((k) => k.platform_id === p.id).map((k) => [k.key, k.mac])),
+        esp8266Gzip: p.esp8266_gzip,
+        minimal: minimalRow ? toReleasedImage(minimalRow) : undefined,
         deviceAuth: {
           mode: p.device_auth,
           user: p.device_user,

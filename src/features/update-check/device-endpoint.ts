@@ -9,12 +9,14 @@ import { ResponseBatch } from '../../http/response-batch.js';
 import type { ProxyTrust } from '../../lib/trusted-proxies.js';
 import type { Access } from '../auth/roles.js';
 import type { ReleasedImage } from './catalogue-snapshot.js';
+import { minimalView, parseTasmotaFile, sendsGzip, startsTwoStep, type TasmotaFile } from './client-views.js';
+import { GzipCopyError, type GzipCopy } from './gzip-copies.js';
 import { MalformedRequestError, parseEspRequest, type EspRequest, type UpdateMode } from './esp-request.js';
 import { planImageDelivery, type ImageDelivery } from './image-delivery.js';
 import { esp32FotaManifest, esphomeManifest, macFromEsp32FotaId, type EsphomeLinks } from './client-manifests.js';
 import { DEVICE_KEY_PATTERN } from '../device-keys/device-key.js';
 import { formatMac } from '../../lib/mac.js';
-import type { UpdateCheckService } from './update-check-service.js';
+import type { DeviceCheck, UpdateCheckService } from './update-check-service.js';
 
 /** Route templates of the manifest clients (never the path: metric labels must come from a closed set). */
 const CLIENT_ROUTES = [
@@ -34,6 +36,10 @@ export const DEVICE_ROUTES: { method: string; url: string; access: Access }[] = 
   { method: 'GET', url: '/ota/:platform/filesystem.bin', access: 'device' },
   { method: 'HEAD', url: '/ota/:platform/filesystem.bin', access: 'device' },
   ...CLIENT_ROUTES.flatMap((url) => ['GET', 'HEAD'].map((method) => ({ method, url, access: 'device' as const }))),
+  { method: 'GET', url: '/tasmota/:platform/:file', access: 'device' },
+  { method: 'HEAD', url: '/tasmota/:platform/:file', access: 'device' },
+  { method: 'GET', url: '/otadrive/:platform/update', access: 'device' },
+  { method: 'HEAD', url: '/otadrive/:platform/update', access: 'device' },
 ];
 
 export interface DeviceEndpointOptions {
@@ -73,6 +79,10 @@ interface DeviceRoute {
   direct?: { platform: string; mode: UpdateMode };
   /** The routes of clients with manifests (protocol.md §6.1, §6.2): ESPHome's manifest and image, esp32FOTA's. */
   client?: { kind: ClientRouteKind; platform: string; key: string | undefined };
+  /** Tasmota's `OtaUrl` (`/tasmota/<platform>/<file>`): the Arduino protocol, the file name says which image. */
+  tasmota?: { platform: string; file: TasmotaFile };
+  /** The OTAdrive-style device API (`/otadrive/<platform>/update?k=&v=&s=`): the Arduino protocol in ranges. */
+  otadrive?: { platform: string };
 }
 
 type ClientRouteKind = 'esphome-manifest' | 'esphome-image' | 'esp32fota-manifest';
@@ -96,6 +106,8 @@ function clientRoute(path: string): DeviceRoute | BadPath | undefined {
   }
   return { route, client: { kind, platform, key } };
 }
+const TASMOTA_PATH = /^\/tasmota\/([^/]+)\/([^/]+)$/;
+const OTADRIVE_PATH = /^\/otadrive\/([^/]+)\/update$/;
 
 /** A stable URL whose platform name is not valid percent-encoding: answered 400, counted under its route. */
 interface BadPath {
@@ -108,7 +120,7 @@ function matchRoute(method: string | undefined, path: string): DeviceRoute | Bad
     return method === 'GET' || method === 'HEAD' || method === 'POST' ? { route: path } : undefined;
   if (method !== 'GET' && method !== 'HEAD') return undefined;
   const match = OTA_PATH.exec(path);
-  if (!match) return clientRoute(path);
+  if (!match) return clientRoute(path) ?? otherClientRoute(path);
   const kind = match[2] as 'app' | 'filesystem';
   // The route template, never the path: metric labels must come from a closed set.
   const route = `/ota/:platform/${kind}.bin`;
@@ -119,6 +131,33 @@ function matchRoute(method: string | undefined, path: string): DeviceRoute | Bad
     return { badPath: true, route };
   }
   return { route, direct: { platform, mode: kind === 'app' ? 'sketch' : 'littlefs' } };
+}
+
+/** The Tasmota and OTAdrive-style routes (docs/clients.md), checked only when the Arduino routes did not match. */
+function otherClientRoute(path: string): DeviceRoute | BadPath | undefined {
+  const tasmota = TASMOTA_PATH.exec(path);
+  if (tasmota) {
+    const route = '/tasmota/:platform/:file';
+    const platform = decodedSegment(tasmota[1]!);
+    const file = parseTasmotaFile(tasmota[2]!);
+    if (platform === undefined || file === undefined) return { badPath: true, route };
+    return { route, tasmota: { platform, file } };
+  }
+  const otadrive = OTADRIVE_PATH.exec(path);
+  if (otadrive) {
+    const route = '/otadrive/:platform/update';
+    const platform = decodedSegment(otadrive[1]!);
+    return platform === undefined ? { badPath: true, route } : { route, otadrive: { platform } };
+  }
+  return undefined;
+}
+
+function decodedSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -167,7 +206,13 @@ export function createDeviceEndpoint(
       response.once('close', () => inProgress--);
     }
     if ('badPath' in route) {
-      const short = text(400, 'bad-request', 'the platform name in the path is not valid percent-encoding');
+      const short = text(
+        400,
+        'bad-request',
+        route.route === '/tasmota/:platform/:file'
+          ? 'the platform name is not valid percent-encoding, or the file name is not letters, digits, ".", "-", "_"'
+          : 'the platform name in the path is not valid percent-encoding',
+      );
       batch.add(response, short.status, short.headers, short.body, () => finish(400));
       return true;
     }
@@ -238,19 +283,27 @@ async function answer(
   let espRequest: EspRequest;
   const queryFields = parseQuery(query);
   try {
-    const parsed = parseEspRequest(queryFields, request.headers, route.direct?.platform ?? route.client?.platform);
-    if (route.client) {
+    if (route.otadrive) {
+      // OTAdrive's product key `k` is the platform's device token, `v` the running version; the serial `s` is not
+      // used (the MAC comes in the x-ESP*-STA-MAC header like on the Arduino route).
+      const { k, v } = queryFields;
+      espRequest = parseEspRequest({ ver: v, token: k }, request.headers, route.otadrive.platform);
+    } else if (route.client) {
+      const parsed = parseEspRequest(queryFields, request.headers, route.client.platform);
       const resolved = await clientRequest(service, route.client, parsed, queryFields);
       if ('status' in resolved) return text(resolved.status, resolved.reason, resolved.message);
       espRequest = resolved;
     } else {
+      const pathPlatform = route.direct?.platform ?? route.tasmota?.platform;
+      const parsed = parseEspRequest(queryFields, request.headers, pathPlatform);
       espRequest = route.direct ? { ...parsed, client: 'direct', mode: route.direct.mode } : parsed;
     }
   } catch (error) {
     if (!(error instanceof MalformedRequestError)) throw error;
     return text(400, 'bad-request', error.message);
   }
-  const check = await service.check(espRequest, clientIp(request));
+  const tasmota = route.tasmota?.file;
+  const check = await service.check(espRequest, clientIp(request), tasmota?.minimal ? minimalView : undefined);
   const { decision } = check;
   if (route.client && route.client.kind !== 'esphome-image') {
     const links = clientLinks(route.client, espRequest, queryFields, request, publicUrl);
@@ -280,13 +333,27 @@ async function answer(
       body: manifest.body,
     };
   }
+  if (tasmota && decision.action === 'refuse' && decision.image && startsTwoStep(check.platform, decision.reason)) {
+    // Answered as a file host would: the image's own headers, so the client's size or flash check fails (−100,
+    // −107) and Tasmota asks for the `-minimal` name next. The device installs nothing; recorded as the refusal.
+    const sent = await sendImage(service, request, response, decision.image, decision.reason, espRequest.platform, {
+      log,
+      offloadPrefix: undefined,
+      gzip: undefined,
+    });
+    service.answered(check, 200);
+    if (sent.bodyBytes > 0) service.served(sent.bodyBytes);
+    return { kind: 'image', bodyPending: sent.bodyBytes > 0 };
+  }
   switch (decision.action) {
     case 'serve': {
       let sent: SentImage;
       try {
+        const gzip = await gzipFor(service, route, check.platform, espRequest, decision.image, log);
         sent = await sendImage(service, request, response, decision.image, decision.reason, espRequest.platform, {
           log,
           offloadPrefix,
+          gzip,
         });
       } catch (error) {
         service.answered(check, 500); // the caller answers 500 (or cuts the connection)
@@ -417,6 +484,36 @@ function serverBase(request: IncomingMessage, publicUrl: string | undefined): st
   return `${secure ? 'https' : 'http'}://${host}`;
 }
 
+/**
+ * The gzip copy to send instead of the image, if any: on the Arduino route when the platform's setting and the
+ * device allow it (`sendsGzip`), on Tasmota's `.gz` names whenever the image can be compressed. A copy that cannot be
+ * made or does not check out is logged and the image itself is sent: the device still gets its update.
+ */
+async function gzipFor(
+  service: UpdateCheckService,
+  route: DeviceRoute,
+  platform: DeviceCheck['platform'],
+  request: EspRequest,
+  image: ReleasedImage,
+  log: DeviceEndpointOptions['log'],
+): Promise<GzipCopy | undefined> {
+  const wanted = route.tasmota
+    ? route.tasmota.file.gzip && image.gzippable === true && request.family !== 'esp32'
+    : !route.direct &&
+      !route.otadrive &&
+      !route.client &&
+      platform !== undefined &&
+      sendsGzip(platform, request, image);
+  if (!wanted) return undefined;
+  try {
+    return await service.gzipCopy(image);
+  } catch (error) {
+    if (!(error instanceof GzipCopyError)) throw error;
+    log.error({ err: error, image: image.sha256 }, 'no gzip copy; sending the image itself');
+    return undefined;
+  }
+}
+
 /** Errors for devices: a short plain-text reason (the Arduino clients only read the status) and its code. */
 function text(status: number, code: string, message: string): ShortAnswer {
   const body = Buffer.from(`${message}\n`);
@@ -449,10 +546,16 @@ async function sendImage(
   image: ReleasedImage,
   reason: string,
   platform: string,
-  { log, offloadPrefix }: { log: DeviceEndpointOptions['log']; offloadPrefix: string | undefined },
+  {
+    log,
+    offloadPrefix,
+    gzip,
+  }: { log: DeviceEndpointOptions['log']; offloadPrefix: string | undefined; gzip: GzipCopy | undefined },
 ): Promise<SentImage> {
-  const etag = `"${image.sha256}"`;
-  const delivery = planImageDelivery(request.method, request.headers, image);
+  // The bytes on the wire: the image, or its gzip copy, whose size and digests the client checks instead.
+  const body = gzip ?? image;
+  const etag = `"${body.sha256}"`;
+  const delivery = planImageDelivery(request.method, request.headers, body);
   if (delivery.status === 304) {
     response.writeHead(304, { etag, 'x-ota-reason': 'current' });
     response.end();
@@ -461,21 +564,21 @@ async function sendImage(
   const safeName = `${platform}-${image.version}`.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 100);
   const headers: Record<string, string> = {
     'content-type': 'application/octet-stream',
-    'x-MD5': image.md5,
-    'x-SHA256': image.sha256,
+    'x-MD5': body.md5,
+    'x-SHA256': body.sha256,
     'x-version': headerText(image.version),
     'x-ota-reason': reason,
-    'content-disposition': `attachment; filename="${safeName}.bin"`,
+    'content-disposition': `attachment; filename="${safeName}.bin${gzip ? '.gz' : ''}"`,
     etag,
     'accept-ranges': 'bytes',
     'cache-control': 'no-store',
   };
   if (delivery.status === 416) {
-    response.writeHead(416, { ...headers, 'content-range': `bytes */${image.size}`, 'content-length': '0' });
+    response.writeHead(416, { ...headers, 'content-range': `bytes */${body.size}`, 'content-length': '0' });
     response.end();
     return { delivery, bodyBytes: 0 };
   }
-  if (offloadPrefix && delivery.body) {
+  if (offloadPrefix && delivery.body && !gzip) {
     // nginx sends the file (and answers a Range itself, from the device's own header); it keeps these headers and
     // sets Content-Length from the file. Counted as served, as if the bytes had gone out from here.
     response.writeHead(200, {
@@ -486,14 +589,14 @@ async function sendImage(
     return { delivery, bodyBytes: delivery.end - delivery.start + 1 };
   }
   const { start, end } = delivery;
-  if (delivery.status === 206) headers['content-range'] = `bytes ${start}-${end}/${image.size}`;
+  if (delivery.status === 206) headers['content-range'] = `bytes ${start}-${end}/${body.size}`;
   headers['content-length'] = String(end - start + 1);
   if (!delivery.body) {
     response.writeHead(delivery.status, headers);
     response.end();
     return { delivery, bodyBytes: 0 };
   }
-  const cached = await service.imageBytes(image);
+  const cached = gzip ? gzip.bytes : await service.imageBytes(image);
   if (cached) {
     response.writeHead(delivery.status, headers);
     response.end(delivery.status === 206 ? cached.subarray(start, end + 1) : cached);

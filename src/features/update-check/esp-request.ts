@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { whyNotClientText } from '../../lib/client-text.js';
 import { normalizeMac } from '../../lib/mac.js';
-import { isValidVersionText } from '../../lib/version.js';
+import { isValidVersionText, reportedVersion } from '../../lib/version.js';
 import { readDeviceCredentials, type DeviceCredentials } from './device-credentials.js';
 
 export type DeviceFamily = 'esp8266' | 'esp32';
@@ -55,10 +55,11 @@ export function parseEspRequest(query: Query, headers: IncomingHttpHeaders, path
   const mode = (header('mode') ?? single(query, 'mode') ?? 'sketch').toLowerCase();
   if (!MODES.has(mode)) throw new MalformedRequestError(`unknown update mode "${mode}"`);
 
-  const version = header('version') ?? single(query, 'ver');
-  if (version !== undefined && !isValidVersionText(version)) {
+  const sentVersion = header('version') ?? single(query, 'ver');
+  if (sentVersion !== undefined && !isValidVersionText(sentVersion)) {
     throw new MalformedRequestError('the version must be 1–64 printable characters');
   }
+  const version = sentVersion === undefined ? undefined : reportedVersion(sentVersion);
 
   // STA first; BASE (newer ESP32 cores) or AP when STA is missing or empty, e.g. on Ethernet-only boards.
   const macText = header('sta-mac') ?? header('base-mac') ?? header('ap-mac') ?? single(query, 'mac');

@@ -7,6 +7,7 @@ import { observeCheck, type Tracked } from '../rollouts/device-outcome.js';
 import type { PlatformView } from './catalogue-snapshot.js';
 import type { CatalogueView } from './catalogue-view.js';
 import type { CachedImage, ImageCache } from './image-cache.js';
+import type { CopiedImage, GzipCopies, GzipCopy } from './gzip-copies.js';
 import { decide, speaksForDevice, type Decision } from './decide.js';
 import type { EspRequest } from './esp-request.js';
 import { recordedAs, type ImageDelivery } from './image-delivery.js';
@@ -33,6 +34,7 @@ export class UpdateCheckService {
     private readonly fleet: Fleet,
     private readonly clock: Clock,
     private readonly metrics: Pick<Metrics, 'deviceCheck' | 'download'>,
+    private readonly gzip?: GzipCopies,
   ) {}
 
   /** The platform as the device check sees it (a manifest client's device key is looked up in it). */
@@ -40,11 +42,20 @@ export class UpdateCheckService {
     return this.view.platform(name);
   }
 
-  async check(request: EspRequest, ip: string | undefined): Promise<DeviceCheck> {
+  /**
+   * `view`: how this client sees the platform (the Tasmota `-minimal` names see their paired image as the release);
+   * the decision is the same.
+   */
+  async check(
+    request: EspRequest,
+    ip: string | undefined,
+    view?: (platform: PlatformView) => PlatformView,
+  ): Promise<DeviceCheck> {
     // Until the registry is loaded a check cannot know its device's previous state: it waits (once, at start).
     const loading = this.fleet.ready();
     if (loading) await loading;
-    const platform = await this.view.platform(request.platform);
+    const found = await this.view.platform(request.platform);
+    const platform = found && view ? view(found) : found;
     const at = this.clock.now();
     const observed = this.observe(request, platform, at);
     return { request, ip, platform, decision: decide(request, platform, observed?.tracking, at), observed, at };
@@ -100,6 +111,11 @@ export class UpdateCheckService {
 
   imageStream(image: CachedImage, start: number, end: number): Promise<Readable> {
     return this.images.stream(image, start, end);
+  }
+
+  /** The image's gzip copy, made once (docs/clients.md "ESP8266 gzip"); undefined when this server makes none. */
+  gzipCopy(image: CopiedImage): Promise<GzipCopy> | undefined {
+    return this.gzip?.copyOf(image);
   }
 
   /** Called with the bytes actually sent (a range may be less than the image). */
