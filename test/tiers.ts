@@ -1,12 +1,12 @@
 /**
  * The slow test tier: files left out of `npm test` (the fast tier, kept under about five minutes on a free 2-core
- * machine) and run by `npm run test:slow` and by CI (.ci/run runs both). Chosen by measured duration per file
- * (`npx vitest run --reporter=json`, startTime/endTime of each file), not by guess: the seconds below are from one
- * full run on the shared 2-core machine under a load average of 15–20 (the whole suite took 3,203 s there against
- * about 500 s on a quieter day, so divide by about 6). Each of these starts browsers, nginx, server or CLI
- * processes, takes databases and storage away, or runs long property-based searches; together they are about two
- * thirds of the suite's test time. Everything not listed here is fast. A test that moves or is renamed must be
- * moved here too (test/tiers.test.ts checks that each entry names a test file).
+ * machine) and run by `npm run test:slow` and by CI (.ci/run runs both). Chosen by measured duration per file (the
+ * default reporter's per-file times; `npx vitest run --reporter=json` has them too), not by guess: the seconds
+ * below are from one full run on the shared 2-core machine under a load average of 15–20, where the whole suite
+ * took 3,203 s against about 500 s on a quieter day (divide by about 6). Each of these starts browsers, nginx,
+ * server or CLI processes, takes databases and storage away, or runs long property-based searches. Under the same
+ * load the fast tier took 1,213 s (38 %): about 3 of the 8 minutes on a quieter machine. Everything not listed
+ * here is fast. A test that moves or is renamed must be moved here too (test/tiers.test.ts checks each entry).
  */
 export const SLOW_TESTS: readonly { file: string; why: string }[] = [
   // Chromium through playwright-core.
