@@ -23,6 +23,11 @@ import { runMaintenance } from './features/maintenance/maintenance.js';
 import { onceAcrossInstances } from './features/maintenance/maintenance-lock.js';
 import { registerMetricsRoutes } from './features/metrics/metrics-routes.js';
 import { registerRolloutMetrics } from './features/metrics/rollout-metrics.js';
+import { registerMqttMetrics } from './features/metrics/mqtt-metrics.js';
+import { DomainEvents } from './features/events/domain-events.js';
+import { MqttBridge } from './features/mqtt/mqtt-bridge.js';
+import { MqttLink, type MqttLinkStatus } from './features/mqtt/mqtt-link.js';
+import { MqttTopics } from './features/mqtt/mqtt-topics.js';
 import { Fleet } from './features/fleet/fleet.js';
 import { RolloutService } from './features/rollouts/rollout-service.js';
 import { registerRolloutRoutes } from './features/rollouts/rollout-routes.js';
@@ -61,6 +66,10 @@ export interface App {
   pins: DevicePinService;
   /** Every known device in memory, how checks are recorded, and the rollout monitor. */
   fleet: Fleet;
+  /** What happened, for MQTT and webhooks: events once committed, device changes. */
+  domainEvents: DomainEvents;
+  /** The MQTT link and Home Assistant bridge, when `mqttUrl` is set. */
+  mqtt: { bridge: MqttBridge; status(): MqttLinkStatus } | undefined;
   /** Writes all device activity now (changes, events and heartbeats): what tests read after checks. */
   flushActivity(): Promise<void>;
   view: CatalogueView;
@@ -106,6 +115,59 @@ function announceOnStderr(password: string): void {
     `\nesp-ota-server: created the account "admin" with password ${password}\n` +
       'This is the only time it is shown. Log in and change it, or set it with: esp-ota user passwd admin\n\n',
   );
+}
+
+/** The MQTT link and the Home Assistant bridge over it, subscribed to the domain events and catalogue reloads. */
+function startMqtt(
+  config: Config,
+  parts: {
+    fleet: Fleet;
+    view: CatalogueView;
+    pins: DevicePinService;
+    clock: Clock;
+    logger: Logger;
+    domainEvents: DomainEvents;
+  },
+): { bridge: MqttBridge; status(): MqttLinkStatus; close(): Promise<void> } {
+  const { fleet, view, pins, clock, logger, domainEvents } = parts;
+  const topics = new MqttTopics(config.mqttTopicPrefix, config.mqttDiscoveryPrefix);
+  const link = new MqttLink(
+    {
+      url: config.mqttUrl,
+      username: config.mqttUsername,
+      password: config.mqttPassword,
+      ca: config.mqttCaFile ? readFileSync(config.mqttCaFile) : undefined,
+      clientId: config.mqttClientId,
+      availabilityTopic: topics.availability,
+      queueLimit: config.mqttQueueLimit,
+    },
+    () => clock.now(),
+  );
+  const bridge = new MqttBridge({
+    link,
+    topics,
+    devices: fleet.registry,
+    platforms: () => view.all(),
+    fleetReady: () => fleet.ready(),
+    approve: async (mac, version, platform, actor) => {
+      await pins.pin(mac, version, actor, platform);
+    },
+    now: () => clock.now(),
+    publicUrl: config.publicUrl,
+    log: logger,
+  });
+  const unsubscribe = domainEvents.subscribe((event) => bridge.handle(event));
+  view.onLoaded(() => bridge.catalogueLoaded());
+  bridge.start();
+  return {
+    bridge,
+    status: () => link.snapshot(),
+    close: async () => {
+      unsubscribe();
+      await bridge.close();
+      await link.close();
+    },
+  };
 }
 
 /** The composition root: config → database → stores → blobs → services → HTTP. Nothing else builds these. */
@@ -187,6 +249,13 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
         : [],
     ),
   );
+  const domainEvents = new DomainEvents((err) => logger.error({ err }, 'a domain event listener failed'));
+  catalogue.onEventsCommitted((events) => {
+    for (const event of events) domainEvents.publish({ kind: 'recorded', event });
+  });
+  fleet.publish = (event) => domainEvents.publish(event);
+  const mqtt = config.mqttUrl ? startMqtt(config, { fleet, view, pins, clock, logger, domainEvents }) : undefined;
+  if (mqtt) registerMqttMetrics(metrics.registry, mqtt.status);
   void fleet.start().catch((err: unknown) => logger.error({ err }, 'could not load the device registry'));
   // Several instances on one PostgreSQL database hear each other's catalogue and device changes (LISTEN/NOTIFY).
   const changeFeed = config.databaseUrl
@@ -282,6 +351,8 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     groups,
     pins,
     fleet,
+    domainEvents,
+    mqtt,
     flushActivity: () => fleet.writer.flush(true),
     view,
     blobs,
@@ -328,6 +399,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
         await new Promise<void>((resolve) => (plainServer ? plainServer.close(() => resolve()) : resolve()));
         await http.close();
         await fleet.close();
+        await mqtt?.close();
         await changeFeed?.close();
         await db.destroy();
         logger.flush();
