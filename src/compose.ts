@@ -25,6 +25,9 @@ import { registerMetricsRoutes } from './features/metrics/metrics-routes.js';
 import { registerRolloutMetrics } from './features/metrics/rollout-metrics.js';
 import { registerMqttMetrics } from './features/metrics/mqtt-metrics.js';
 import { DomainEvents } from './features/events/domain-events.js';
+import { DEFAULT_WEBHOOK_OPTIONS, WebhookDispatcher } from './features/webhooks/webhook-dispatcher.js';
+import { registerWebhookRoutes } from './features/webhooks/webhook-routes.js';
+import { WebhookService } from './features/webhooks/webhook-service.js';
 import { MqttBridge } from './features/mqtt/mqtt-bridge.js';
 import { MqttLink, type MqttLinkStatus } from './features/mqtt/mqtt-link.js';
 import { MqttTopics } from './features/mqtt/mqtt-topics.js';
@@ -68,6 +71,9 @@ export interface App {
   fleet: Fleet;
   /** What happened, for MQTT and webhooks: events once committed, device changes. */
   domainEvents: DomainEvents;
+  /** Webhook endpoints (admins) and the dispatcher that delivers events to them. */
+  webhooks: WebhookService;
+  webhookDispatcher: WebhookDispatcher;
   /** The MQTT link and Home Assistant bridge, when `mqttUrl` is set. */
   mqtt: { bridge: MqttBridge; status(): MqttLinkStatus } | undefined;
   /** Writes all device activity now (changes, events and heartbeats): what tests read after checks. */
@@ -256,6 +262,21 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   fleet.publish = (event) => domainEvents.publish(event);
   const mqtt = config.mqttUrl ? startMqtt(config, { fleet, view, pins, clock, logger, domainEvents }) : undefined;
   if (mqtt) registerMqttMetrics(metrics.registry, mqtt.status);
+  const webhookDispatcher = new WebhookDispatcher(
+    {
+      hooks: () => catalogue.stores.webhooks.list(),
+      record: (delivery) => catalogue.stores.webhooks.recordDelivery(delivery),
+      now: () => clock.now(),
+      log: logger,
+    },
+    {
+      ...DEFAULT_WEBHOOK_OPTIONS,
+      retryDelaysMs: [1, 5, 30, 120, 600].map((factor) => factor * config.webhookRetryMs),
+    },
+  );
+  void webhookDispatcher.reload();
+  domainEvents.subscribe((event) => webhookDispatcher.handle(event));
+  const webhooks = new WebhookService(catalogue, clock, () => void webhookDispatcher.reload());
   void fleet.start().catch((err: unknown) => logger.error({ err }, 'could not load the device registry'));
   // Several instances on one PostgreSQL database hear each other's catalogue and device changes (LISTEN/NOTIFY).
   const changeFeed = config.databaseUrl
@@ -301,6 +322,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   registerActivityRoutes(http, reader, () => clock.now());
   registerReportRoute(http, { view, fleet, clock, metrics });
   registerGroupRoutes(http, groups, pins);
+  registerWebhookRoutes(http, webhooks, (id) => webhookDispatcher.last.get(id));
   useHtmlErrors(http, renderErrorPage);
   registerStaticRoutes(http);
   registerUiRoutes(http, {
@@ -352,6 +374,8 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     pins,
     fleet,
     domainEvents,
+    webhooks,
+    webhookDispatcher,
     mqtt,
     flushActivity: () => fleet.writer.flush(true),
     view,
@@ -400,6 +424,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
         await http.close();
         await fleet.close();
         await mqtt?.close();
+        webhookDispatcher.close();
         await changeFeed?.close();
         await db.destroy();
         logger.flush();

@@ -266,6 +266,15 @@ export const OPTIONS = {
     description:
       'MQTT messages kept while the broker is out of reach; beyond it the oldest are dropped and counted (esp_ota_mqtt_dropped_total)',
   },
+  webhookRetryMs: {
+    env: 'ESP_OTA_WEBHOOK_RETRY_MS',
+    type: 'integer',
+    default: 1000,
+    min: 1,
+    max: 3_600_000,
+    description:
+      'a failed webhook delivery is tried again after this, then 5×, 30×, 120× and 600× this (5 retries), then logged as failed',
+  },
 } as const satisfies Record<string, OptionSpec>;
 
 /** The typed configuration: one field per option, so the table and the type cannot drift apart. */

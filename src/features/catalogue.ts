@@ -11,6 +11,7 @@ import { ImageStore } from './firmware/image-store.js';
 import { GroupStore } from './groups/group-store.js';
 import { PlatformStore } from './platforms/platform-store.js';
 import { CanaryGroups, RolloutStore } from './rollouts/rollout-store.js';
+import { WebhookStore } from './webhooks/webhook-store.js';
 
 export interface Stores {
   platforms: PlatformStore;
@@ -25,6 +26,8 @@ export interface Stores {
   rollouts: RolloutStore;
   canaryGroups: CanaryGroups;
   groups: GroupStore;
+  /** Webhook endpoints and their delivery log. */
+  webhooks: WebhookStore;
 }
 
 /** The stores over one database, and a way to run work on all of them in one transaction. */
@@ -49,6 +52,7 @@ function storesOver(db: Database, appended?: NewEvent[]): Stores {
     rollouts: new RolloutStore(db),
     canaryGroups: new CanaryGroups(db),
     groups: new GroupStore(db),
+    webhooks: new WebhookStore(db),
   };
 }
 

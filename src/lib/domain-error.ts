@@ -19,6 +19,7 @@ export const ERROR_STATUS = {
   /** The platform has no rollout running or paused (or none to roll back). */
   'no-rollout': 404,
   'unknown-group': 404,
+  'unknown-webhook': 404,
   'platform-exists': 409,
   'user-exists': 409,
   'version-exists': 409,

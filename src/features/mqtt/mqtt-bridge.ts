@@ -1,6 +1,6 @@
 import type { NewEvent } from '../../db/tables.js';
-import { formatMac } from '../../lib/mac.js';
 import type { DomainEvent } from '../events/domain-events.js';
+import { eventJson } from '../events/event-json.js';
 import type { DeviceEntry } from '../fleet/device-entry.js';
 import type { PlatformView } from '../update-check/catalogue-snapshot.js';
 import { discoveryConfig, updateOutlook } from './ha-entity.js';
@@ -210,22 +210,4 @@ export class MqttBridge {
       false,
     );
   }
-}
-
-/** An event of the log as other systems receive it (MQTT events topic, webhooks). */
-export function eventJson(event: NewEvent) {
-  return {
-    type: event.type,
-    at: new Date(event.at).toISOString(),
-    platform: event.platform_name,
-    mac: event.mac ? formatMac(event.mac) : null,
-    from: event.from_version ?? null,
-    to: event.to_version ?? null,
-    decision: event.decision ?? null,
-    reason: event.reason ?? null,
-    detail: event.detail ?? null,
-    status: event.status ?? null,
-    occurrences: event.occurrences ?? 1,
-    actor: event.actor ?? null,
-  };
 }
