@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { api } from './helpers/http.js';
+import { runCli } from './helpers/cli.js';
+import { api, TEST_TOKEN } from './helpers/http.js';
 import { describeEachStore, startTestApp, type TestApp } from './helpers/test-app.js';
 import { buildEsp32App } from './synthetic/image-builder.js';
 
@@ -119,5 +120,24 @@ describeEachStore('webhooks', (store) => {
     expect(events.json.events[0]).toMatchObject({ actor: 'token:ESP_OTA_API_TOKEN' });
     expect(events.json.events[0]!.detail).not.toContain('/hooks/');
     expect((await api<{ webhooks: unknown[] }>(t.url, 'GET', '/api/v1/webhooks')).json.webhooks).toHaveLength(0);
+  });
+
+  it('is managed from the CLI too: add (prints the secret once), list, deliveries, remove', async () => {
+    const cli = (...args: string[]) => runCli('--server', t.url, '--token', TEST_TOKEN, ...args);
+    const added = await cli('webhook', 'add', receiverUrl, '--events', 'platform-created', '--json');
+    expect(added.code, added.stderr).toBe(0);
+    const { webhook, secret } = JSON.parse(added.stdout) as { webhook: { id: number }; secret: string };
+    expect(secret).toMatch(/^[0-9a-f]{48}$/);
+    await api(t.url, 'POST', '/api/v1/platforms', { name: 'Gamma', accessMode: 'open' });
+    await t.app.webhookDispatcher.idle();
+    const list = await cli('webhook', 'list');
+    expect(list.stdout).toContain(`${webhook.id}  ${receiverUrl}  events: platform-created  last delivery: delivered`);
+    expect(list.stdout).not.toContain(secret);
+    const deliveries = await cli('webhook', 'deliveries', String(webhook.id));
+    expect(deliveries.stdout).toMatch(/delivered {2}platform-created {2}Gamma {2}attempts 1 {2}200/);
+    expect((await cli('webhook', 'remove', String(webhook.id))).code).toBe(0);
+    const again = await cli('webhook', 'remove', String(webhook.id));
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toContain('no webhook');
   });
 });

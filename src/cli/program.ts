@@ -6,6 +6,7 @@ import { registerClientCommands } from './client-commands.js';
 import { registerBackupCommands } from './backup-commands.js';
 import { registerAuthCommands } from './auth-commands.js';
 import { registerGroupCommands } from './group-commands.js';
+import { registerWebhookCommands } from './webhook-commands.js';
 import { registerRolloutCommands } from './rollout-commands.js';
 import { registerMigrateCommand } from './migrate-command.js';
 
@@ -48,6 +49,7 @@ export function buildProgram(io: CliIo, state: CliState): Command {
   registerBackupCommands(program, io, state);
   registerAuthCommands(program, io, state);
   registerGroupCommands(program, io, state);
+  registerWebhookCommands(program, io, state);
   registerRolloutCommands(program, io, state);
   registerMigrateCommand(program, io, state);
   return program;
