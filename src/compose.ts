@@ -123,6 +123,12 @@ function announceOnStderr(password: string): void {
   );
 }
 
+/** The broker as people may see it: scheme, host and port (the URL carries no credentials; config.ts checks). */
+function brokerAddress(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.protocol}//${parsed.host}`;
+}
+
 /** The MQTT link and the Home Assistant bridge over it, subscribed to the domain events and catalogue reloads. */
 function startMqtt(
   config: Config,
@@ -337,6 +343,21 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     now: () => clock.now(),
     publicUrl: config.publicUrl,
     deviceVersions: (platformId) => fleet.registry.summary.platform(platformId).byVersion,
+    integrations: async () => ({
+      mqtt: mqtt && {
+        ...mqtt.status(),
+        broker: brokerAddress(config.mqttUrl),
+        topicPrefix: config.mqttTopicPrefix,
+        discoveryPrefix: config.mqttDiscoveryPrefix,
+      },
+      webhooks: await Promise.all(
+        (await webhooks.list()).map(async (hook) => ({
+          ...hook,
+          lastDelivery: webhookDispatcher.last.get(hook.id),
+          deliveries: await webhooks.deliveries(hook.id, 20),
+        })),
+      ),
+    }),
   });
   registerAuthRoutes(http, auth);
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
-import { api, esp32Request, rawRequest } from './helpers/http.js';
+import { api, AUTH, esp32Request, rawRequest } from './helpers/http.js';
 import {
   MOSQUITTO_AVAILABLE,
   MQTT_AVAILABLE,
@@ -174,6 +174,12 @@ function mqttSuite(store: StoreKind) {
     }
   });
 
+  it('shows the connection on the integrations page (admins)', async () => {
+    const page = await (await fetch(`${t.url}/integrations`, { headers: AUTH })).text();
+    expect(page).toContain('data-mqtt-state="connected"');
+    expect(page).toContain(`<code>${prefix}/…</code>`);
+  });
+
   it('publishes nothing for checks that change nothing', async () => {
     const before = recorder.count(stateTopic('240ac4000001')) + recorder.count(configTopic('240ac4000001'));
     for (let i = 0; i < 5; i++) expect((await check('Lamp', '24:0A:C4:00:00:01', '1.0.0')).status).toBe(304);
@@ -326,6 +332,8 @@ describe.skipIf(!MOSQUITTO_AVAILABLE)('a broker restart during device checks (is
         const metrics = await (await fetch(`${t.url}/metrics`)).text();
         expect(metrics).toMatch(/^esp_ota_mqtt_dropped_total [1-9]\d*$/m);
         expect(metrics).toMatch(/^esp_ota_mqtt_connected 0$/m);
+        const page = await (await fetch(`${t.url}/integrations`, { headers: AUTH })).text();
+        expect(page).toContain('data-mqtt-state="disconnected"');
 
         await broker.start();
         await waitFor('reconnected', () => t.app.mqtt!.status().connected, 40_000);

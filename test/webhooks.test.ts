@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
-import { api, TEST_TOKEN } from './helpers/http.js';
+import { api, AUTH, TEST_TOKEN } from './helpers/http.js';
 import { describeEachStore, startTestApp, type TestApp } from './helpers/test-app.js';
 import { buildEsp32App } from './synthetic/image-builder.js';
 
@@ -101,6 +101,10 @@ describeEachStore('webhooks', (store) => {
       '/api/v1/webhooks',
     );
     expect(last.json.webhooks[0]!.lastDelivery).toMatchObject({ outcome: 'delivered' });
+    const page = await (await fetch(`${t.url}/integrations`, { headers: AUTH })).text();
+    expect(page).toMatch(/<span data-last-delivery="true">delivered/);
+    expect(page.match(/<td>upload<\/td>/g)).toHaveLength(6);
+    expect(page).not.toContain(SECRET);
   });
 
   it('refuses bad input with 400 and an unknown hook with 404; removing one is an event with its actor', async () => {
