@@ -30,6 +30,7 @@ const secrets = {
   adminPassword: TEST_ADMIN_PASSWORD,
   bootstrapToken: TEST_TOKEN,
   mqttPassword: 'leak-mqtt-password-0123456789',
+  webhookSecret: 'leak-webhook-secret-0123456789',
 };
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
@@ -77,6 +78,12 @@ describeEachStore('secrets stay out of what people can read (issue 11.2)', (stor
     );
     outDir = mkdtempSync(join(tmpdir(), 'esp-ota-leak-export-'));
     const host = new URL(t.url).host;
+
+    // A webhook's signing secret (issue 16): returned once when added, never again; its deliveries fail (port 9).
+    expect(
+      (await api(t.url, 'POST', '/api/v1/webhooks', { url: 'http://127.0.0.1:9/hook', secret: secrets.webhookSecret }))
+        .status,
+    ).toBe(201);
 
     // Platform secrets: on creation and by PATCH (API), and through the settings form (UI).
     await api(t.url, 'POST', '/api/v1/platforms', {
