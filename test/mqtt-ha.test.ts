@@ -253,6 +253,17 @@ function mqttSuite(store: StoreKind) {
     expect(state('240ac400000c')).toMatchObject({ installed_version: '1.0.0', latest_version: '1.1.0' });
   });
 
+  it("removes the entities of a deleted platform's devices", async () => {
+    await api(t.url, 'POST', '/api/v1/platforms', { name: 'Gone', accessMode: 'open' });
+    await api(t.url, 'POST', '/api/v1/platforms/Gone/firmware', esp32('gone', '1.0.0'));
+    expect((await check('Gone', '24:0A:C4:00:00:0D', '1.0.0')).status).toBe(304);
+    await settle();
+    await waitFor('the config', () => recorder.json(configTopic('240ac400000d')));
+    expect((await api(t.url, 'DELETE', '/api/v1/platforms/Gone')).status).toBeLessThan(300);
+    await waitFor('the config removed', () => recorder.last(configTopic('240ac400000d')) === '');
+    expect(recorder.last(stateTopic('240ac400000d'))).toBe('');
+  });
+
   it("clears a forgotten device's config, and ignores commands that are not install", async () => {
     const ha = await mqtt.connectAsync(SHARED_BROKER);
     await ha.publishAsync(`${prefix}/device/240ac400000c/install`, 'please do it', { qos: 1 });
