@@ -25,6 +25,14 @@ import { runMaintenance } from './features/maintenance/maintenance.js';
 import { onceAcrossInstances } from './features/maintenance/maintenance-lock.js';
 import { registerMetricsRoutes } from './features/metrics/metrics-routes.js';
 import { registerRolloutMetrics } from './features/metrics/rollout-metrics.js';
+import { registerMqttMetrics } from './features/metrics/mqtt-metrics.js';
+import { DomainEvents } from './features/events/domain-events.js';
+import { DEFAULT_WEBHOOK_OPTIONS, WebhookDispatcher } from './features/webhooks/webhook-dispatcher.js';
+import { registerWebhookRoutes } from './features/webhooks/webhook-routes.js';
+import { WebhookService } from './features/webhooks/webhook-service.js';
+import { MqttBridge } from './features/mqtt/mqtt-bridge.js';
+import { MqttLink, type MqttLinkStatus } from './features/mqtt/mqtt-link.js';
+import { MqttTopics } from './features/mqtt/mqtt-topics.js';
 import { Fleet } from './features/fleet/fleet.js';
 import { RolloutService } from './features/rollouts/rollout-service.js';
 import { registerRolloutRoutes } from './features/rollouts/rollout-routes.js';
@@ -64,6 +72,13 @@ export interface App {
   pins: DevicePinService;
   /** Every known device in memory, how checks are recorded, and the rollout monitor. */
   fleet: Fleet;
+  /** What happened, for MQTT and webhooks: events once committed, device changes. */
+  domainEvents: DomainEvents;
+  /** Webhook endpoints (admins) and the dispatcher that delivers events to them. */
+  webhooks: WebhookService;
+  webhookDispatcher: WebhookDispatcher;
+  /** The MQTT link and Home Assistant bridge, when `mqttUrl` is set. */
+  mqtt: { bridge: MqttBridge; status(): MqttLinkStatus } | undefined;
   /** Writes all device activity now (changes, events and heartbeats): what tests read after checks. */
   flushActivity(): Promise<void>;
   view: CatalogueView;
@@ -109,6 +124,65 @@ function announceOnStderr(password: string): void {
     `\nesp-ota-server: created the account "admin" with password ${password}\n` +
       'This is the only time it is shown. Log in and change it, or set it with: esp-ota user passwd admin\n\n',
   );
+}
+
+/** The broker as people may see it: scheme, host and port (the URL carries no credentials; config.ts checks). */
+function brokerAddress(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.protocol}//${parsed.host}`;
+}
+
+/** The MQTT link and the Home Assistant bridge over it, subscribed to the domain events and catalogue reloads. */
+function startMqtt(
+  config: Config,
+  parts: {
+    fleet: Fleet;
+    view: CatalogueView;
+    pins: DevicePinService;
+    clock: Clock;
+    logger: Logger;
+    domainEvents: DomainEvents;
+  },
+): { bridge: MqttBridge; status(): MqttLinkStatus; close(): Promise<void> } {
+  const { fleet, view, pins, clock, logger, domainEvents } = parts;
+  const topics = new MqttTopics(config.mqttTopicPrefix, config.mqttDiscoveryPrefix);
+  const link = new MqttLink(
+    {
+      url: config.mqttUrl,
+      username: config.mqttUsername,
+      password: config.mqttPassword,
+      ca: config.mqttCaFile ? readFileSync(config.mqttCaFile) : undefined,
+      clientId: config.mqttClientId,
+      availabilityTopic: topics.availability,
+      queueLimit: config.mqttQueueLimit,
+    },
+    () => clock.now(),
+  );
+  const bridge = new MqttBridge({
+    link,
+    topics,
+    devices: fleet.registry,
+    platforms: () => view.all(),
+    fleetReady: () => fleet.ready(),
+    approve: async (mac, version, platform, actor) => {
+      await pins.pin(mac, version, actor, platform);
+    },
+    now: () => clock.now(),
+    publicUrl: config.publicUrl,
+    log: logger,
+  });
+  const unsubscribe = domainEvents.subscribe((event) => bridge.handle(event));
+  view.onLoaded(() => bridge.catalogueLoaded());
+  bridge.start();
+  return {
+    bridge,
+    status: () => link.snapshot(),
+    close: async () => {
+      unsubscribe();
+      await bridge.close();
+      await link.close();
+    },
+  };
 }
 
 /** The composition root: config → database → stores → blobs → services → HTTP. Nothing else builds these. */
@@ -191,6 +265,28 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
         : [],
     ),
   );
+  const domainEvents = new DomainEvents((err) => logger.error({ err }, 'a domain event listener failed'));
+  catalogue.onEventsCommitted((events) => {
+    for (const event of events) domainEvents.publish({ kind: 'recorded', event });
+  });
+  fleet.publish = (event) => domainEvents.publish(event);
+  const mqtt = config.mqttUrl ? startMqtt(config, { fleet, view, pins, clock, logger, domainEvents }) : undefined;
+  if (mqtt) registerMqttMetrics(metrics.registry, mqtt.status);
+  const webhookDispatcher = new WebhookDispatcher(
+    {
+      hooks: () => catalogue.stores.webhooks.list(),
+      record: (delivery) => catalogue.stores.webhooks.recordDelivery(delivery),
+      now: () => clock.now(),
+      log: logger,
+    },
+    {
+      ...DEFAULT_WEBHOOK_OPTIONS,
+      retryDelaysMs: [1, 5, 30, 120, 600].map((factor) => factor * config.webhookRetryMs),
+    },
+  );
+  void webhookDispatcher.reload();
+  domainEvents.subscribe((event) => webhookDispatcher.handle(event));
+  const webhooks = new WebhookService(catalogue, clock, () => void webhookDispatcher.reload());
   void fleet.start().catch((err: unknown) => logger.error({ err }, 'could not load the device registry'));
   // Several instances on one PostgreSQL database hear each other's catalogue and device changes (LISTEN/NOTIFY).
   const changeFeed = config.databaseUrl
@@ -240,6 +336,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   registerReportRoute(http, { view, fleet, clock, metrics });
   registerGroupRoutes(http, groups, pins);
   registerDeviceKeyRoutes(http, deviceKeys);
+  registerWebhookRoutes(http, webhooks, (id) => webhookDispatcher.last.get(id));
   useHtmlErrors(http, renderErrorPage);
   registerStaticRoutes(http);
   registerUiRoutes(http, {
@@ -255,6 +352,21 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     now: () => clock.now(),
     publicUrl: config.publicUrl,
     deviceVersions: (platformId) => fleet.registry.summary.platform(platformId).byVersion,
+    integrations: async () => ({
+      mqtt: mqtt && {
+        ...mqtt.status(),
+        broker: brokerAddress(config.mqttUrl),
+        topicPrefix: config.mqttTopicPrefix,
+        discoveryPrefix: config.mqttDiscoveryPrefix,
+      },
+      webhooks: await Promise.all(
+        (await webhooks.list()).map(async (hook) => ({
+          ...hook,
+          lastDelivery: webhookDispatcher.last.get(hook.id),
+          deliveries: await webhooks.deliveries(hook.id, 20),
+        })),
+      ),
+    }),
   });
   registerAuthRoutes(http, auth);
 
@@ -291,6 +403,10 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     groups,
     pins,
     fleet,
+    domainEvents,
+    webhooks,
+    webhookDispatcher,
+    mqtt,
     flushActivity: () => fleet.writer.flush(true),
     view,
     blobs,
@@ -337,6 +453,8 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
         await new Promise<void>((resolve) => (plainServer ? plainServer.close(() => resolve()) : resolve()));
         await http.close();
         await fleet.close();
+        await mqtt?.close();
+        webhookDispatcher.close();
         await changeFeed?.close();
         await db.destroy();
         logger.flush();

@@ -83,3 +83,43 @@ describe('configuration', () => {
     expect(problems(() => loadConfig({ file: join(dir, 'missing.yaml'), env: {} }))[0]).toMatch(/ENOENT|no such file/);
   });
 });
+
+describe('MQTT settings (issue 16)', () => {
+  it('is off by default, and takes the broker, credentials and prefixes from the environment', () => {
+    expect(loadConfig({ env: {} }).mqttUrl).toBe('');
+    const config = loadConfig({
+      env: {
+        ESP_OTA_MQTT_URL: 'mqtts://broker.lan:8883',
+        ESP_OTA_MQTT_USERNAME: 'ota',
+        ESP_OTA_MQTT_PASSWORD: 'pw',
+        ESP_OTA_MQTT_TOPIC_PREFIX: 'home/ota',
+      },
+    });
+    expect(config).toMatchObject({
+      mqttUrl: 'mqtts://broker.lan:8883',
+      mqttUsername: 'ota',
+      mqttTopicPrefix: 'home/ota',
+    });
+  });
+
+  it('refuses credentials in the URL without repeating them, and prefixes that are not plain topic levels', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        env: {
+          ESP_OTA_MQTT_URL: 'mqtt://ota:hunter2-secret@broker.lan',
+          ESP_OTA_MQTT_TOPIC_PREFIX: 'ota/#',
+          ESP_OTA_MQTT_DISCOVERY_PREFIX: '/homeassistant',
+        },
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems).toHaveLength(3);
+    expect(problems[0]).toContain('mqttUsername and mqttPassword');
+    expect(problems.join('\n')).not.toContain('hunter2-secret');
+    expect(() => loadConfig({ env: { ESP_OTA_MQTT_URL: 'http://broker.lan' } })).toThrow(/mqtt:\/\/host/);
+  });
+});

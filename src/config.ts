@@ -214,6 +214,67 @@ export const OPTIONS = {
     default: '',
     description: 'one admin API token for automation (`Authorization: Bearer …`), never stored; empty: none',
   },
+  mqttUrl: {
+    env: 'ESP_OTA_MQTT_URL',
+    type: 'string',
+    default: '',
+    description:
+      'MQTT broker to publish the fleet to (Home Assistant discovery, install commands, events): mqtt://host:1883 or mqtts://host:8883 for TLS; empty: MQTT off',
+  },
+  mqttUsername: {
+    env: 'ESP_OTA_MQTT_USERNAME',
+    type: 'string',
+    default: '',
+    description: 'user name for the MQTT broker; empty: none',
+  },
+  mqttPassword: {
+    env: 'ESP_OTA_MQTT_PASSWORD',
+    type: 'string',
+    default: '',
+    description: 'password for the MQTT broker (never logged, stored or exported)',
+  },
+  mqttCaFile: {
+    env: 'ESP_OTA_MQTT_CA_FILE',
+    type: 'string',
+    default: '',
+    description: "with mqtts://: a PEM file of the CA(s) that signed the broker's certificate; empty: the system's",
+  },
+  mqttClientId: {
+    env: 'ESP_OTA_MQTT_CLIENT_ID',
+    type: 'string',
+    default: 'esp-ota-server',
+    description: 'MQTT client id (give each instance its own when several share a broker)',
+  },
+  mqttTopicPrefix: {
+    env: 'ESP_OTA_MQTT_TOPIC_PREFIX',
+    type: 'string',
+    default: 'esp-ota',
+    description: 'first level(s) of every topic this server publishes and listens to (status, devices, events)',
+  },
+  mqttDiscoveryPrefix: {
+    env: 'ESP_OTA_MQTT_DISCOVERY_PREFIX',
+    type: 'string',
+    default: 'homeassistant',
+    description: "Home Assistant's discovery prefix (its MQTT integration setting)",
+  },
+  mqttQueueLimit: {
+    env: 'ESP_OTA_MQTT_QUEUE_LIMIT',
+    type: 'integer',
+    default: 10_000,
+    min: 10,
+    max: 1_000_000,
+    description:
+      'MQTT messages kept while the broker is out of reach; beyond it the oldest are dropped and counted (esp_ota_mqtt_dropped_total)',
+  },
+  webhookRetryMs: {
+    env: 'ESP_OTA_WEBHOOK_RETRY_MS',
+    type: 'integer',
+    default: 1000,
+    min: 1,
+    max: 3_600_000,
+    description:
+      'a failed webhook delivery is tried again after this, then 5×, 30×, 120× and 600× this (5 retries), then logged as failed',
+  },
 } as const satisfies Record<string, OptionSpec>;
 
 /** The typed configuration: one field per option, so the table and the type cannot drift apart. */
@@ -309,8 +370,38 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       `${origin.publicUrl ?? 'publicUrl'}: must be an http:// or https:// URL without a path, e.g. http://ota.lan:8080`,
     );
   }
+  problems.push(...mqttProblems(config, origin));
   if (problems.length > 0) throw new ConfigError(problems);
   return { ...(config as unknown as Config), data: resolve(config.data as string) };
+}
+
+/** The broker URL carries no credentials (they would be logged with it), and topic prefixes are plain topics. */
+function mqttProblems(config: Record<string, unknown>, origin: Partial<Record<OptionName, string>>): string[] {
+  const problems: string[] = [];
+  const url = config.mqttUrl;
+  if (typeof url === 'string' && url) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !/^mqtts?:$/.test(parsed.protocol) || !parsed.hostname)
+      problems.push(`${origin.mqttUrl ?? 'mqttUrl'}: must be mqtt://host[:port] or mqtts://host[:port]`);
+    else if (parsed.username || parsed.password)
+      problems.push(`${origin.mqttUrl ?? 'mqttUrl'}: give the user and password as mqttUsername and mqttPassword`);
+  }
+  for (const name of ['mqttTopicPrefix', 'mqttDiscoveryPrefix'] as const) {
+    const value = config[name];
+    if (typeof value === 'string' && !/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/.test(value))
+      problems.push(
+        `${origin[name] ?? name}: must be topic levels of letters, digits, _ and - separated by "/", not ${JSON.stringify(value)}`,
+      );
+  }
+  const clientId = config.mqttClientId;
+  if (typeof clientId === 'string' && !/^[A-Za-z0-9_.-]{1,64}$/.test(clientId))
+    problems.push(`${origin.mqttClientId ?? 'mqttClientId'}: 1 to 64 letters, digits, ".", "_" or "-"`);
+  return problems;
 }
 
 /** A base URL boards can be given: http(s), a host, an optional port, nothing after it (a trailing / is allowed). */

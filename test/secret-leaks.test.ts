@@ -9,6 +9,7 @@ import { runCli } from './helpers/cli.js';
 import { api, esp8266Request, rawRequest, TEST_ADMIN_PASSWORD, TEST_TOKEN } from './helpers/http.js';
 import { describeEachStore, startTestApp, type TestApp } from './helpers/test-app.js';
 import { buildEsp8266App } from './synthetic/image-builder.js';
+import { MQTT_AVAILABLE, SHARED_BROKER, TopicRecorder } from './helpers/mqtt-broker.js';
 
 /**
  * Issue 11.2: no secret, password or token reaches an event, a log line, a page, an API answer or an export in
@@ -28,6 +29,8 @@ const secrets = {
   failedLoginPassword: 'leak-failed-login-password-0123',
   adminPassword: TEST_ADMIN_PASSWORD,
   bootstrapToken: TEST_TOKEN,
+  mqttPassword: 'leak-mqtt-password-0123456789',
+  webhookSecret: 'leak-webhook-secret-0123456789',
 };
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
@@ -38,6 +41,7 @@ describeEachStore('secrets stay out of what people can read (issue 11.2)', (stor
   const generated: Record<string, string> = {};
   let viewerToken: string;
   let outDir: string;
+  let recorder: TopicRecorder | undefined;
 
   const form = (cookie: string, path: string, fields: Record<string, string>) =>
     fetch(t.url + path, {
@@ -56,9 +60,30 @@ describeEachStore('secrets stay out of what people can read (issue 11.2)', (stor
         done();
       },
     });
-    t = await startTestApp(store, {}, { logger: createLogger('trace', capture) });
+    // Issue 16: the broker's password is set too, and everything the server publishes over MQTT is searched.
+    const topicPrefix = `esp-ota-leak/${process.pid}-${store}-${Date.now().toString(36)}`;
+    if (MQTT_AVAILABLE)
+      recorder = await TopicRecorder.connect(SHARED_BROKER, [`${topicPrefix}/#`, `${topicPrefix}-ha/#`]);
+    t = await startTestApp(
+      store,
+      {
+        mqttUrl: SHARED_BROKER,
+        mqttUsername: 'esp-ota',
+        mqttPassword: secrets.mqttPassword,
+        mqttTopicPrefix: topicPrefix,
+        mqttDiscoveryPrefix: `${topicPrefix}-ha`,
+        mqttClientId: `leak-${process.pid}-${store}`,
+      },
+      { logger: createLogger('trace', capture) },
+    );
     outDir = mkdtempSync(join(tmpdir(), 'esp-ota-leak-export-'));
     const host = new URL(t.url).host;
+
+    // A webhook's signing secret (issue 16): returned once when added, never again; its deliveries fail (port 9).
+    expect(
+      (await api(t.url, 'POST', '/api/v1/webhooks', { url: 'http://127.0.0.1:9/hook', secret: secrets.webhookSecret }))
+        .status,
+    ).toBe(201);
 
     // Platform secrets: on creation and by PATCH (API), and through the settings form (UI).
     await api(t.url, 'POST', '/api/v1/platforms', {
@@ -205,6 +230,18 @@ describeEachStore('secrets stay out of what people can read (issue 11.2)', (stor
       'deviceAuth: off → basic; deviceUser: none → fleet; device secret set',
     ]);
     expect(events.json.events.some((e) => e.type === 'device-secret-changed')).toBe(true);
+  });
+
+  it.skipIf(!MQTT_AVAILABLE)('publishes no secret over MQTT', async () => {
+    await t.app.flushActivity();
+    await t.app.mqtt!.bridge.settled();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const payloads = [...recorder!.messages].map(
+      ([topic, list]) => `${topic} ${list.map((m) => m.payload).join('\n')}`,
+    );
+    expect(payloads.some((p) => p.includes('/events/'))).toBe(true);
+    expectNoSecret('MQTT', payloads.join('\n'));
+    await recorder!.close();
   });
 
   it('writes no secret into the log', async () => {

@@ -9,7 +9,15 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 it('ends the run with the reasons tests were skipped', { timeout: 180_000 }, async () => {
   const env = Object.fromEntries(
     Object.entries(process.env).filter(
-      ([name]) => !['CI', 'ESP_OTA_TEST_PG_URL', 'ESP_OTA_REQUIRE_BROWSER', 'CI_REPORT', 'VITEST'].includes(name),
+      ([name]) =>
+        ![
+          'CI',
+          'ESP_OTA_TEST_PG_URL',
+          'ESP_OTA_REQUIRE_BROWSER',
+          'ESP_OTA_REQUIRE_MQTT',
+          'CI_REPORT',
+          'VITEST',
+        ].includes(name),
     ),
   );
   const child = spawn(

@@ -7,6 +7,7 @@ import { registerBackupCommands } from './backup-commands.js';
 import { registerAuthCommands } from './auth-commands.js';
 import { registerGroupCommands } from './group-commands.js';
 import { registerDeviceKeyCommands } from './device-key-commands.js';
+import { registerWebhookCommands } from './webhook-commands.js';
 import { registerRolloutCommands } from './rollout-commands.js';
 import { registerMigrateCommand } from './migrate-command.js';
 
@@ -50,6 +51,7 @@ export function buildProgram(io: CliIo, state: CliState): Command {
   registerAuthCommands(program, io, state);
   registerGroupCommands(program, io, state);
   registerDeviceKeyCommands(program, io, state);
+  registerWebhookCommands(program, io, state);
   registerRolloutCommands(program, io, state);
   registerMigrateCommand(program, io, state);
   return program;

@@ -10,6 +10,7 @@ import * as honestDeviceRecords from './migrations/007-honest-device-records.js'
 import * as rolloutsAndFleet from './migrations/008-rollouts-and-fleet.js';
 import * as deviceKeys from './migrations/010-device-keys.js';
 import * as arduinoClientSettings from './migrations/012-arduino-client-settings.js';
+import * as webhooks from './migrations/014-webhooks.js';
 
 /** Migrations are listed here in order (no directory scanning, so the build output needs nothing else). */
 const MIGRATIONS: Record<string, Migration> = {
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '008-rollouts-and-fleet': rolloutsAndFleet,
   '010-device-keys': deviceKeys,
   '012-arduino-client-settings': arduinoClientSettings,
+  '014-webhooks': webhooks,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -240,7 +240,37 @@ export interface Tables {
   device_group_members: DeviceGroupMemberTable;
   version_samples: VersionSampleTable;
   device_keys: DeviceKeyTable;
+  webhooks: WebhookTable;
+  webhook_deliveries: WebhookDeliveryTable;
 }
+
+/** An endpoint that receives events as signed JSON (migration 014). */
+export interface WebhookTable {
+  id: Generated<number>;
+  url: string;
+  /** Signs each body (HMAC-SHA256); never shown after creation, never exported. */
+  secret: string;
+  /** JSON list of event types it wants; empty: every event. */
+  event_types: string;
+  created_at: Millis;
+  created_by: string;
+}
+
+export interface WebhookDeliveryTable {
+  id: Generated<number>;
+  webhook_id: number;
+  event_type: string;
+  platform_name: string | null;
+  event_at: Millis;
+  outcome: 'delivered' | 'failed';
+  attempts: number;
+  http_status: number | null;
+  error: string | null;
+  finished_at: Millis;
+}
+
+export type WebhookRow = Selectable<WebhookTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>;
 
 export type PlatformRow = Selectable<PlatformTable>;
 export type DeviceKeyRow = Selectable<DeviceKeyTable>;

@@ -21,6 +21,7 @@ export const ERROR_STATUS = {
   'unknown-group': 404,
   /** The device has no per-device manifest key on that platform. */
   'unknown-device-key': 404,
+  'unknown-webhook': 404,
   'platform-exists': 409,
   'user-exists': 409,
   'version-exists': 409,

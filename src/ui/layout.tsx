@@ -8,6 +8,7 @@ const NAV = [
   ['/devices', 'Devices'],
   ['/events', 'Events'],
   ['/setup', 'Connect a board'],
+  ['/integrations', 'Integrations'],
 ] as const;
 
 export interface LayoutProps {

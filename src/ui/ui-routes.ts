@@ -8,6 +8,7 @@ import { registerGroupUiRoutes } from './routes/group-routes.js';
 import { registerPlatformRoutes } from './routes/platform-routes.js';
 import type { UiServices } from './routes/route-helpers.js';
 import { registerSetupRoutes } from './routes/setup-routes.js';
+import { registerIntegrationRoutes } from './routes/integration-routes.js';
 import { registerUploadRoutes } from './routes/upload-routes.js';
 
 export type { UiServices };
@@ -29,5 +30,6 @@ export function registerUiRoutes(app: FastifyInstance, ui: UiServices & { auth: 
   registerGroupUiRoutes(app, ui);
   registerEventRoutes(app, ui);
   registerSetupRoutes(app, ui);
+  if (ui.integrations) registerIntegrationRoutes(app, ui);
   registerAccountRoutes(app, ui.auth, ui.now);
 }

@@ -37,10 +37,15 @@ const appendEvents = new BulkInsert<NewEvent>(
 );
 
 export class EventStore {
-  constructor(private readonly db: Database) {}
+  /** `appended`: where a transaction collects what it appended, to tell others once it committed. */
+  constructor(
+    private readonly db: Database,
+    private readonly appended?: NewEvent[],
+  ) {}
 
   async append(events: NewEvent[]): Promise<void> {
     await appendEvents.run(this.db, events);
+    this.appended?.push(...events);
   }
 
   list(query: EventQuery): Promise<EventRow[]> {

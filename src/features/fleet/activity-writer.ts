@@ -59,6 +59,8 @@ export class ActivityWriter {
   private writing: Promise<void> = Promise.resolve();
   /** Called after changed devices were written (another instance may want to reload them). */
   onChangesWritten: (macs: string[]) => void = () => undefined;
+  /** Called as a device changes (before it is written): what others are told (`Fleet.publish`). */
+  onDeviceChanged: (mac: string) => void = () => undefined;
 
   constructor(
     private readonly catalogue: Catalogue,
@@ -80,6 +82,7 @@ export class ActivityWriter {
    * not reported by the device: a new status after a release, an outcome found by a sweep).
    */
   changed(entry: DeviceEntry, facts: DeviceFacts | undefined, firstSeenAt?: number): void {
+    this.onDeviceChanged(entry.mac);
     const pending = this.changes.get(entry.mac);
     if (pending) {
       pending.facts = facts ?? pending.facts;

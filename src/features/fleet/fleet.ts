@@ -1,4 +1,5 @@
 import type { Catalogue } from '../catalogue.js';
+import type { DomainEvent } from '../events/domain-events.js';
 import type { PlatformView } from '../update-check/catalogue-snapshot.js';
 import type { CatalogueView } from '../update-check/catalogue-view.js';
 import { ActivityWriter, type ActivityFailure } from './activity-writer.js';
@@ -42,6 +43,11 @@ export class Fleet {
   private readonly targets = new Map<number, string>();
   private statusPass: Promise<void> = Promise.resolve();
   private monitorTimer: NodeJS.Timeout | undefined;
+  /**
+   * Tells others (MQTT, webhooks) that a device changed or left; set by the composition root. Checks that change
+   * nothing never call it: only the activity writer's `changed` does, and retention's forgetting.
+   */
+  publish: (event: DomainEvent) => void = () => undefined;
   private sampleTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -62,6 +68,7 @@ export class Fleet {
     this.activity = new DeviceActivity(this.registry, this.writer, log, {
       refusalEventIntervalMs: options.refusalEventIntervalMs,
     });
+    this.writer.onDeviceChanged = (mac) => this.publish({ kind: 'device-changed', mac });
     this.monitor = new RolloutMonitor(this.registry, this.writer, applyVerdict, log);
     view.onLoaded((platforms) => this.catalogueChanged(platforms));
   }
@@ -121,7 +128,10 @@ export class Fleet {
     await forEachChunked(this.registry.entries(), (entry) => {
       if (entry.lastSeenAt < cutoff && entry.pendingChecks === 0) gone.push(entry.mac);
     });
-    for (const mac of gone) this.registry.remove(mac);
+    for (const mac of gone) {
+      this.registry.remove(mac);
+      this.publish({ kind: 'device-forgotten', mac });
+    }
     return gone.length;
   }
 

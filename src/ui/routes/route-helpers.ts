@@ -12,6 +12,8 @@ import type { DeviceKeyService } from '../../features/device-keys/device-key-ser
 import type { Role } from '../../features/auth/roles.js';
 
 /** What the pages read from (the fleet reader) and change through (the services the REST API uses too). */
+import type { IntegrationsView } from '../pages/integrations-page.js';
+
 export interface UiServices {
   reader: FleetReader;
   platforms: PlatformService;
@@ -28,6 +30,8 @@ export interface UiServices {
   deviceVersions?: ((platformId: number) => ReadonlyMap<string | null, number>) | undefined;
   /** `publicUrl` from the configuration: the base URL the board code uses; empty: the one the browser used. */
   publicUrl?: string | undefined;
+  /** The MQTT link and the webhooks with their recent deliveries (the integrations page). */
+  integrations?: (() => Promise<Omit<IntegrationsView, 'now'>>) | undefined;
 }
 
 /** A parsed `application/x-www-form-urlencoded` body. */
