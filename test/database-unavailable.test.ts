@@ -245,3 +245,40 @@ describe('issue 11 (failed delete): a statement that ends the SQLite transaction
     }
   });
 });
+
+describe.skipIf(!PG_URL)(`background work while PostgreSQL is out of reach ${PG_URL ? '' : PG_SKIP_REASON}`, () => {
+  it('never leaves a rejected promise unhandled (Node would end the process): timers log and try again', async () => {
+    const target = new URL(PG_URL!);
+    const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    const t = await startTestApp(
+      'postgres',
+      { rolloutMonitorMs: 50, versionSampleMs: 50 },
+      {
+        reachDatabase: (url) => {
+          const viaProxy = new URL(url);
+          viaProxy.host = proxy.address;
+          return viaProxy.toString();
+        },
+      },
+    );
+    try {
+      await api(t.url, 'POST', '/api/v1/platforms', { name: 'Outage', accessMode: 'open' });
+      expect((await deviceCheck(t.url)).status).toBe(304);
+      await proxy.cut();
+      // The catalogue must be read again (as after a write), so every background pass reaches the database.
+      t.app.view.invalidate();
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(unhandled.map(String)).toEqual([]);
+      await proxy.restore();
+      expect((await deviceCheck(t.url)).status).toBe(304);
+    } finally {
+      process.off('unhandledRejection', record);
+      await proxy.restore().catch(() => undefined);
+      await t.stop();
+      await proxy.close();
+    }
+  });
+});

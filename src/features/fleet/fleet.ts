@@ -111,9 +111,17 @@ export class Fleet {
     return this.statusPass;
   }
 
+  /** Never rejects: it runs from a timer, and a rejection there would end the process (the database may be away). */
   async monitorPass(): Promise<void> {
     if (!this.isLoaded) return;
-    await this.monitor.pass(await this.view.all(), this.now());
+    let platforms: ReadonlyMap<string, PlatformView>;
+    try {
+      platforms = await this.view.all();
+    } catch (err) {
+      this.log.error({ err }, 'rollout monitor could not read the catalogue; it tries again at its next pass');
+      return;
+    }
+    await this.monitor.pass(platforms, this.now());
   }
 
   /** Writes the devices per version of every platform, as the registry counts them now. */
