@@ -2,6 +2,7 @@ import type { Database } from '../db/database.js';
 import { CHANNELS, notify } from '../db/notifications.js';
 import { transact, transactUnflushed } from '../db/transactions.js';
 import { AllowlistStore } from './allowlist/allowlist-store.js';
+import { DeviceListing } from './devices/device-listing.js';
 import { DeviceStore } from './devices/device-store.js';
 import { DeviceWrites } from './devices/device-writes.js';
 import { EventStore } from './events/event-store.js';
@@ -16,6 +17,8 @@ export interface Stores {
   allowlist: AllowlistStore;
   images: ImageStore;
   devices: DeviceStore;
+  /** The device list's filtered, keyset-paged reads. */
+  deviceListing: DeviceListing;
   /** Device activity as the fleet registry writes it (changes and heartbeats). */
   deviceWrites: DeviceWrites;
   events: EventStore;
@@ -40,6 +43,7 @@ function storesOver(db: Database): Stores {
     allowlist: new AllowlistStore(db),
     images: new ImageStore(db),
     devices: new DeviceStore(db),
+    deviceListing: new DeviceListing(db),
     deviceWrites: new DeviceWrites(db),
     events: new EventStore(db),
     versionSamples: new VersionSamples(db),
