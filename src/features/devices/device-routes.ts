@@ -22,14 +22,6 @@ function parseStatuses(text: string): DeviceStatus[] {
   return statuses;
 }
 
-/** Text a person typed: control characters and lone surrogates are refused rather than matched. */
-function printable(text: string, what: string): string {
-  if (/[\p{Cc}\p{Cs}]/u.test(text) || !text.isWellFormed()) {
-    throw new DomainError('bad-request', `${what} may not contain control characters`);
-  }
-  return text;
-}
-
 const DeviceQuery = Type.Object({
   platform: Type.Optional(Type.String({ maxLength: 64 })),
   status: Type.Optional(
@@ -91,10 +83,10 @@ export function registerActivityRoutes(server: FastifyInstance, reader: FleetRea
         platform: q.platform,
         statuses: q.status !== undefined ? parseStatuses(q.status) : undefined,
         outdated: q.outdated,
-        version: q.version !== undefined ? printable(q.version, 'version') : undefined,
+        version: q.version,
         chip,
         seenSince: q.seenWithinHours !== undefined ? now() - q.seenWithinHours * 3_600_000 : undefined,
-        search: q.search !== undefined ? printable(q.search, 'search') : undefined,
+        search: q.search,
         sort: q.sort ?? 'seen',
         descending: (q.dir ?? (q.sort === undefined || q.sort === 'seen' ? 'desc' : 'asc')) === 'desc',
         after: q.after,
