@@ -110,7 +110,7 @@ export function DevicesPage(props: DevicesPageProps) {
               </select>
             </label>
             <label class="check">
-              <input type="checkbox" name="outdated" value="1" checked={filter.outdated} /> not on the release
+              <input type="checkbox" name="outdated" value="1" checked={filter.outdated} /> outdated only
             </label>
           </>
         )}
