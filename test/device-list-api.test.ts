@@ -81,6 +81,9 @@ describeEachStore('GET /api/v1/devices', (store) => {
     const byLabel = await list('search=KITCHEN');
     expect(byLabel.devices.map((d) => [d.mac, d.label])).toEqual([['5C:CF:7F:00:00:03', 'Kitchen lamp']]);
     expect(byLabel.count).toBe(1);
+    // A search is not counted beyond its page: "at least 2" while another page follows.
+    const searched = await list('search=5ccf7f&limit=2');
+    expect([searched.devices.length, searched.count, searched.countIsLowerBound]).toEqual([2, 2, true]);
     expect((await list('search=100%25')).devices).toEqual([]);
   });
 

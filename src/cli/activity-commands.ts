@@ -218,7 +218,7 @@ export function registerActivityCommands(program: Command, io: CliIo, state: Cli
           'no devices match' + (filtered ? ' these filters' : ' (none has checked in yet)'),
         );
       // Paging and the count go to stderr, so that stdout stays the table (or the JSON array) alone.
-      const total = `${list.countIsLowerBound ? 'more than ' : ''}${list.count} matching`;
+      const total = `${list.count}${list.countIsLowerBound ? ' or more' : ''} matching`;
       if (list.devices.length > 0) io.err.write(`${list.devices.length} shown of ${total}\n`);
       if (list.next) io.err.write(`next page: --after ${list.next}\n`);
       if (list.previous) io.err.write(`previous page: --before ${list.previous}\n`);

@@ -105,26 +105,15 @@ export class DeviceListing {
     return query.orderBy('devices.mac', direction).limit(limit).execute() as Promise<DeviceRow[]>;
   }
 
-  /** Up to `limit` devices reporting exactly `version` (null: none), after `afterMac` in MAC order. */
+  /** Up to `limit` devices reporting exactly `version` (null: none), after `after` in the order of last seen. */
   ofVersion(
     filter: DeviceFilter,
     version: string | null,
     descending: boolean,
-    afterMac: string | undefined,
+    after: SeenKey | undefined,
     limit: number,
   ): Promise<DeviceRow[]> {
-    const direction = descending ? 'desc' : 'asc';
-    return this.db
-      .selectFrom('devices')
-      .selectAll()
-      .where((eb) => {
-        const conditions = [matching(eb, { ...filter, version })];
-        if (afterMac !== undefined) conditions.push(eb('devices.mac', descending ? '<' : '>', afterMac));
-        return eb.and(conditions);
-      })
-      .orderBy('devices.mac', direction)
-      .limit(limit)
-      .execute() as Promise<DeviceRow[]>;
+    return this.byKey({ ...filter, version }, 'seen', descending, after, limit);
   }
 
   /**

@@ -9,9 +9,10 @@ import type { DeviceFilter, DeviceListing } from './device-listing.js';
  * - `seen`: last seen, then MAC (index `(…, last_seen_at, mac)`);
  * - `mac`: the primary key;
  * - `version`: versions as the server compares them (0.9.0 < 0.10.0 < 1.0.0-rc.1 < 1.0.0; labels that are not
- *   versions after every version, in text order; devices that report none last in both directions), then MAC. No
- *   index can hold that order, so the distinct versions (few) are read with one index seek each and put in order
- *   here, and each version's devices are read from the `(reported_version, mac)` index in turn until the page is full.
+ *   versions after every version, in text order; devices that report none last in both directions), then last seen
+ *   and MAC (newest first when descending). No index can hold that order, so the distinct versions (few) are read
+ *   with one index seek each and put in order here, and each version's devices are read from the
+ *   `([platform_id,] reported_version, last_seen_at, mac)` index in turn until the page is full.
  */
 export const DEVICE_LIST_SORTS = ['seen', 'mac', 'version'] as const;
 export type DeviceListSort = (typeof DEVICE_LIST_SORTS)[number];
@@ -133,12 +134,12 @@ async function byVersion(
     sequence = [...versions, ...(someWithout || from?.version === null ? [null] : [])];
   }
   if (backwards) sequence.reverse();
-  const macDescending = descending !== backwards;
+  const seenDescending = descending !== backwards;
   const start = from ? sequence.indexOf(from.version) : 0;
   const rows: DeviceRow[] = [];
   for (let i = Math.max(start, 0); i < sequence.length && rows.length < limit; i++) {
-    const afterMac = from && i === start ? from.mac : undefined;
-    rows.push(...(await listing.ofVersion(filter, sequence[i]!, macDescending, afterMac, limit - rows.length)));
+    const after = from && i === start ? from : undefined;
+    rows.push(...(await listing.ofVersion(filter, sequence[i]!, seenDescending, after, limit - rows.length)));
   }
   return rows;
 }

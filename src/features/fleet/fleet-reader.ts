@@ -147,15 +147,18 @@ export class FleetReader {
   /**
    * A page of the device list, filtered, sorted and paged by the database (indexes of migration 009), with how many
    * devices match: from the registry's counts when the filter is by platform and status only, else counted by the
-   * database up to `DEVICE_COUNT_CAP`.
+   * database up to `DEVICE_COUNT_CAP`; a search is not counted beyond its page.
    */
   async devices(query: DeviceQuery): Promise<DeviceList> {
     const platform = query.platform ? await this.platformNamed(query.platform) : undefined;
     const filter = deviceFilter(query, platform?.id);
-    const [page, counted] = await Promise.all([
-      devicePage(this.stores.deviceListing, filter, query),
-      this.countMatching(filter),
-    ]);
+    const page = await devicePage(this.stores.deviceListing, filter, query);
+    // A search cannot be counted by an index: it says only that there are at least this page's devices (and more
+    // when another page follows), rather than reading every MAC to count a few.
+    const counted =
+      filter.macPart !== undefined || filter.labelPart !== undefined
+        ? { count: page.devices.length, countIsLowerBound: page.next !== null }
+        : await this.countMatching(filter);
     const labels = await this.stores.allowlist.labelsOf(page.devices.map((d) => d.mac));
     return { ...page, ...counted, labels };
   }

@@ -120,7 +120,7 @@ export function DevicesPage(props: DevicesPageProps) {
       </form>
       <p class="count" role="status">
         {props.countIsLowerBound
-          ? `more than ${props.count.toLocaleString('en')} devices`
+          ? `${props.count.toLocaleString('en')}+ devices`
           : props.count === 1
             ? '1 device'
             : `${props.count.toLocaleString('en')} devices`}
