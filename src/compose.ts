@@ -231,7 +231,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   const groups = new GroupService(catalogue, clock, onChange);
   const pins = new DevicePinService(catalogue, clock, onChange);
   const deviceKeys = new DeviceKeyService(catalogue, clock, onChange);
-  const reader = new FleetReader(catalogue);
+  const reader = new FleetReader(catalogue, () => fleet.registry.summary);
   const metrics = new Metrics({
     queuedEvents: () => fleet.writer.queued,
     devicesSeenWithin: (windowMs) => fleet.registry.seen.countSince(clock.now(), windowMs),

@@ -185,7 +185,7 @@ describe('esp-ota client commands, each in a process of its own', { timeout: 240
       await fetch(`${t.url}/update?dev=Door&ver=${version}`, { headers: { 'x-esp8266-sta-mac': mac! } });
     await t.app.flushActivity();
     const devices = await cli(['devices', '--platform', 'Door', '--seen-within', '1']);
-    expect(devices.stdout).toMatch(/^MAC\s+PLATFORM\s+VERSION\s+STATUS\s+LAST SEEN\s+LAST ANSWER$/m);
+    expect(devices.stdout).toMatch(/^MAC\s+PLATFORM\s+VERSION\s+STATUS\s+LAST SEEN\s+LAST ANSWER\s+LABEL$/m);
     expect(devices.stdout.trim().split('\n')).toHaveLength(3);
     const outdated = JSON.parse((await cli(['devices', '--platform', 'Door', '--outdated', '--json'])).stdout) as {
       mac: string;
@@ -199,6 +199,36 @@ describe('esp-ota client commands, each in a process of its own', { timeout: 240
     ) as { id: number }[];
     expect(after.map((e) => e.id)).toEqual([all[0]!.id]);
     expect((await cli(['events', '--platform', 'Nowhere'])).stdout).toBe('no events match\n');
+  });
+
+  it('devices: status, search, version order and pages by cursor; events by part of a MAC (issue 14)', async () => {
+    // The two Door devices of the test before: 1.0.0 (outdated) and 2.0.0 (current).
+    const json = async (args: string[]) => JSON.parse((await cli(args)).stdout) as { mac: string }[];
+    expect((await json(['devices', '--status', 'outdated', '--json'])).map((d) => d.mac)).toEqual([
+      '5C:CF:7F:AA:00:01',
+    ]);
+    expect((await json(['devices', '--search', 'aa:00:02', '--json'])).map((d) => d.mac)).toEqual([
+      '5C:CF:7F:AA:00:02',
+    ]);
+    const first = await cli(['devices', '--platform', 'Door', '--sort', 'version', '--reverse', '--limit', '1']);
+    expect(first.stdout).toMatch(
+      /^MAC\s+PLATFORM\s+VERSION\s+STATUS\s+LAST SEEN\s+LAST ANSWER\s+LABEL\n5C:CF:7F:AA:00:02\s/,
+    );
+    expect(first.stderr).toContain('1 shown of 2 matching');
+    const cursor = /next page: --after (\S+)/.exec(first.stderr)![1]!;
+    const second = await cli(
+      ['devices', '--platform', 'Door', '--sort', 'version', '--reverse', '--limit', '1'].concat(['--after', cursor]),
+    );
+    expect(second.stdout).toMatch(/\n5C:CF:7F:AA:00:01\s/);
+    expect(second.stderr).not.toContain('next page');
+    const badStatus = await cli(['devices', '--status', 'fine']);
+    expect([badStatus.code, badStatus.stderr]).toEqual([2, expect.stringContaining('"fine" is not one of current')]);
+    expect((await cli(['devices', '--chip', 'esp42'])).code).toBe(2);
+    const wrongCursor = await cli(['devices', '--sort', 'mac', '--after', cursor]);
+    expect([wrongCursor.code, wrongCursor.stderr]).toEqual([1, expect.stringContaining('invalid page cursor')]);
+    const events = await json(['events', '--mac-contains', 'aa0001', '--json']);
+    expect(events.length).toBeGreaterThan(0);
+    expect(new Set(events.map((e) => e.mac))).toEqual(new Set(['5C:CF:7F:AA:00:01']));
   });
 
   it('follows events with -f until SIGINT, printing each new one once', async () => {

@@ -51,7 +51,7 @@ describeEachStore('devices list', (store) => {
     await checkIn(t, 'Strip', '24:0A:C4:00:00:04', '2.0.0', 'ESP32');
     await t.app.flushActivity();
     ui = {
-      reader: new FleetReader(t.app.catalogue),
+      reader: new FleetReader(t.app.catalogue, () => t.app.fleet.registry.summary),
       platforms: t.app.platforms,
       firmware: t.app.firmware,
       rollouts: t.app.rollouts,
@@ -81,7 +81,8 @@ describeEachStore('devices list', (store) => {
     expect(outdated.html).toContain('2 devices match');
     expect(outdated.html).toContain('href="/devices?outdated=1&amp;sort=version&amp;dir=asc"');
     expect(macs((await list({ status: 'current' })).html)).toEqual(['5ccf7f000002']);
-    expect(macs((await list({ status: 'update offered', platform: 'Strip' })).html)).toEqual([]);
+    expect(macs((await list({ status: 'outdated', platform: 'Strip' })).html)).toEqual([]);
+    expect(macs((await list({ status: 'unknown' })).html)).toEqual(['240ac4000004']);
     expect((await list({ status: 'nonsense' })).props.filter?.status).toBeUndefined();
   });
 

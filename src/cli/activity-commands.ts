@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { CliError, EXIT } from './exit-codes.js';
 import type { ApiClient } from './api-client.js';
 import {
   clientAction,
@@ -22,6 +23,52 @@ interface DeviceJson {
   lastReason: string | null;
   status: string | null;
 }
+interface DeviceListJson {
+  devices: (DeviceJson & { label: string | null })[];
+  next: string | null;
+  previous: string | null;
+  count: number;
+  countIsLowerBound: boolean;
+}
+
+/** The statuses the server stores (features/fleet/device-status.ts); the server checks them too. */
+const DEVICE_STATUS_NAMES = ['current', 'outdated', 'newer', 'unknown', 'refused'];
+
+interface DeviceOptions {
+  platform?: string;
+  status?: string;
+  outdated?: boolean;
+  version?: string;
+  chip?: string;
+  seenWithin?: string;
+  search?: string;
+  sort: string;
+  reverse?: boolean;
+  after?: string;
+  before?: string;
+  limit: string;
+}
+
+function deviceQuery(options: DeviceOptions): URLSearchParams {
+  const query = new URLSearchParams({ limit: options.limit, sort: options.sort });
+  const newestFirst = options.sort === 'seen';
+  query.set('dir', newestFirst !== (options.reverse === true) ? 'desc' : 'asc');
+  if (options.status !== undefined) {
+    const unknown = options.status.split(',').find((s) => !DEVICE_STATUS_NAMES.includes(s.trim()));
+    if (unknown !== undefined) {
+      throw new CliError(`--status: "${unknown}" is not one of ${DEVICE_STATUS_NAMES.join(', ')}`, EXIT.usage);
+    }
+    query.set('status', options.status);
+  }
+  if (options.outdated) query.set('outdated', 'true');
+  if (options.seenWithin !== undefined) query.set('seenWithinHours', options.seenWithin);
+  for (const key of ['platform', 'version', 'chip', 'search', 'after', 'before'] as const) {
+    const value = options[key];
+    if (value !== undefined) query.set(key, value);
+  }
+  return query;
+}
+
 interface EventJson {
   id: number;
   at: string;
@@ -59,6 +106,7 @@ function eventRow(e: EventJson): string[] {
 interface EventOptions {
   platform?: string;
   mac?: string;
+  macContains?: string;
   type?: string;
   decision?: string;
   limit: string;
@@ -71,7 +119,7 @@ interface EventOptions {
 
 function eventQuery(options: EventOptions): URLSearchParams {
   const query = new URLSearchParams({ limit: options.limit });
-  for (const key of ['platform', 'mac', 'type', 'decision', 'before', 'after'] as const) {
+  for (const key of ['platform', 'mac', 'macContains', 'type', 'decision', 'before', 'after'] as const) {
     const value = options[key];
     if (value !== undefined) query.set(key, value);
   }
@@ -130,26 +178,50 @@ export function registerActivityCommands(program: Command, io: CliIo, state: Cli
   withJson(
     program
       .command('devices')
-      .description('list devices, most recently seen first')
+      .description('list devices (filtered, sorted and paged by the server), most recently seen first')
       .option('--platform <name>', 'only this platform’s devices')
-      .option('--outdated', 'only devices not on the version their platform moves them to')
+      .option('--status <list>', `only devices with these statuses, comma-separated: ${DEVICE_STATUS_NAMES.join(', ')}`)
+      .option('--outdated', 'only devices running an older version than their platform moves them to')
+      .option('--version <text>', 'only devices reporting exactly this version')
+      .addOption(new Option('--chip <chip>', 'only devices with this chip').choices(['esp8266', 'esp32']))
       .option('--seen-within <hours>', 'only devices seen in the last <hours> hours', wholeNumber(0, 876_000))
+      .option('--search <text>', 'part of a MAC (any format) or of an allowlist label')
+      .addOption(
+        new Option('--sort <order>', 'seen (newest first), mac, or version (as versions compare)')
+          .choices(['seen', 'mac', 'version'])
+          .default('seen'),
+      )
+      .option('--reverse', 'the other direction (oldest first, MACs or versions descending)')
+      .option('--after <cursor>', 'the page after the one that printed this cursor')
+      .option('--before <cursor>', 'the page before the one that printed this cursor')
       .option('--limit <n>', 'at most this many', wholeNumber(1, 5000), '500'),
   ).action(
     action(async (command) => {
-      const options = command.opts<{ platform?: string; outdated?: boolean; seenWithin?: string; limit: string }>();
-      const query = new URLSearchParams({ limit: options.limit });
-      if (options.platform) query.set('platform', options.platform);
-      if (options.outdated) query.set('outdated', 'true');
-      if (options.seenWithin !== undefined) query.set('seenWithinHours', options.seenWithin);
-      const { devices } = await clientOf(command).request<{ devices: DeviceJson[] }>('GET', `/api/v1/devices?${query}`);
-      if (wantsJson(command)) return printJson(io, devices);
-      printTable(
-        io,
-        ['MAC', 'PLATFORM', 'VERSION', 'STATUS', 'LAST SEEN', 'LAST ANSWER'],
-        devices.map((d) => [d.mac, d.platform, d.version, d.status, d.lastSeenAt, d.lastReason ?? d.lastDecision]),
-        'no devices match' + (query.size > 1 ? ' these filters' : ' (none has checked in yet)'),
-      );
+      const options = command.opts<DeviceOptions>();
+      const query = deviceQuery(options);
+      const list = await clientOf(command).request<DeviceListJson>('GET', `/api/v1/devices?${query}`);
+      const filtered = [...query.keys()].some((k) => !['limit', 'sort', 'dir', 'after', 'before'].includes(k));
+      if (wantsJson(command)) printJson(io, list.devices);
+      else
+        printTable(
+          io,
+          ['MAC', 'PLATFORM', 'VERSION', 'STATUS', 'LAST SEEN', 'LAST ANSWER', 'LABEL'],
+          list.devices.map((d) => [
+            d.mac,
+            d.platform,
+            d.version,
+            d.status,
+            d.lastSeenAt,
+            d.lastReason ?? d.lastDecision,
+            d.label,
+          ]),
+          'no devices match' + (filtered ? ' these filters' : ' (none has checked in yet)'),
+        );
+      // Paging and the count go to stderr, so that stdout stays the table (or the JSON array) alone.
+      const total = `${list.count}${list.countIsLowerBound ? ' or more' : ''} matching`;
+      if (list.devices.length > 0) io.err.write(`${list.devices.length} shown of ${total}\n`);
+      if (list.next) io.err.write(`next page: --after ${list.next}\n`);
+      if (list.previous) io.err.write(`previous page: --before ${list.previous}\n`);
     }),
   );
 
@@ -159,6 +231,7 @@ export function registerActivityCommands(program: Command, io: CliIo, state: Cli
       .description('show the newest events; -f keeps printing new ones until Ctrl-C')
       .option('--platform <name>', 'only this platform’s events')
       .option('--mac <mac>', 'only this device’s events')
+      .option('--mac-contains <part>', 'only events of devices whose MAC contains this (hex digits, any separators)')
       .option('--type <type>', 'only events of this type (check, download, upload, release, …)')
       .option('--decision <decision>', 'only checks answered this way')
       .option('--limit <n>', 'how many', wholeNumber(1, 1000), '50')

@@ -8,6 +8,7 @@ import * as releasePointerKeys from './migrations/005-release-pointer-keys.js';
 import * as uncompressedBlobs from './migrations/006-uncompressed-blobs.js';
 import * as honestDeviceRecords from './migrations/007-honest-device-records.js';
 import * as rolloutsAndFleet from './migrations/008-rollouts-and-fleet.js';
+import * as operatorReadIndexes from './migrations/009-operator-read-indexes.js';
 import * as deviceKeys from './migrations/010-device-keys.js';
 import * as arduinoClientSettings from './migrations/012-arduino-client-settings.js';
 import * as webhooks from './migrations/014-webhooks.js';
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '006-uncompressed-blobs': uncompressedBlobs,
   '007-honest-device-records': honestDeviceRecords,
   '008-rollouts-and-fleet': rolloutsAndFleet,
+  '009-operator-read-indexes': operatorReadIndexes,
   '010-device-keys': deviceKeys,
   '012-arduino-client-settings': arduinoClientSettings,
   '014-webhooks': webhooks,

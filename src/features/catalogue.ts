@@ -4,6 +4,7 @@ import { CHANNELS, notify } from '../db/notifications.js';
 import { transact, transactUnflushed } from '../db/transactions.js';
 import { AllowlistStore } from './allowlist/allowlist-store.js';
 import { DeviceKeyStore } from './device-keys/device-key-store.js';
+import { DeviceListing } from './devices/device-listing.js';
 import { DeviceStore } from './devices/device-store.js';
 import { DeviceWrites } from './devices/device-writes.js';
 import { EventStore } from './events/event-store.js';
@@ -19,6 +20,8 @@ export interface Stores {
   allowlist: AllowlistStore;
   images: ImageStore;
   devices: DeviceStore;
+  /** The device list's filtered, keyset-paged reads. */
+  deviceListing: DeviceListing;
   /** Device activity as the fleet registry writes it (changes and heartbeats). */
   deviceWrites: DeviceWrites;
   events: EventStore;
@@ -49,6 +52,7 @@ function storesOver(db: Database, appended?: NewEvent[]): Stores {
     allowlist: new AllowlistStore(db),
     images: new ImageStore(db),
     devices: new DeviceStore(db),
+    deviceListing: new DeviceListing(db),
     deviceWrites: new DeviceWrites(db),
     events: new EventStore(db, appended),
     versionSamples: new VersionSamples(db),

@@ -12,6 +12,21 @@ export class AllowlistStore {
     return this.db.selectFrom('allowlist').selectAll().execute();
   }
 
+  /** The labels of these devices (on any platform's allowlist), by MAC; devices without one are left out. */
+  async labelsOf(macs: readonly string[]): Promise<Map<string, string>> {
+    const labels = new Map<string, string>();
+    for (let i = 0; i < macs.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('allowlist')
+        .select(['mac', 'label'])
+        .where('mac', 'in', macs.slice(i, i + 500))
+        .where('label', 'is not', null)
+        .execute();
+      for (const row of rows) if (row.label) labels.set(row.mac, row.label);
+    }
+    return labels;
+  }
+
   /** Adds the MAC, or updates its label when it is already listed. */
   async upsert(entry: NewAllowlistEntry): Promise<void> {
     await this.db

@@ -5,11 +5,44 @@ import { DomainError } from '../../lib/domain-error.js';
 import { deviceJson, eventJson } from '../api-views.js';
 import type { FleetReader } from '../fleet/fleet-reader.js';
 import { normalizeMac } from '../../lib/mac.js';
+import { DEVICE_STATUSES, type DeviceStatus } from '../fleet/device-status.js';
+import { DEVICE_CHIPS } from './device-listing.js';
+import { DEVICE_LIST_SORTS } from './device-pages.js';
+
+/** `current,outdated` → the statuses; an unknown one is a 400 that lists the known ones. */
+function parseStatuses(text: string): DeviceStatus[] {
+  const statuses: DeviceStatus[] = [];
+  for (const part of text.split(',').map((p) => p.trim())) {
+    const status = DEVICE_STATUSES.find((s) => s === part);
+    if (!status) {
+      throw new DomainError('bad-request', `unknown status: use ${DEVICE_STATUSES.join(', ')} (comma-separated)`);
+    }
+    statuses.push(status);
+  }
+  return statuses;
+}
 
 const DeviceQuery = Type.Object({
   platform: Type.Optional(Type.String({ maxLength: 64 })),
-  outdated: Type.Optional(Type.Boolean({ description: 'only devices not running the released version' })),
+  status: Type.Optional(
+    Type.String({ maxLength: 64, description: `one or more of ${DEVICE_STATUSES.join(', ')}, comma-separated` }),
+  ),
+  outdated: Type.Optional(
+    Type.Boolean({ description: 'only devices running an older version than their platform moves them to' }),
+  ),
+  version: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'the exact version reported' })),
+  chip: Type.Optional(Type.String({ maxLength: 16, description: DEVICE_CHIPS.join(' or ') })),
   seenWithinHours: Type.Optional(Hours()),
+  search: Type.Optional(Type.String({ maxLength: 64, description: 'part of a MAC (any format) or of a label' })),
+  sort: Type.Optional(
+    Type.Union(
+      DEVICE_LIST_SORTS.map((s) => Type.Literal(s)),
+      { description: 'seen (default), mac, or version (as versions compare)' },
+    ),
+  ),
+  dir: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
+  after: Type.Optional(Type.String({ maxLength: 400, description: "a page's next: the page after it" })),
+  before: Type.Optional(Type.String({ maxLength: 400, description: "a page's previous: the page before it" })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, default: 500 })),
 });
 const EventQuery = Type.Object({
@@ -35,19 +68,38 @@ export function registerActivityRoutes(server: FastifyInstance, reader: FleetRea
       config: { access: 'viewer' },
       schema: {
         tags: ['devices'],
-        summary: 'The device inventory, most recently seen first',
+        summary: 'The device inventory: filtered, sorted (most recently seen first by default), a page at a time',
         querystring: DeviceQuery,
       },
     },
     async (request) => {
       const q = request.query;
-      const devices = await reader.devices({
+      let chip: string | undefined;
+      if (q.chip !== undefined) {
+        chip = DEVICE_CHIPS.find((c) => c === q.chip!.toLowerCase());
+        if (!chip) throw new DomainError('bad-request', `unknown chip: use ${DEVICE_CHIPS.join(' or ')}`);
+      }
+      const list = await reader.devices({
         platform: q.platform,
-        seenSince: q.seenWithinHours !== undefined ? now() - q.seenWithinHours * 3_600_000 : undefined,
+        statuses: q.status !== undefined ? parseStatuses(q.status) : undefined,
         outdated: q.outdated,
+        version: q.version,
+        chip,
+        seenSince: q.seenWithinHours !== undefined ? now() - q.seenWithinHours * 3_600_000 : undefined,
+        search: q.search,
+        sort: q.sort ?? 'seen',
+        descending: (q.dir ?? (q.sort === undefined || q.sort === 'seen' ? 'desc' : 'asc')) === 'desc',
+        after: q.after,
+        before: q.before,
         limit: q.limit ?? 500,
       });
-      return { devices: devices.map(deviceJson) };
+      return {
+        devices: list.devices.map((d) => ({ ...deviceJson(d), label: list.labels.get(d.mac) ?? null })),
+        next: list.next,
+        previous: list.previous,
+        count: list.count,
+        countIsLowerBound: list.countIsLowerBound,
+      };
     },
   );
 

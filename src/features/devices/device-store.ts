@@ -1,4 +1,4 @@
-import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import type { Database } from '../../db/database.js';
 import type { DeviceRow, Tables } from '../../db/tables.js';
 import { DeviceWrites } from './device-writes.js';
@@ -10,9 +10,6 @@ export interface DeviceQuery {
   after?: { lastSeenAt: number; mac: string } | undefined;
   limit: number;
 }
-
-/** A device with the version its platform has released, for telling whether it runs that version. */
-export type DeviceWithRelease = DeviceRow & { released_version: string };
 
 /** A device row as its own checks set it (the status and rollout columns take their defaults). */
 export type RecordedDevice = Pick<
@@ -115,59 +112,34 @@ export class DeviceStore {
   }
 
   /**
-   * Devices whose platform has released an app and that report another version text (or none), in the order of
-   * `list`: every outdated device, and also those that write the released version differently (`v1.2.3` for
-   * `1.2.3`), which only `compareVersions` can tell apart.
+   * Devices whose last check was refused, or that keep downloading the release without installing it, newest first.
+   * Two index reads (status, and the partial index of devices with three downloads or more) instead of one scan.
    */
-  listNotReportingRelease(query: DeviceQuery): Promise<DeviceWithRelease[]> {
-    return this.db
-      .selectFrom('devices')
-      .innerJoin('platforms', 'platforms.id', 'devices.platform_id')
-      .innerJoin('images', 'images.id', 'platforms.released_app_id')
-      .selectAll('devices')
-      .select('images.version as released_version')
-      .where((eb) =>
-        eb.and([
-          matching(eb, query),
-          eb.or([
-            eb('devices.reported_version', 'is', null),
-            eb('devices.reported_version', '!=', eb.ref('images.version')),
-          ]),
-        ]),
-      )
-      .orderBy('devices.last_seen_at', 'desc')
-      .orderBy('devices.mac', 'desc')
-      .limit(query.limit)
-      .execute();
-  }
-
-  /** Devices per platform and last answer: the dashboard's counts, computed by the database. */
-  async statusCounts(): Promise<
-    { platform_id: number | null; last_decision: string; last_reason: string; devices: number; stuck: number }[]
-  > {
-    const rows = await this.db
-      .selectFrom('devices')
-      .select((eb) => [
-        'platform_id',
-        'last_decision',
-        'last_reason',
-        eb.fn.countAll<number>().as('devices'),
-        eb.fn.sum<number>(eb.case().when(stuckOnRelease(eb)).then(1).else(0).end()).as('stuck'),
-      ])
-      .groupBy(['platform_id', 'last_decision', 'last_reason'])
-      .execute();
-    return rows.map((r) => ({ ...r, devices: Number(r.devices), stuck: Number(r.stuck) }));
-  }
-
-  /** Devices whose last check was refused, or that keep downloading the release without installing it, newest first. */
-  needingAttention(limit: number): Promise<DeviceRow[]> {
-    return this.db
-      .selectFrom('devices')
-      .selectAll()
-      .where((eb) => eb.or([eb('last_decision', '=', 'refuse'), stuckOnRelease(eb)]))
-      .orderBy('last_seen_at', 'desc')
-      .limit(limit)
-      .execute();
+  async needingAttention(limit: number): Promise<DeviceRow[]> {
+    const [refused, stuck] = await Promise.all([
+      this.db
+        .selectFrom('devices')
+        .selectAll()
+        .where('status', '=', 'refused')
+        .orderBy('last_seen_at', 'desc')
+        .orderBy('mac', 'desc')
+        .limit(limit)
+        .execute(),
+      this.db
+        .selectFrom('devices')
+        .selectAll()
+        // A literal, as in the partial index's condition (migration 009), so that SQLite uses it.
+        .where(sql<SqlBool>`downloads_of_release >= 3`)
+        .where((eb) => stuckOnRelease(eb))
+        .orderBy('last_seen_at', 'desc')
+        .orderBy('mac', 'desc')
+        .limit(limit)
+        .execute(),
+    ]);
+    const byMac = new Map([...refused, ...stuck].map((d) => [d.mac, d]));
+    return [...byMac.values()]
+      .sort((a, b) => b.last_seen_at - a.last_seen_at || (a.mac < b.mac ? 1 : -1))
+      .slice(0, limit);
   }
 
   async countSeenSince(since: number): Promise<number> {

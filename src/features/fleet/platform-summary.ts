@@ -1,4 +1,5 @@
 import type { ImageView, PlatformView } from '../views.js';
+import type { PlatformCounts } from './fleet-summary.js';
 
 /** A platform's card on the dashboard. */
 export interface PlatformSummary {
@@ -6,36 +7,32 @@ export interface PlatformSummary {
   released: ImageView | undefined;
   lastUpload: ImageView | undefined;
   devices: number;
+  /** By stored status (features/fleet/device-status.ts). */
   current: number;
-  offered: number;
+  outdated: number;
   refused: number;
+  /** Running version → devices (null: not known). */
+  byVersion: ReadonlyMap<string | null, number>;
 }
 
-/** Devices per platform and last answer, as `DeviceStore.statusCounts` counts them. */
-export interface StatusCount {
-  platform_id: number | null;
-  last_decision: string;
-  last_reason: string;
-  devices: number;
-}
-
+/** The cards from the counts the fleet registry keeps in memory (fleet-summary.ts): no query groups the devices. */
 export function summarizePlatforms(
   platforms: PlatformView[],
   images: ImageView[],
-  counts: StatusCount[],
+  counts: (platformId: number) => PlatformCounts,
 ): PlatformSummary[] {
   return platforms.map((platform) => {
     const own = images.filter((i) => i.platform_id === platform.id);
-    const mine = counts.filter((c) => c.platform_id === platform.id);
-    const sum = (pick: (c: StatusCount) => boolean) => mine.filter(pick).reduce((n, c) => n + c.devices, 0);
+    const mine = counts(platform.id);
     return {
       platform,
       released: own.find((i) => i.id === platform.released_app_id),
       lastUpload: own.sort((a, b) => b.uploaded_at - a.uploaded_at)[0],
-      devices: sum(() => true),
-      current: sum((c) => c.last_reason === 'current'),
-      offered: sum((c) => c.last_decision === 'serve'),
-      refused: sum((c) => c.last_decision === 'refuse'),
+      devices: mine.total,
+      current: mine.byStatus.current,
+      outdated: mine.byStatus.outdated,
+      refused: mine.byStatus.refused,
+      byVersion: mine.byVersion,
     };
   });
 }

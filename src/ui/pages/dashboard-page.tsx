@@ -126,7 +126,7 @@ function PlatformCards({
           </div>
           <p>
             {s.devices} {s.devices === 1 ? 'device' : 'devices'}: <span class="badge ok">{s.current} current</span>{' '}
-            <span class="badge warn">{s.offered} offered</span> <span class="badge bad">{s.refused} refused</span>
+            <span class="badge warn">{s.outdated} outdated</span> <span class="badge bad">{s.refused} refused</span>
           </p>
           <RolloutLine rollout={rollouts.get(s.platform.id)} />
           <div class="muted">

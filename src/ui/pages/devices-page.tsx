@@ -1,5 +1,6 @@
-import type { DeviceSort } from '../../features/fleet/device-search.js';
-import type { DeviceStatus, DeviceView, EventView } from '../../features/views.js';
+import type { DeviceListSort } from '../../features/devices/device-pages.js';
+import { DEVICE_STATUSES, type DeviceStatus } from '../../features/fleet/device-status.js';
+import type { DeviceView, EventView } from '../../features/views.js';
 import { formatMac } from '../../lib/mac.js';
 import { Layout } from '../layout.js';
 import { Ago, StatusBadge, formatSize } from '../view-helpers.js';
@@ -8,20 +9,25 @@ import { DeviceSteering, type DeviceSteeringProps } from './group-parts.js';
 
 /** The devices list's filters (all optional); see routes/device-list.ts. */
 export interface DeviceListFilter {
+  /** The stored status: against what the device's platform moves it to. */
   status?: DeviceStatus | undefined;
   platform?: string | undefined;
   chip?: string | undefined;
-  /** Only devices that do not run their platform's released version. */
+  /** Only devices running an older version than their platform moves them to. */
   outdated?: boolean | undefined;
 }
-
-export const DEVICE_STATUSES: readonly DeviceStatus[] = ['current', 'update offered', 'refused', 'idle'];
 
 export interface DevicesPageProps {
   devices: DeviceView[];
   labels: Map<string, string>;
+  /** Devices matching the filters in all (at least this many with `countIsLowerBound`). */
+  count: number;
+  countIsLowerBound?: boolean | undefined;
+  /** Page cursors: the page after this one and the page before it (null: none). */
+  next?: string | null | undefined;
+  previous?: string | null | undefined;
   q: string;
-  sort: DeviceSort;
+  sort: DeviceListSort;
   descending: boolean;
   now: number;
   filter?: DeviceListFilter | undefined;
@@ -42,7 +48,10 @@ export function DevicesPage(props: DevicesPageProps) {
     chip: filter.chip,
     outdated: filter.outdated ? '1' : undefined,
   }).filter(([, v]) => v) as [string, string][];
-  const header = (column: DeviceSort, label: string, optional = false) => {
+  const pageLink = (key: 'after' | 'before', cursor: string) =>
+    `/devices?${new URLSearchParams([...filterParams, ['sort', sort], ['dir', descending ? 'desc' : 'asc'], [key, cursor]])}`;
+  const newestFirst = sort === 'seen' && descending;
+  const header = (column: DeviceListSort, label: string, optional = false) => {
     const nextDescending = column === sort ? !descending : column === 'seen';
     const query = new URLSearchParams([...filterParams, ['sort', column], ['dir', nextDescending ? 'desc' : 'asc']]);
     return (
@@ -101,7 +110,7 @@ export function DevicesPage(props: DevicesPageProps) {
               </select>
             </label>
             <label class="check">
-              <input type="checkbox" name="outdated" value="1" checked={filter.outdated} /> not on the release
+              <input type="checkbox" name="outdated" value="1" checked={filter.outdated} /> outdated only
             </label>
           </>
         )}
@@ -110,8 +119,12 @@ export function DevicesPage(props: DevicesPageProps) {
         <button type="submit">{props.filter ? 'Filter' : 'Search'}</button>
       </form>
       <p class="count" role="status">
-        {props.devices.length === 1 ? '1 device' : `${props.devices.length} devices`}
-        {filtered && props.devices.length > 0 ? ' match' : ''}
+        {props.countIsLowerBound
+          ? `${props.count.toLocaleString('en')}+ devices`
+          : props.count === 1
+            ? '1 device'
+            : `${props.count.toLocaleString('en')} devices`}
+        {filtered && props.count > 0 ? ' match' : ''}
       </p>
       {props.devices.length === 0 ? (
         <p class="muted">No devices{filtered ? ' match' : ' have checked in yet'}.</p>
@@ -121,13 +134,13 @@ export function DevicesPage(props: DevicesPageProps) {
             <thead>
               <tr>
                 {header('mac', 'MAC')}
-                {header('platform', 'Platform')}
+                <th>Platform</th>
                 {header('version', 'Version')}
                 {props.platforms && <th>Released</th>}
                 {header('seen', 'Last seen')}
                 <th class="optional">IP</th>
                 <th class="optional">Free space</th>
-                {header('status', 'Status')}
+                <th>Status</th>
               </tr>
             </thead>
             <tbody>
@@ -167,6 +180,12 @@ export function DevicesPage(props: DevicesPageProps) {
             </tbody>
           </table>
         </div>
+      )}
+      {(props.previous || props.next) && (
+        <nav class="row paging" aria-label="Pages">
+          {props.previous && <a href={pageLink('before', props.previous)}>{newestFirst ? '← Newer' : '← Previous'}</a>}
+          {props.next && <a href={pageLink('after', props.next)}>{newestFirst ? 'Older →' : 'Next →'}</a>}
+        </nav>
       )}
     </Layout>
   );

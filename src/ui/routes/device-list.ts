@@ -1,63 +1,60 @@
-import { DEVICE_SORTS, type DeviceSort } from '../../features/fleet/device-search.js';
-import { deviceStatus, type DeviceStatus, type DeviceView } from '../../features/views.js';
-import { DEVICE_STATUSES, type DeviceListFilter, type DevicesPageProps } from '../pages/devices-page.js';
-import { compareVersions } from '../../lib/version.js';
+import { DEVICE_CHIPS } from '../../features/devices/device-listing.js';
+import { DEVICE_LIST_SORTS, type DeviceListSort } from '../../features/devices/device-pages.js';
+import { DEVICE_STATUSES } from '../../features/fleet/device-status.js';
+import type { DeviceListFilter, DevicesPageProps } from '../pages/devices-page.js';
 import type { UiServices } from './route-helpers.js';
 
-/** Searched, filtered and sorted among the newest devices only (the inventory's limit; paging is the reader's). */
-const DEVICE_LIST_LIMIT = 2000;
+/** Devices on one page of the list; newer/older links page by key. */
+export const DEVICE_PAGE_SIZE = 100;
 
 /**
- * The devices list from its query string: search, sort, and the filters status / platform / chip / outdated. It
- * reads through the reader's inventory and filters what that returns; the released version of each platform comes
- * from the dashboard's platform summaries. Unknown filter values are ignored (a hand-edited link shows everything).
- *
- * Wiring (routes/device-routes.tsx, GET /devices):
- *   sendPage(request, reply, <DevicesPage {...await deviceList(ui, queryOf(request))} />)
+ * The devices list from its query string: search, sort, the filters status / platform / chip / outdated, and a page
+ * cursor. The database filters, sorts and pages (the reader's `devices`, the REST API's query); unknown filter values
+ * are dropped (a hand-edited link shows everything), a cursor that is not one of ours is a 400.
  */
 export async function deviceList(ui: UiServices, query: Record<string, string | undefined>): Promise<DevicesPageProps> {
-  const q = (query.q ?? '').trim();
-  const sort = (DEVICE_SORTS as readonly string[]).includes(query.sort ?? '') ? (query.sort as DeviceSort) : 'seen';
+  const q = (query.q ?? '').trim().slice(0, 64);
+  const sort = DEVICE_LIST_SORTS.find((s) => s === query.sort) ?? 'seen';
   const descending = (query.dir ?? (sort === 'seen' ? 'desc' : 'asc')) === 'desc';
-  const [{ devices, labels }, { summaries }] = await Promise.all([
-    ui.reader.inventory({ text: q, sort, descending, limit: DEVICE_LIST_LIMIT }),
-    ui.reader.dashboard(),
-  ]);
-  const platforms = summaries.map((s) => ({ name: s.platform.name, released: s.released?.version }));
-  const filter = parseDeviceFilter(query);
-  const released = new Map(platforms.map((p) => [p.name, p.released]));
-  const chips = [...new Set(devices.map((d) => d.family).filter((f): f is string => !!f))].sort();
-  return {
-    devices: devices.filter((d) => matches(d, filter, released)),
-    labels,
-    q,
+  const platforms = await ui.reader.releasedVersions();
+  const filter = parseDeviceFilter(query, new Set(platforms.map((p) => p.name)));
+  const list = await ui.reader.devices({
+    platform: filter.platform,
+    statuses: filter.status ? [filter.status] : undefined,
+    outdated: filter.outdated,
+    chip: filter.chip,
+    search: q || undefined,
     sort,
+    descending,
+    after: query.before ? undefined : query.after || undefined,
+    before: query.before || undefined,
+    limit: DEVICE_PAGE_SIZE,
+  });
+  return {
+    devices: list.devices,
+    labels: list.labels,
+    count: list.count,
+    countIsLowerBound: list.countIsLowerBound,
+    next: list.next,
+    previous: list.previous,
+    q,
+    sort: sort satisfies DeviceListSort,
     descending,
     now: ui.now(),
     filter,
     platforms,
-    chips,
+    chips: [...DEVICE_CHIPS],
   };
 }
 
-export function parseDeviceFilter(query: Record<string, string | undefined>): DeviceListFilter {
-  const status = DEVICE_STATUSES.find((s) => s === query.status);
+export function parseDeviceFilter(
+  query: Record<string, string | undefined>,
+  platforms: ReadonlySet<string>,
+): DeviceListFilter {
   return {
-    status,
-    platform: query.platform || undefined,
-    chip: query.chip || undefined,
+    status: DEVICE_STATUSES.find((s) => s === query.status),
+    platform: query.platform && platforms.has(query.platform) ? query.platform : undefined,
+    chip: DEVICE_CHIPS.find((c) => c === query.chip),
     outdated: query.outdated === '1' || query.outdated === 'on' || query.outdated === 'true',
   };
-}
-
-function matches(d: DeviceView, filter: DeviceListFilter, released: Map<string, string | undefined>): boolean {
-  if (filter.status && deviceStatus(d) !== (filter.status satisfies DeviceStatus)) return false;
-  if (filter.platform && d.platform_name !== filter.platform) return false;
-  if (filter.chip && d.family !== filter.chip) return false;
-  if (filter.outdated) {
-    const release = released.get(d.platform_name);
-    const runs = d.reported_version !== null && compareVersions(d.reported_version, release ?? '') === 0;
-    if (!release || runs) return false;
-  }
-  return true;
 }
