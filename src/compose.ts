@@ -17,6 +17,8 @@ import { DevicePinService } from './features/groups/device-pin-service.js';
 import { GroupService } from './features/groups/group-service.js';
 import { registerGroupRoutes } from './features/groups/group-routes.js';
 import { registerPlatformRoutes } from './features/platforms/platform-routes.js';
+import { PlatformKeyService } from './features/signing/platform-key-service.js';
+import { registerPlatformKeyRoutes } from './features/signing/platform-key-routes.js';
 import { Metrics } from './features/metrics/metrics.js';
 import { DeletionFollowUp } from './features/maintenance/deletion-follow-up.js';
 import { runMaintenance } from './features/maintenance/maintenance.js';
@@ -53,6 +55,8 @@ export interface App {
   db: Database;
   catalogue: Catalogue;
   platforms: PlatformService;
+  /** The public keys each platform's boards trust (issue 17). */
+  platformKeys: PlatformKeyService;
   firmware: FirmwareService;
   /** Staged rollouts: start, pause, resume, advance, abort, roll back. */
   rollouts: RolloutService;
@@ -140,6 +144,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   );
   const onDelete = () => afterDeletes.deleted();
   const platforms = new PlatformService(catalogue, clock, onChange, onDelete);
+  const platformKeys = new PlatformKeyService(catalogue, clock, (sha256) => blobs.read(sha256), onChange);
   // A rollout's transition reloads the view at once (not at the next check), so device statuses follow it.
   const rollouts = new RolloutService(catalogue, clock, () => {
     view.invalidate();
@@ -227,6 +232,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   });
   registerMetricsRoutes(http, metrics, config.metricsToken);
   registerPlatformRoutes(http, platforms, reader);
+  registerPlatformKeyRoutes(http, platformKeys);
   registerFirmwareRoutes(http, firmware, reader, config.uploadLimit, metrics);
   registerRolloutRoutes(http, rollouts, (id) => fleet.rolloutDevices(id));
   registerActivityRoutes(http, reader, () => clock.now());
@@ -277,6 +283,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     db,
     catalogue,
     platforms,
+    platformKeys,
     firmware,
     rollouts,
     groups,

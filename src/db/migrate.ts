@@ -8,6 +8,7 @@ import * as releasePointerKeys from './migrations/005-release-pointer-keys.js';
 import * as uncompressedBlobs from './migrations/006-uncompressed-blobs.js';
 import * as honestDeviceRecords from './migrations/007-honest-device-records.js';
 import * as rolloutsAndFleet from './migrations/008-rollouts-and-fleet.js';
+import * as platformKeys from './migrations/013-platform-keys.js';
 
 /** Migrations are listed here in order (no directory scanning, so the build output needs nothing else). */
 const MIGRATIONS: Record<string, Migration> = {
@@ -19,6 +20,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '006-uncompressed-blobs': uncompressedBlobs,
   '007-honest-device-records': honestDeviceRecords,
   '008-rollouts-and-fleet': rolloutsAndFleet,
+  // 009–012 and 014 come from branches merged beside this one (issue 17 was given 013).
+  '013-platform-keys': platformKeys,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -31,6 +31,23 @@ export interface PlatformTable {
   rollout_template: ColumnType<string | null, string | null | undefined, string | null>;
   /** JSON `{from, to, timeZone}`: the hours devices may be served an update; null: any time. */
   update_window: ColumnType<string | null, string | null | undefined, string | null>;
+  /** ESP8266: the flash mode the boards run (qio, qout, dio, dout); signed images must carry it (protocol.md §7.1). */
+  flash_mode: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** A public key a platform's boards trust (issue 17). Never a private key. */
+export interface PlatformKeyTable {
+  id: Generated<number>;
+  platform_id: number;
+  /** SHA-256 of the DER SubjectPublicKeyInfo, lowercase hex. */
+  digest: string;
+  type: 'rsa' | 'ec';
+  bits: number;
+  /** SubjectPublicKeyInfo PEM. */
+  pem: string;
+  label: string | null;
+  created_by: string;
+  created_at: Millis;
 }
 
 export type ReleasePolicy = 'auto' | 'manual' | 'rollout';
@@ -65,6 +82,8 @@ export interface ImageTable {
   identity_source: string | null;
   filename: string | null;
   uploaded_at: Millis;
+  /** JSON `ImageSignature` (features/signing): the signature found at upload against the platform's keys. */
+  signature: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface DeviceTable {
@@ -216,6 +235,7 @@ export interface Tables {
   api_tokens: ApiTokenTable;
   blobs: BlobTable;
   platforms: PlatformTable;
+  platform_keys: PlatformKeyTable;
   allowlist: AllowlistTable;
   images: ImageTable;
   devices: DeviceTable;
@@ -229,6 +249,8 @@ export interface Tables {
 export type PlatformRow = Selectable<PlatformTable>;
 export type NewPlatform = Insertable<PlatformTable>;
 export type PlatformUpdate = Updateable<PlatformTable>;
+export type PlatformKeyRow = Selectable<PlatformKeyTable>;
+export type NewPlatformKey = Insertable<PlatformKeyTable>;
 export type AllowlistRow = Selectable<AllowlistTable>;
 export type NewAllowlistEntry = Insertable<AllowlistTable>;
 export type ImageRow = Selectable<ImageTable>;

@@ -28,6 +28,7 @@ export type PlatformView = Pick<
   | 'release_policy'
   | 'rollout_template'
   | 'update_window'
+  | 'flash_mode'
 >;
 
 export type ImageView = Pick<
@@ -43,6 +44,8 @@ export type ImageView = Pick<
   | 'filename'
   | 'identity_source'
   | 'uploaded_at'
+  // JSON ImageSignature (features/signing/image-signature.ts).
+  | 'signature'
 >;
 
 export type AllowlistEntryView = Pick<AllowlistRow, 'mac' | 'label' | 'created_at'>;

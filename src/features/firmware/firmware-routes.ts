@@ -8,6 +8,7 @@ import { DomainError } from '../../lib/domain-error.js';
 import { imageJson, platformJson } from '../api-views.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { FleetReader } from '../fleet/fleet-reader.js';
+import { imageSignatureJson } from '../signing/signing-views.js';
 import type { FirmwareService, UploadInput, UploadResult } from './firmware-service.js';
 import { actorOf } from '../../http/auth.js';
 
@@ -65,6 +66,8 @@ export function uploadResultJson(result: UploadResult) {
     release: result.release,
     analysis: result.analysis,
     identity: result.identity,
+    /** The signature against the platform's keys: unsigned, verified, signed (no keys to check) or invalid. */
+    signature: imageSignatureJson(JSON.stringify(result.signature)),
   };
 }
 

@@ -13,6 +13,8 @@ import { formatMac } from '../../lib/mac.js';
 import { versionKey } from '../../lib/version.js';
 import { changeEvent } from '../platforms/platform-service.js';
 import { imageRow } from './image-row.js';
+import type { ImageSignature } from '../signing/image-signature.js';
+import { judgeUpload, trustedKeys } from '../signing/upload-signature.js';
 import { descriptorProject, projectContradicts, type ReleaseVerdict } from './release-certainty.js';
 import { checkExplicitVersion, releaseOnUpload, startRolloutIfDue } from './upload-release.js';
 import { platformForUpload, versionForUpload } from './upload-identity.js';
@@ -46,6 +48,8 @@ export interface UploadResult {
   released: boolean;
   /** Why it was released or kept (README "Release policy"). */
   release: ReleaseVerdict;
+  /** The image's signature against the platform's keys (issue 17). */
+  signature: ImageSignature;
 }
 
 /** Starts a staged rollout of an image from the platform's rollout template (the rollout engine, issue 12 §2). */
@@ -136,6 +140,7 @@ export class FirmwareService {
         { analysis, identity },
       );
     }
+    const signature = await this.checkSignature(bytes, analysis, platform, input);
     const key = versionKey(version);
     const refuse = (stores: Stores, p: PlatformRow) => this.refuseKnownImage(stores, p, kind, key, version, staged);
     await refuse(this.catalogue.stores, platform);
@@ -156,6 +161,7 @@ export class FirmwareService {
           identitySource: identity.version.source ?? null,
           filename: input.filename ?? null,
           uploadedAt: now,
+          signature,
         }),
       );
       const canStart = this.options.startRollout !== undefined;
@@ -186,7 +192,31 @@ export class FirmwareService {
       identity,
       released: outcome.verdict.released,
       release,
+      signature,
     };
+  }
+
+  /**
+   * With trusted keys, the platform takes only images its boards will install (docs/security.md): a refusal is
+   * recorded as an `upload-refused` event and answered with its own error code.
+   */
+  private async checkSignature(
+    bytes: Uint8Array,
+    analysis: Exclude<ImageAnalysis, { kind: 'rejected' }>,
+    platform: PlatformRow,
+    input: UploadInput,
+  ): Promise<ImageSignature> {
+    const keys = await trustedKeys(this.catalogue.stores, platform.id);
+    const { signature, refusal } = judgeUpload(bytes, analysis, platform, keys);
+    if (!refusal) return signature;
+    await this.catalogue.stores.events.append([
+      {
+        ...changeEvent(this.clock.now(), 'upload-refused', platform.name, input.actor, refusal.message.slice(0, 1000)),
+        decision: 'refused',
+        reason: refusal.code,
+      },
+    ]);
+    throw new DomainError(refusal.code, refusal.message, { signature });
   }
 
   private platformIndex(platforms: PlatformRow[]): PlatformNameIndex {

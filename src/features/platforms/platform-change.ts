@@ -11,6 +11,7 @@ const SHOWN_FIELDS = [
   ['releasePolicy', 'release_policy'],
   ['rolloutTemplate', 'rollout_template'],
   ['updateWindow', 'update_window'],
+  ['flashMode', 'flash_mode'],
 ] as const satisfies readonly (readonly [string, keyof PlatformRow])[];
 
 /**

@@ -53,6 +53,11 @@ const PlatformBody = Type.Object(
     ),
     rolloutTemplate: Type.Optional(Type.Union([RolloutTemplate, Type.Null()])),
     updateWindow: Type.Optional(Type.Union([UpdateWindow, Type.Null()])),
+    flashMode: Type.Optional(
+      Type.Union([Type.Literal('qio'), Type.Literal('qout'), Type.Literal('dio'), Type.Literal('dout'), Type.Null()], {
+        description: 'ESP8266: the flash mode the boards run; with trusted keys, images of another mode are refused',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
