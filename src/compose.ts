@@ -19,6 +19,7 @@ import { registerGroupRoutes } from './features/groups/group-routes.js';
 import { registerPlatformRoutes } from './features/platforms/platform-routes.js';
 import { PlatformKeyService } from './features/signing/platform-key-service.js';
 import { registerPlatformKeyRoutes } from './features/signing/platform-key-routes.js';
+import { createServerSigner } from './features/signing/server-signer.js';
 import { Metrics } from './features/metrics/metrics.js';
 import { DeletionFollowUp } from './features/maintenance/deletion-follow-up.js';
 import { runMaintenance } from './features/maintenance/maintenance.js';
@@ -151,6 +152,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     void view.all().catch(() => undefined);
   });
   const firmware = new FirmwareService(catalogue, blobs, clock, config.uploadLimit, onChange, onDelete, {
+    signer: createServerSigner(config),
     // Release policy `rollout`: a certain upload starts a rollout from the platform's template.
     startRollout: async (platformName, imageId, actor) => {
       await rollouts.start(platformName, { imageId }, actor);

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { BlobTooLargeError, type BlobInfo, type BlobStore, type StagedBlob } from '../../blobs/blob-store.js';
 import type { Catalogue, Stores } from '../catalogue.js';
 import type { ImageRow, PlatformRow } from '../../db/tables.js';
@@ -15,6 +15,8 @@ import { changeEvent } from '../platforms/platform-service.js';
 import { imageRow } from './image-row.js';
 import type { ImageSignature } from '../signing/image-signature.js';
 import { judgeUpload, trustedKeys } from '../signing/upload-signature.js';
+import { signUpload } from '../signing/sign-upload.js';
+import type { ServerSigner } from '../signing/server-signer.js';
 import { descriptorProject, projectContradicts, type ReleaseVerdict } from './release-certainty.js';
 import { checkExplicitVersion, releaseOnUpload, startRolloutIfDue } from './upload-release.js';
 import { platformForUpload, versionForUpload } from './upload-identity.js';
@@ -58,7 +60,13 @@ export type StartRollout = (platformName: string, imageId: number, actor: string
 export interface FirmwareServiceOptions {
   /** For platforms whose release policy is `rollout`; absent, such uploads are kept as with `manual`. */
   startRollout?: StartRollout | undefined;
+  /** Server-side signing (config signingKey or signCommand); absent: uploads are kept as sent. */
+  signer?: ServerSigner | undefined;
 }
+
+type KeptAnalysis = Exclude<ImageAnalysis, { kind: 'rejected' }>;
+/** A signature trailer is at most 516 bytes (esp8266: 512 + the length word); room for it past the upload limit. */
+const SIGNATURE_ROOM = 1024;
 
 /** Uploads, history, release and deletion of firmware images. */
 export class FirmwareService {
@@ -140,7 +148,56 @@ export class FirmwareService {
         { analysis, identity },
       );
     }
-    const signature = await this.checkSignature(bytes, analysis, platform, input);
+    const checked = await this.checkSignature(bytes, analysis, platform, input, staged);
+    if (!checked.signed)
+      return this.keep(
+        { staged, bytes, analysis, signature: checked.signature },
+        platform,
+        version,
+        identity,
+        kind,
+        input,
+      );
+    // Signed here: the signed bytes are what is kept and served; the upload's digests stay in the signature record.
+    const signedBlob = await this.stageSigned(checked.signed.bytes);
+    try {
+      return await this.keep(
+        { staged: signedBlob, ...checked.signed, signature: checked.signature },
+        platform,
+        version,
+        identity,
+        kind,
+        input,
+      );
+    } finally {
+      await signedBlob.discard();
+    }
+  }
+
+  private async stageSigned(bytes: Buffer): Promise<StagedBlob> {
+    try {
+      return await this.blobs.stage(Readable.from([bytes]), this.uploadLimit + SIGNATURE_ROOM);
+    } catch (error) {
+      if (error instanceof BlobTooLargeError) {
+        throw new DomainError(
+          'upload-too-large',
+          `signed, the file is larger than the upload limit (${this.uploadLimit} bytes)`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** Checks what only the catalogue can tell (the version or the bytes already kept), then commits blob and row. */
+  private async keep(
+    upload: { staged: StagedBlob; bytes: Uint8Array; analysis: KeptAnalysis; signature: ImageSignature },
+    platform: PlatformRow,
+    version: string,
+    identity: Identity,
+    kind: ImageRow['kind'],
+    input: UploadInput,
+  ): Promise<UploadResult> {
+    const { staged, bytes, analysis, signature } = upload;
     const key = versionKey(version);
     const refuse = (stores: Stores, p: PlatformRow) => this.refuseKnownImage(stores, p, kind, key, version, staged);
     await refuse(this.catalogue.stores, platform);
@@ -198,17 +255,36 @@ export class FirmwareService {
 
   /**
    * With trusted keys, the platform takes only images its boards will install (docs/security.md): a refusal is
-   * recorded as an `upload-refused` event and answered with its own error code.
+   * recorded as an `upload-refused` event and answered with its own error code. When the server signs for the
+   * platform (its signer's public key is one of the platform's), an unsigned application image is signed here.
    */
   private async checkSignature(
     bytes: Uint8Array,
-    analysis: Exclude<ImageAnalysis, { kind: 'rejected' }>,
+    analysis: KeptAnalysis,
     platform: PlatformRow,
     input: UploadInput,
-  ): Promise<ImageSignature> {
+    original: BlobInfo,
+  ): Promise<{ signature: ImageSignature; signed?: { bytes: Buffer; analysis: KeptAnalysis } }> {
     const keys = await trustedKeys(this.catalogue.stores, platform.id);
-    const { signature, refusal } = judgeUpload(bytes, analysis, platform, keys);
-    if (!refusal) return signature;
+    let judged = judgeUpload(bytes, analysis, platform, keys);
+    let signed: { bytes: Buffer; analysis: KeptAnalysis } | undefined;
+    const signer = this.options.signer;
+    if (signer && judged.signature.state === 'unsigned' && keys.some((k) => k.digest === signer.publicKey.digest)) {
+      signed = await signUpload(signer, bytes, analysis);
+      if (signed) {
+        const again = judgeUpload(signed.bytes, signed.analysis, platform, keys);
+        if (again.signature.state !== 'verified') {
+          throw new DomainError(
+            'signing-unavailable',
+            `the ${signer.source}'s signature does not verify with its public key: nothing was kept; the server's signing setup needs attention`,
+          );
+        }
+        const { size, md5, sha256 } = original;
+        judged = { ...again, signature: { ...again.signature, signedByServer: true, original: { size, md5, sha256 } } };
+      }
+    }
+    const { signature, refusal } = judged;
+    if (!refusal) return { signature, ...(signed ? { signed } : {}) };
     await this.catalogue.stores.events.append([
       {
         ...changeEvent(this.clock.now(), 'upload-refused', platform.name, input.actor, refusal.message.slice(0, 1000)),
