@@ -166,6 +166,8 @@ export interface RolloutTable {
   created_at: Millis;
   updated_at: Millis;
   ended_at: Millis | null;
+  /** JSON `KeyChange` when the target is signed by another key than the image it replaces (confirmed at start). */
+  key_change: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface DeviceGroupTable {

@@ -9,6 +9,8 @@ import { addIdColumn } from '../schema-helpers.js';
  *   signed-image rule that the image's flash-mode byte must match it (protocol.md §7.1).
  * - `images.signature`: JSON, what the upload's signature was found to be against the platform's keys at upload
  *   (state, layout, algorithm, key digests; whether this server signed it and the original's digests then).
+ * - `rollouts.key_change`: JSON `{from, to}` when the rollout moves boards to an image signed by another key (the
+ *   person confirmed it); the rollout shows it.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -27,4 +29,5 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.alterTable('platforms').addColumn('flash_mode', 'text').execute();
   await db.schema.alterTable('images').addColumn('signature', 'text').execute();
+  await db.schema.alterTable('rollouts').addColumn('key_change', 'text').execute();
 }

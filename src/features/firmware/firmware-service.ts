@@ -16,6 +16,7 @@ import { imageRow } from './image-row.js';
 import type { ImageSignature } from '../signing/image-signature.js';
 import { judgeUpload, trustedKeys } from '../signing/upload-signature.js';
 import { signUpload } from '../signing/sign-upload.js';
+import { describeKeyChange, keyChange, requireKeyChangeConfirmed } from '../signing/key-change.js';
 import type { ServerSigner } from '../signing/server-signer.js';
 import { descriptorProject, projectContradicts, type ReleaseVerdict } from './release-certainty.js';
 import { checkExplicitVersion, releaseOnUpload, startRolloutIfDue } from './upload-release.js';
@@ -30,6 +31,8 @@ export interface UploadInput {
   label?: boolean | undefined;
   /** Keep the image although its app descriptor names another project than the platform. */
   force?: boolean | undefined;
+  /** The image is signed by another key than the released one, and that is intended (docs/security.md). */
+  confirmKeyChange?: boolean | undefined;
   /**
    * Imported from a server where this image was live (import-legacy): released as it was there, but not pinned, so
    * later certain uploads still move the release.
@@ -340,13 +343,19 @@ export class FirmwareService {
   }
 
   /** Moves the release pointer to a kept image: release, or roll back. A person chose it, so uploads will not move it. */
-  async release(id: number, actor: string): Promise<PlatformRow> {
+  async release(
+    id: number,
+    actor: string,
+    options: { confirmKeyChange?: boolean | undefined } = {},
+  ): Promise<PlatformRow> {
     const now = this.clock.now();
     if (!isRowId(id)) throw unknownImage(id);
     const platform = await this.catalogue.transact(async (stores) => {
       const { image, platform } = await lockedImage(stores, id);
       const previousId = image.kind === 'app' ? platform.released_app_id : platform.released_fs_id;
       const previous = previousId !== null ? await stores.images.findById(previousId) : undefined;
+      const change = image.kind === 'app' ? keyChange(previous?.signature, image.signature) : undefined;
+      requireKeyChangeConfirmed(change, options.confirmKeyChange);
       await stores.platforms.update(platform.id, {
         ...(image.kind === 'app' ? { released_app_id: image.id, app_release_pinned: 1 } : { released_fs_id: image.id }),
         updated_at: now,
@@ -357,6 +366,7 @@ export class FirmwareService {
           from_version: previous?.version ?? null,
           to_version: image.version,
           decision: image.kind,
+          ...(change ? { detail: `key change confirmed: ${describeKeyChange(change)}` } : {}),
         },
       ]);
       return (await stores.platforms.findById(platform.id))!;
