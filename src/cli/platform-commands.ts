@@ -20,6 +20,7 @@ interface PlatformJson {
   releasePolicy?: string;
   rolloutTemplate?: { stages?: number[] } | null;
   updateWindow?: { from: string; to: string; timeZone: string } | null;
+  flashMode?: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -54,7 +55,11 @@ function settingOptions(command: Command): Command {
       ]),
     )
     .option('--rollout-stages <percentages>', 'the rollout template\'s stages, e.g. 1,10,50,100; "none" clears it')
-    .option('--update-window <window>', 'hours devices may update, e.g. 22:00-05:00@Europe/Berlin; "none": any time');
+    .option('--update-window <window>', 'hours devices may update, e.g. 22:00-05:00@Europe/Berlin; "none": any time')
+    .option(
+      '--flash-mode <mode>',
+      'ESP8266: the flash mode the boards run (qio, qout, dio, dout); signed images must match; "none" clears it',
+    );
 }
 
 /** `22:00-05:00@Europe/Berlin` (the zone defaults to UTC) as the API's update window. */
@@ -100,6 +105,7 @@ function settingsBody(options: Record<string, string | boolean | undefined>): Re
   if (options.releasePolicy !== undefined) body.releasePolicy = options.releasePolicy;
   if (options.rolloutStages !== undefined) body.rolloutTemplate = rolloutStagesOption(String(options.rolloutStages));
   if (options.updateWindow !== undefined) body.updateWindow = updateWindowOption(String(options.updateWindow));
+  if (options.flashMode !== undefined) body.flashMode = orNull(String(options.flashMode));
   return body;
 }
 
@@ -119,6 +125,7 @@ function describePlatform(p: PlatformJson): string[][] {
       p.deviceAuth + (p.deviceUser ? ` (user ${p.deviceUser})` : '') + (p.deviceSecretSet ? ', secret set' : ''),
     ],
     ['release policy', p.releasePolicy ?? '-'],
+    ['flash mode (ESP8266)', p.flashMode ?? '-'],
     ['rollout stages', p.rolloutTemplate?.stages?.join(', ') ?? '-'],
     [
       'update window',
