@@ -250,6 +250,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     rolloutOverview: (name) => rolloutOverview(rollouts, fleet, name),
     groups,
     pins,
+    platformKeys,
     auth,
     now: () => clock.now(),
     publicUrl: config.publicUrl,

@@ -8,6 +8,7 @@ import type { FleetReader } from '../../features/fleet/fleet-reader.js';
 import type { PlatformService } from '../../features/platforms/platform-service.js';
 import type { DevicePinService } from '../../features/groups/device-pin-service.js';
 import type { GroupService } from '../../features/groups/group-service.js';
+import type { PlatformKeyService } from '../../features/signing/platform-key-service.js';
 import type { Role } from '../../features/auth/roles.js';
 
 /** What the pages read from (the fleet reader) and change through (the services the REST API uses too). */
@@ -20,6 +21,8 @@ export interface UiServices {
   rolloutOverview: (platformName: string) => Promise<RolloutOverview>;
   groups: GroupService;
   pins: DevicePinService;
+  /** The public keys each platform trusts (issue 17); absent: the page shows none. */
+  platformKeys?: PlatformKeyService | undefined;
   now: () => number;
   /** Devices of a platform by the version they run (the fleet registry's counts); absent: none known. */
   deviceVersions?: ((platformId: number) => ReadonlyMap<string | null, number>) | undefined;
