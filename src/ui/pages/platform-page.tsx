@@ -15,7 +15,7 @@ import { roleAllows } from '../../features/auth/roles.js';
 import type { RolloutOverview } from '../../features/rollouts/rollout-overview.js';
 import { ReleaseConfirm, type VersionCounts } from '../release-confirm.js';
 import { rolloutTemplateJson, updateWindowJson } from '../../features/platforms/release-settings.js';
-import type { PlatformKeyRow } from '../../db/tables.js';
+import type { PlatformKeyView } from '../../features/views.js';
 import { parseImageSignature } from '../../features/signing/image-signature.js';
 import { SignatureState } from '../signature-state.js';
 
@@ -40,7 +40,7 @@ export interface PlatformPageProps extends PlatformDetail {
   error?: string | undefined;
   notice?: string | undefined;
   /** The public keys the platform's boards trust (issue 17). */
-  keys?: PlatformKeyRow[] | undefined;
+  keys?: PlatformKeyView[] | undefined;
 }
 
 /** Where an image's version came from, in words (README "How uploads are identified"). */
