@@ -19,6 +19,9 @@ import { registerGroupRoutes } from './features/groups/group-routes.js';
 import { DeviceKeyService } from './features/device-keys/device-key-service.js';
 import { registerDeviceKeyRoutes } from './features/device-keys/device-key-routes.js';
 import { registerPlatformRoutes } from './features/platforms/platform-routes.js';
+import { PlatformKeyService } from './features/signing/platform-key-service.js';
+import { registerPlatformKeyRoutes } from './features/signing/platform-key-routes.js';
+import { createServerSigner } from './features/signing/server-signer.js';
 import { Metrics } from './features/metrics/metrics.js';
 import { DeletionFollowUp } from './features/maintenance/deletion-follow-up.js';
 import { runMaintenance } from './features/maintenance/maintenance.js';
@@ -64,6 +67,8 @@ export interface App {
   db: Database;
   catalogue: Catalogue;
   platforms: PlatformService;
+  /** The public keys each platform's boards trust (issue 17). */
+  platformKeys: PlatformKeyService;
   firmware: FirmwareService;
   /** Staged rollouts: start, pause, resume, advance, abort, roll back. */
   rollouts: RolloutService;
@@ -217,19 +222,21 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   );
   const onDelete = () => afterDeletes.deleted();
   const platforms = new PlatformService(catalogue, clock, onChange, onDelete);
+  const platformKeys = new PlatformKeyService(catalogue, clock, (sha256) => blobs.read(sha256), onChange);
   // A rollout's transition reloads the view at once (not at the next check), so device statuses follow it.
   const rollouts = new RolloutService(catalogue, clock, () => {
     view.invalidate();
     void view.all().catch(() => undefined);
   });
   const firmware = new FirmwareService(catalogue, blobs, clock, config.uploadLimit, onChange, onDelete, {
+    signer: createServerSigner(config),
     // Release policy `rollout`: a certain upload starts a rollout from the platform's template.
     startRollout: async (platformName, imageId, actor) => {
       await rollouts.start(platformName, { imageId }, actor);
     },
   });
   const groups = new GroupService(catalogue, clock, onChange);
-  const pins = new DevicePinService(catalogue, clock, onChange);
+  const pins = new DevicePinService(catalogue, clock, onChange, (mac) => fleet.registry.get(mac)?.platformName);
   const deviceKeys = new DeviceKeyService(catalogue, clock, onChange);
   const reader = new FleetReader(catalogue, () => fleet.registry.summary);
   const metrics = new Metrics({
@@ -330,6 +337,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   });
   registerMetricsRoutes(http, metrics, config.metricsToken);
   registerPlatformRoutes(http, platforms, reader);
+  registerPlatformKeyRoutes(http, platformKeys);
   registerFirmwareRoutes(http, firmware, reader, config.uploadLimit, metrics);
   registerRolloutRoutes(http, rollouts, (id) => fleet.rolloutDevices(id));
   registerActivityRoutes(http, reader, () => clock.now());
@@ -348,6 +356,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     groups,
     pins,
     deviceKeys,
+    platformKeys,
     auth,
     now: () => clock.now(),
     publicUrl: config.publicUrl,
@@ -398,6 +407,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     db,
     catalogue,
     platforms,
+    platformKeys,
     firmware,
     rollouts,
     groups,

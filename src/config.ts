@@ -208,6 +208,27 @@ export const OPTIONS = {
     default: '',
     description: 'password for the `admin` account created on first start (empty: a random one, printed once)',
   },
+  signingKey: {
+    env: 'ESP_OTA_SIGNING_KEY',
+    type: 'string',
+    default: '',
+    description:
+      'PEM private key file for server-side signing: unsigned uploads to platforms that trust its public key are signed at upload (docs/security.md); never exported or logged; empty: off',
+  },
+  signCommand: {
+    env: 'ESP_OTA_SIGN_COMMAND',
+    type: 'string',
+    default: '',
+    description:
+      'instead of signingKey, a shell command that signs (a KMS or HSM holds the key): it reads the bytes to sign on stdin (their SHA-256 in `ESP_OTA_SIGN_SHA256`, the algorithm in `ESP_OTA_SIGN_ALGORITHM`) and writes the signature to stdout; needs signingPublicKey',
+  },
+  signingPublicKey: {
+    env: 'ESP_OTA_SIGNING_PUBLIC_KEY',
+    type: 'string',
+    default: '',
+    description:
+      "PEM public key file of signCommand's key: which platforms it signs for, and what its signatures are checked against",
+  },
   apiToken: {
     env: 'ESP_OTA_API_TOKEN',
     type: 'string',

@@ -155,8 +155,10 @@ describe('esp-ota client commands, each in a process of its own', { timeout: 240
     const [newer, older] = images;
     expect(images.map((i) => i.version)).toEqual(['1.1.0', '1.0.0']);
     const table = (await cli(['firmware', 'list', 'Gate'])).stdout;
-    expect(table).toMatch(/^ID\s+VERSION\s+KIND\s+CHIP\s+SIZE\s+UPLOADED\s+RELEASED$/m);
-    expect(table).toMatch(new RegExp(`^${newer!.id}\\s+1\\.1\\.0\\s+app\\s+esp8266\\s+\\d+\\s+\\S+\\s+yes$`, 'm'));
+    expect(table).toMatch(/^ID\s+VERSION\s+KIND\s+CHIP\s+SIZE\s+UPLOADED\s+RELEASED\s+SIGNATURE$/m);
+    expect(table).toMatch(
+      new RegExp(`^${newer!.id}\\s+1\\.1\\.0\\s+app\\s+esp8266\\s+\\d+\\s+\\S+\\s+yes\\s+unsigned$`, 'm'),
+    );
     expect((await cli(['firmware', 'show', String(older!.id)])).stdout).toMatch(/^version\s+1\.0\.0 \(from marker\)$/m);
     expect((await cli(['firmware', 'release', String(older!.id)])).stdout).toBe(
       `released image ${older!.id} on Gate\n`,

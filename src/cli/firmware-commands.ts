@@ -15,6 +15,16 @@ interface ImageJson {
   identitySource: string;
   uploadedAt: string;
   released?: boolean;
+  /** Servers before issue 17 do not send it. */
+  signature?: SignatureJson | null;
+}
+interface SignatureJson {
+  state: string;
+  layout: string | null;
+  algorithm: string | null;
+  keyDigests: string[];
+  signedByServer: boolean;
+  problems: string[];
 }
 interface UploadJson {
   image: ImageJson;
@@ -23,6 +33,16 @@ interface UploadJson {
   /** Why it was released or kept (servers before issue 12 do not send it). */
   release?: { code: string; reason: string };
   identity: { version: { source: string; evidence?: string }; conflicts: string[] };
+  signature?: SignatureJson | null;
+}
+
+/** `verified rsa-pkcs1-sha256 (esp8266) by 3f2a…`: an image's signature on one line. */
+export function describeSignature(s: SignatureJson | null | undefined): string {
+  if (!s) return '-';
+  if (s.state === 'unsigned') return 'unsigned';
+  const how = [s.algorithm, s.layout ? `(${s.layout})` : ''].filter(Boolean).join(' ');
+  const keys = s.keyDigests.length ? ` key ${s.keyDigests.map((d) => d.slice(0, 12)).join(', ')}` : '';
+  return `${s.state}${how ? ` ${how}` : ''}${keys}${s.signedByServer ? ', signed by this server' : ''}`;
 }
 
 const enc = encodeURIComponent;
@@ -41,6 +61,7 @@ export function registerFirmwareCommands(program: Command, io: CliIo, state: Cli
     .option('--release', 'release it now, even if it is not the highest version')
     .option('--label', 'the --version is an opaque label on purpose, not a version')
     .option('--force', 'keep it although its app descriptor names another project than the platform')
+    .option('--confirm-key-change', 'it is signed by another key than the released image, and that is intended')
     .action(
       action(async (command, file) => {
         const options = command.opts<{
@@ -50,6 +71,7 @@ export function registerFirmwareCommands(program: Command, io: CliIo, state: Cli
           filesystem?: boolean;
           label?: boolean;
           force?: boolean;
+          confirmKeyChange?: boolean;
         }>();
         const query = new URLSearchParams();
         if (options.platform) query.set('platform', options.platform);
@@ -58,6 +80,7 @@ export function registerFirmwareCommands(program: Command, io: CliIo, state: Cli
         if (options.filesystem) query.set('kind', 'filesystem');
         if (options.label) query.set('label', 'true');
         if (options.force) query.set('force', 'true');
+        if (options.confirmKeyChange) query.set('confirmKeyChange', 'true');
         const tty = (io.err as NodeJS.WriteStream).isTTY === true;
         const progress = tty
           ? (sent: number, total: number) => {
@@ -78,6 +101,8 @@ export function registerFirmwareCommands(program: Command, io: CliIo, state: Cli
         );
         if (!result.released && result.release)
           io.out.write(`not released (${result.release.code}): ${result.release.reason}\n`);
+        if (result.signature) io.out.write(`signature: ${describeSignature(result.signature)}\n`);
+        for (const problem of result.signature?.problems ?? []) io.err.write(`signature warning: ${problem}\n`);
         for (const conflict of result.identity.conflicts) io.err.write(`warning: ${conflict}\n`);
       }),
     );
@@ -93,8 +118,17 @@ export function registerFirmwareCommands(program: Command, io: CliIo, state: Cli
       if (wantsJson(command)) return printJson(io, images);
       printTable(
         io,
-        ['ID', 'VERSION', 'KIND', 'CHIP', 'SIZE', 'UPLOADED', 'RELEASED'],
-        images.map((i) => [i.id, i.version, i.kind, i.chip, i.size, i.uploadedAt, i.released ? 'yes' : '']),
+        ['ID', 'VERSION', 'KIND', 'CHIP', 'SIZE', 'UPLOADED', 'RELEASED', 'SIGNATURE'],
+        images.map((i) => [
+          i.id,
+          i.version,
+          i.kind,
+          i.chip,
+          i.size,
+          i.uploadedAt,
+          i.released ? 'yes' : '',
+          describeSignature(i.signature),
+        ]),
         `no images on ${name}; upload one with \`esp-ota upload <file> --platform ${name}\``,
       );
     }),
@@ -124,6 +158,7 @@ export function registerFirmwareCommands(program: Command, io: CliIo, state: Cli
         ['file name', image.filename],
         ['uploaded', image.uploadedAt],
         ['released', image.released ? 'yes' : 'no'],
+        ['signature', describeSignature(image.signature)],
       ];
       for (const [key, value] of Object.entries(image.analysis ?? {}))
         if (value !== null && typeof value !== 'object') rows.push([`analysis: ${key}`, String(value)]);
@@ -135,9 +170,14 @@ export function registerFirmwareCommands(program: Command, io: CliIo, state: Cli
     .command('release')
     .description('release this image (or roll back to it): its platform’s devices move to it')
     .argument('<id>', 'image id', imageId)
+    .option('--confirm-key-change', 'it is signed by another key than the released image, and that is intended')
     .action(
       action(async (command, id) => {
-        const platform = await clientOf(command).request<{ name: string }>('POST', `/api/v1/firmware/${id}/release`);
+        const confirm = command.opts<{ confirmKeyChange?: boolean }>().confirmKeyChange ? '?confirmKeyChange=true' : '';
+        const platform = await clientOf(command).request<{ name: string }>(
+          'POST',
+          `/api/v1/firmware/${id}/release${confirm}`,
+        );
         io.out.write(`released image ${id} on ${platform.name}\n`);
       }),
     );

@@ -22,6 +22,7 @@ interface PlatformJson {
   updateWindow?: { from: string; to: string; timeZone: string } | null;
   esp8266Gzip?: 'off' | 'auto' | 'on';
   minimalPlatform?: string | null;
+  flashMode?: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -64,7 +65,11 @@ function settingOptions(command: Command): Command {
         'on',
       ]),
     )
-    .option('--minimal-platform <name>', 'platform whose release is the Tasmota -minimal image; "none" unpairs');
+    .option('--minimal-platform <name>', 'platform whose release is the Tasmota -minimal image; "none" unpairs')
+    .option(
+      '--flash-mode <mode>',
+      'ESP8266: the flash mode the boards run (qio, qout, dio, dout); signed images must match; "none" clears it',
+    );
 }
 
 /** `22:00-05:00@Europe/Berlin` (the zone defaults to UTC) as the API's update window. */
@@ -112,6 +117,7 @@ function settingsBody(options: Record<string, string | boolean | undefined>): Re
   if (options.updateWindow !== undefined) body.updateWindow = updateWindowOption(String(options.updateWindow));
   if (options.gzip !== undefined) body.esp8266Gzip = options.gzip;
   if (options.minimalPlatform !== undefined) body.minimalPlatform = orNull(String(options.minimalPlatform));
+  if (options.flashMode !== undefined) body.flashMode = orNull(String(options.flashMode));
   return body;
 }
 
@@ -131,6 +137,7 @@ function describePlatform(p: PlatformJson): string[][] {
       p.deviceAuth + (p.deviceUser ? ` (user ${p.deviceUser})` : '') + (p.deviceSecretSet ? ', secret set' : ''),
     ],
     ['release policy', p.releasePolicy ?? '-'],
+    ['flash mode (ESP8266)', p.flashMode ?? '-'],
     ['rollout stages', p.rolloutTemplate?.stages?.join(', ') ?? '-'],
     [
       'update window',

@@ -14,6 +14,8 @@ interface RolloutJson {
   stageCount: number;
   percent: number;
   pauseReason: string | null;
+  /** Servers before issue 17 do not send it. */
+  keyChange?: { from: string[]; to: string[] } | null;
   createdBy: string;
   devices?: Record<string, number>;
 }
@@ -45,6 +47,10 @@ function describe(platform: string, r: RolloutJson): string {
     `${platform}: ${r.previousVersion ?? 'nothing'} → ${r.targetVersion}, ${r.state}, stage ${r.stageIndex + 1} of ${r.stageCount} (${stage}), started by ${r.createdBy}`,
   ];
   if (r.pauseReason) lines.push(`paused: ${r.pauseReason}`);
+  if (r.keyChange) {
+    const keys = (d: string[]) => (d.length ? d.map((x) => x.slice(0, 12)).join(', ') : 'unsigned');
+    lines.push(`signing key changes: ${keys(r.keyChange.from)} → ${keys(r.keyChange.to)} (confirmed)`);
+  }
   if (r.devices)
     lines.push(
       `devices: ${Object.entries(r.devices)
@@ -91,10 +97,18 @@ export function registerRolloutCommands(program: Command, io: CliIo, state: CliS
     .option('--canary <devices>', 'MACs and device groups served before the first percentage, comma-separated')
     .option('--auto-advance', 'advance by itself after each stage soaks healthy (default: by hand)')
     .option('--now', 'no rollout: release to every device at once')
+    .option('--confirm-key-change', 'the image is signed by another key than the released one, and that is intended')
     .option('--json', 'print the rollout as JSON')
     .action(
       run(async (command, platform, version) => {
-        const options = command.opts<{ stages?: string; canary?: string; autoAdvance?: boolean; now?: boolean }>();
+        const options = command.opts<{
+          stages?: string;
+          canary?: string;
+          autoAdvance?: boolean;
+          now?: boolean;
+          confirmKeyChange?: boolean;
+        }>();
+        const confirm = options.confirmKeyChange ? { confirmKeyChange: true } : {};
         const api = client(command);
         if (options.now) {
           const { images } = await api.request<{ images: { id: number; version: string; kind: string }[] }>(
@@ -105,7 +119,10 @@ export function registerRolloutCommands(program: Command, io: CliIo, state: CliS
             (i) => i.kind === 'app' && i.version.replace(/^v/i, '') === version!.replace(/^v/i, ''),
           );
           if (!image) throw new Error(`${platform} has no application image version ${version}`);
-          await api.request('POST', `/api/v1/firmware/${image.id}/release`);
+          await api.request(
+            'POST',
+            `/api/v1/firmware/${image.id}/release${options.confirmKeyChange ? '?confirmKeyChange=true' : ''}`,
+          );
           io.out.write(`released ${platform} ${image.version} to every device\n`);
           return;
         }
@@ -114,6 +131,7 @@ export function registerRolloutCommands(program: Command, io: CliIo, state: CliS
           ...(options.stages ? { stages: parseStages(options.stages) } : {}),
           ...(options.canary ? { canary: parseCanary(options.canary) } : {}),
           ...(options.autoAdvance ? { policy: { autoAdvance: true } } : {}),
+          ...confirm,
         });
         print(command, platform!, rollout);
       }),

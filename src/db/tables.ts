@@ -35,6 +35,23 @@ export interface PlatformTable {
   esp8266_gzip: WithDefault<Esp8266Gzip>;
   /** The platform whose released app is this one's Tasmota `-minimal` image; null: none paired. */
   minimal_platform_id: ColumnType<number | null, number | null | undefined, number | null>;
+  /** ESP8266: the flash mode the boards run (qio, qout, dio, dout); signed images must carry it (protocol.md §7.1). */
+  flash_mode: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** A public key a platform's boards trust (issue 17). Never a private key. */
+export interface PlatformKeyTable {
+  id: Generated<number>;
+  platform_id: number;
+  /** SHA-256 of the DER SubjectPublicKeyInfo, lowercase hex. */
+  digest: string;
+  type: 'rsa' | 'ec';
+  bits: number;
+  /** SubjectPublicKeyInfo PEM. */
+  pem: string;
+  label: string | null;
+  created_by: string;
+  created_at: Millis;
 }
 
 export type Esp8266Gzip = 'off' | 'auto' | 'on';
@@ -71,6 +88,8 @@ export interface ImageTable {
   identity_source: string | null;
   filename: string | null;
   uploaded_at: Millis;
+  /** JSON `ImageSignature` (features/signing): the signature found at upload against the platform's keys. */
+  signature: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface DeviceTable {
@@ -153,6 +172,8 @@ export interface RolloutTable {
   created_at: Millis;
   updated_at: Millis;
   ended_at: Millis | null;
+  /** JSON `KeyChange` when the target is signed by another key than the image it replaces (confirmed at start). */
+  key_change: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface DeviceGroupTable {
@@ -231,6 +252,7 @@ export interface Tables {
   api_tokens: ApiTokenTable;
   blobs: BlobTable;
   platforms: PlatformTable;
+  platform_keys: PlatformKeyTable;
   allowlist: AllowlistTable;
   images: ImageTable;
   devices: DeviceTable;
@@ -276,6 +298,8 @@ export type PlatformRow = Selectable<PlatformTable>;
 export type DeviceKeyRow = Selectable<DeviceKeyTable>;
 export type NewPlatform = Insertable<PlatformTable>;
 export type PlatformUpdate = Updateable<PlatformTable>;
+export type PlatformKeyRow = Selectable<PlatformKeyTable>;
+export type NewPlatformKey = Insertable<PlatformKeyTable>;
 export type AllowlistRow = Selectable<AllowlistTable>;
 export type NewAllowlistEntry = Insertable<AllowlistTable>;
 export type ImageRow = Selectable<ImageTable>;

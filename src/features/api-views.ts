@@ -1,4 +1,5 @@
 import { formatMac } from '../lib/mac.js';
+import { imageSignatureJson } from './signing/signing-views.js';
 import { rolloutTemplateJson, updateWindowJson } from './platforms/release-settings.js';
 import type { AllowlistEntryView, DeviceView, EventView, ImageView, PlatformView } from './views.js';
 
@@ -22,6 +23,8 @@ export function platformJson(p: PlatformView, minimalPlatform?: string | null) {
     updateWindow: updateWindowJson(p.update_window),
     esp8266Gzip: p.esp8266_gzip,
     ...(minimalPlatform !== undefined ? { minimalPlatform } : {}),
+    /** ESP8266: the flash mode the boards run; signed images must carry it (protocol.md §7.1). */
+    flashMode: p.flash_mode,
     createdAt: iso(p.created_at),
     updatedAt: iso(p.updated_at),
   };
@@ -40,6 +43,8 @@ export function imageJson(i: ImageView, platform?: PlatformView) {
     filename: i.filename,
     identitySource: i.identity_source,
     uploadedAt: iso(i.uploaded_at),
+    /** unsigned, verified (by a platform key), signed (no platform key to check), invalid; null before issue 17. */
+    signature: imageSignatureJson(i.signature),
     released: platform ? platform.released_app_id === i.id || platform.released_fs_id === i.id : undefined,
   };
 }

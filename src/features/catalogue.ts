@@ -12,11 +12,14 @@ import { VersionSamples } from './fleet/version-samples.js';
 import { ImageStore } from './firmware/image-store.js';
 import { GroupStore } from './groups/group-store.js';
 import { PlatformStore } from './platforms/platform-store.js';
+import { PlatformKeyStore } from './signing/platform-key-store.js';
 import { CanaryGroups, RolloutStore } from './rollouts/rollout-store.js';
 import { WebhookStore } from './webhooks/webhook-store.js';
 
 export interface Stores {
   platforms: PlatformStore;
+  /** The public keys each platform's boards trust (issue 17). */
+  platformKeys: PlatformKeyStore;
   allowlist: AllowlistStore;
   images: ImageStore;
   devices: DeviceStore;
@@ -49,6 +52,7 @@ export interface Catalogue {
 function storesOver(db: Database, appended?: NewEvent[]): Stores {
   return {
     platforms: new PlatformStore(db),
+    platformKeys: new PlatformKeyStore(db),
     allowlist: new AllowlistStore(db),
     images: new ImageStore(db),
     devices: new DeviceStore(db),

@@ -1,4 +1,12 @@
-import type { AllowlistRow, ApiTokenRow, DeviceRow, EventRow, ImageRow, PlatformRow } from '../db/tables.js';
+import type {
+  AllowlistRow,
+  ApiTokenRow,
+  DeviceRow,
+  EventRow,
+  ImageRow,
+  PlatformKeyRow,
+  PlatformRow,
+} from '../db/tables.js';
 
 /*
  * What operators see of the catalogue and the fleet: the read service (`fleet/fleet-reader.ts`) answers with these,
@@ -30,6 +38,7 @@ export type PlatformView = Pick<
   | 'update_window'
   | 'esp8266_gzip'
   | 'minimal_platform_id'
+  | 'flash_mode'
 >;
 
 export type ImageView = Pick<
@@ -45,6 +54,14 @@ export type ImageView = Pick<
   | 'filename'
   | 'identity_source'
   | 'uploaded_at'
+  // JSON ImageSignature (features/signing/image-signature.ts).
+  | 'signature'
+>;
+
+/** A public key a platform trusts (issue 17): public material only. */
+export type PlatformKeyView = Pick<
+  PlatformKeyRow,
+  'id' | 'digest' | 'type' | 'bits' | 'label' | 'created_by' | 'created_at'
 >;
 
 export type AllowlistEntryView = Pick<AllowlistRow, 'mac' | 'label' | 'created_at'>;

@@ -1,4 +1,3 @@
-import { gunzipSync } from 'node:zlib';
 import type { AppDescriptor, ImageAnalysis } from './analysis.js';
 import { isArduinoCoreDescriptor } from './app-descriptor.js';
 import { findIdentityMarkers } from './identity-markers.js';
@@ -6,6 +5,7 @@ import { PlatformNameIndex } from './platform-names.js';
 import { rankVersionStrings, type VersionCandidate } from './rank-versions.js';
 import { findVersionStrings } from './version-strings.js';
 import { sameVersion } from '../lib/version.js';
+import { inflateFirstMember } from './gzip-member.js';
 
 export type IdentitySource = 'explicit' | 'descriptor' | 'marker' | 'next-to-platform' | 'name-in-binary';
 
@@ -67,7 +67,11 @@ export function identify(bytes: Uint8Array, analysis: ImageAnalysis, options: Id
     detected = fromDescriptor(descriptor, index);
   } else {
     // A gzip-compressed sketch is searched as the device will run it: inflated (the analyser has bounded its size).
-    const content = analysis.family === 'esp8266' && analysis.compression === 'gzip' ? gunzipSync(bytes) : bytes;
+    // The first member only, as eboot inflates it: a signed .bin.gz carries its signature after the member.
+    const content =
+      analysis.family === 'esp8266' && analysis.compression === 'gzip'
+        ? inflateFirstMember(bytes, analysis.inflatedSize ?? bytes.length * 1032).inflated
+        : bytes;
     detected = fromBinary(content, index, descriptor);
   }
   return withExplicit(detected, explicit);

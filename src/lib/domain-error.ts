@@ -8,6 +8,8 @@ export const ERROR_STATUS = {
   'invalid-mac': 400,
   'invalid-version': 400,
   'invalid-label': 400,
+  /** Not one PEM public key of a type an ESP client verifies with (issue 17). */
+  'invalid-public-key': 400,
   unauthorized: 401,
   forbidden: 403,
   'csrf-failed': 403,
@@ -22,6 +24,9 @@ export const ERROR_STATUS = {
   /** The device has no per-device manifest key on that platform. */
   'unknown-device-key': 404,
   'unknown-webhook': 404,
+  'unknown-key': 404,
+  /** The image carries no public key to adopt. */
+  'no-embedded-key': 404,
   'platform-exists': 409,
   'user-exists': 409,
   'version-exists': 409,
@@ -37,17 +42,30 @@ export const ERROR_STATUS = {
   'image-pinned': 409,
   /** A running or paused rollout needs the image (its target or the release it rolls back to). */
   'image-in-rollout': 409,
+  'key-exists': 409,
+  /** The new image is signed by other keys than the deployed one: boards that trust only those would reject it. */
+  'key-change-unconfirmed': 409,
   'upload-too-large': 413,
   'unsupported-media-type': 415,
   'firmware-rejected': 422,
   'identity-needed': 422,
   'wrong-chip': 422,
   'wrong-kind': 422,
+  /** The platform has trusted keys and the image is not signed (docs/security.md). */
+  'unsigned-image': 422,
+  /** The platform has trusted keys and none verifies the image's signature. */
+  'wrong-signing-key': 422,
+  /** ESP8266: the signed image's flash-mode byte is not the boards' (protocol.md §7.1). */
+  'flash-mode-mismatch': 422,
+  /** ESP8266: a signed .gz whose length cores 3.1.0–3.1.2 fail on (protocol.md §7.1). */
+  'gzip-length-trap': 422,
   'too-many-attempts': 429,
   'server-busy': 503,
   /** The database is out of reach, busy, full or read-only: nothing was changed, try again shortly. */
   'database-unavailable': 503,
   'storage-unavailable': 503,
+  /** Server-side signing is configured but its key file or sign-command failed: nothing was kept. */
+  'signing-unavailable': 503,
   'storage-full': 507,
 } as const;
 

@@ -8,6 +8,7 @@ import { DomainError } from '../../lib/domain-error.js';
 import { imageJson, platformJson } from '../api-views.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { FleetReader } from '../fleet/fleet-reader.js';
+import { imageSignatureJson } from '../signing/signing-views.js';
 import type { FirmwareService, UploadInput, UploadResult } from './firmware-service.js';
 import { actorOf } from '../../http/auth.js';
 
@@ -22,6 +23,9 @@ const UploadQuery = Type.Object({
     Type.Boolean({ description: 'Keep the image although its app descriptor names another project' }),
   ),
   kind: Type.Optional(Type.Union([Type.Literal('app'), Type.Literal('filesystem')])),
+  confirmKeyChange: Type.Optional(
+    Type.Boolean({ description: 'Signed by another key than the released image, and that is intended' }),
+  ),
   filename: Type.Optional(Type.String({ maxLength: 255 })),
 });
 const IdParams = Type.Object({ id: RowId() });
@@ -43,6 +47,7 @@ async function uploadSource(
     input.release ??= flag('release');
     input.label ??= flag('label');
     input.force ??= flag('force');
+    input.confirmKeyChange ??= flag('confirmKeyChange');
     input.filename ??= part.filename;
     return { stream: part.file, input };
   }
@@ -65,6 +70,8 @@ export function uploadResultJson(result: UploadResult) {
     release: result.release,
     analysis: result.analysis,
     identity: result.identity,
+    /** The signature against the platform's keys: unsigned, verified, signed (no keys to check) or invalid. */
+    signature: imageSignatureJson(JSON.stringify(result.signature)),
   };
 }
 
@@ -155,9 +162,23 @@ export function registerFirmwareRoutes(
     '/api/v1/firmware/:id/release',
     {
       config: { access: 'uploader' },
-      schema: { tags, summary: 'Release (or roll back to) this image', params: IdParams },
+      schema: {
+        tags,
+        summary: 'Release (or roll back to) this image',
+        params: IdParams,
+        querystring: Type.Object({
+          confirmKeyChange: Type.Optional(
+            Type.Boolean({ description: 'Signed by another key than the released image, and that is intended' }),
+          ),
+        }),
+      },
     },
-    async (request) => platformJson(await firmware.release(request.params.id, actorOf(request))),
+    async (request) =>
+      platformJson(
+        await firmware.release(request.params.id, actorOf(request), {
+          confirmKeyChange: request.query.confirmKeyChange,
+        }),
+      ),
   );
   app.delete(
     '/api/v1/firmware/:id',

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { BlobTooLargeError, type BlobInfo, type BlobStore, type StagedBlob } from '../../blobs/blob-store.js';
 import type { Catalogue, Stores } from '../catalogue.js';
 import type { ImageRow, PlatformRow } from '../../db/tables.js';
@@ -13,6 +13,11 @@ import { formatMac } from '../../lib/mac.js';
 import { versionKey } from '../../lib/version.js';
 import { changeEvent } from '../platforms/platform-service.js';
 import { imageRow } from './image-row.js';
+import type { ImageSignature } from '../signing/image-signature.js';
+import { judgeUpload, trustedKeys } from '../signing/upload-signature.js';
+import { signUpload } from '../signing/sign-upload.js';
+import { describeKeyChange, keyChange, requireKeyChangeConfirmed } from '../signing/key-change.js';
+import type { ServerSigner } from '../signing/server-signer.js';
 import { descriptorProject, projectContradicts, type ReleaseVerdict } from './release-certainty.js';
 import { checkExplicitVersion, releaseOnUpload, startRolloutIfDue } from './upload-release.js';
 import { platformForUpload, versionForUpload } from './upload-identity.js';
@@ -26,6 +31,8 @@ export interface UploadInput {
   label?: boolean | undefined;
   /** Keep the image although its app descriptor names another project than the platform. */
   force?: boolean | undefined;
+  /** The image is signed by another key than the released one, and that is intended (docs/security.md). */
+  confirmKeyChange?: boolean | undefined;
   /**
    * Imported from a server where this image was live (import-legacy): released as it was there, but not pinned, so
    * later certain uploads still move the release.
@@ -46,6 +53,8 @@ export interface UploadResult {
   released: boolean;
   /** Why it was released or kept (README "Release policy"). */
   release: ReleaseVerdict;
+  /** The image's signature against the platform's keys (issue 17). */
+  signature: ImageSignature;
 }
 
 /** Starts a staged rollout of an image from the platform's rollout template (the rollout engine, issue 12 §2). */
@@ -54,7 +63,13 @@ export type StartRollout = (platformName: string, imageId: number, actor: string
 export interface FirmwareServiceOptions {
   /** For platforms whose release policy is `rollout`; absent, such uploads are kept as with `manual`. */
   startRollout?: StartRollout | undefined;
+  /** Server-side signing (config signingKey or signCommand); absent: uploads are kept as sent. */
+  signer?: ServerSigner | undefined;
 }
+
+type KeptAnalysis = Exclude<ImageAnalysis, { kind: 'rejected' }>;
+/** A signature trailer is at most 516 bytes (esp8266: 512 + the length word); room for it past the upload limit. */
+const SIGNATURE_ROOM = 1024;
 
 /** Uploads, history, release and deletion of firmware images. */
 export class FirmwareService {
@@ -136,6 +151,56 @@ export class FirmwareService {
         { analysis, identity },
       );
     }
+    const checked = await this.checkSignature(bytes, analysis, platform, input, staged);
+    if (!checked.signed)
+      return this.keep(
+        { staged, bytes, analysis, signature: checked.signature },
+        platform,
+        version,
+        identity,
+        kind,
+        input,
+      );
+    // Signed here: the signed bytes are what is kept and served; the upload's digests stay in the signature record.
+    const signedBlob = await this.stageSigned(checked.signed.bytes);
+    try {
+      return await this.keep(
+        { staged: signedBlob, ...checked.signed, signature: checked.signature },
+        platform,
+        version,
+        identity,
+        kind,
+        input,
+      );
+    } finally {
+      await signedBlob.discard();
+    }
+  }
+
+  private async stageSigned(bytes: Buffer): Promise<StagedBlob> {
+    try {
+      return await this.blobs.stage(Readable.from([bytes]), this.uploadLimit + SIGNATURE_ROOM);
+    } catch (error) {
+      if (error instanceof BlobTooLargeError) {
+        throw new DomainError(
+          'upload-too-large',
+          `signed, the file is larger than the upload limit (${this.uploadLimit} bytes)`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** Checks what only the catalogue can tell (the version or the bytes already kept), then commits blob and row. */
+  private async keep(
+    upload: { staged: StagedBlob; bytes: Uint8Array; analysis: KeptAnalysis; signature: ImageSignature },
+    platform: PlatformRow,
+    version: string,
+    identity: Identity,
+    kind: ImageRow['kind'],
+    input: UploadInput,
+  ): Promise<UploadResult> {
+    const { staged, bytes, analysis, signature } = upload;
     const key = versionKey(version);
     const refuse = (stores: Stores, p: PlatformRow) => this.refuseKnownImage(stores, p, kind, key, version, staged);
     await refuse(this.catalogue.stores, platform);
@@ -156,6 +221,7 @@ export class FirmwareService {
           identitySource: identity.version.source ?? null,
           filename: input.filename ?? null,
           uploadedAt: now,
+          signature,
         }),
       );
       const canStart = this.options.startRollout !== undefined;
@@ -186,7 +252,50 @@ export class FirmwareService {
       identity,
       released: outcome.verdict.released,
       release,
+      signature,
     };
+  }
+
+  /**
+   * With trusted keys, the platform takes only images its boards will install (docs/security.md): a refusal is
+   * recorded as an `upload-refused` event and answered with its own error code. When the server signs for the
+   * platform (its signer's public key is one of the platform's), an unsigned application image is signed here.
+   */
+  private async checkSignature(
+    bytes: Uint8Array,
+    analysis: KeptAnalysis,
+    platform: PlatformRow,
+    input: UploadInput,
+    original: BlobInfo,
+  ): Promise<{ signature: ImageSignature; signed?: { bytes: Buffer; analysis: KeptAnalysis } }> {
+    const keys = await trustedKeys(this.catalogue.stores, platform.id);
+    let judged = judgeUpload(bytes, analysis, platform, keys);
+    let signed: { bytes: Buffer; analysis: KeptAnalysis } | undefined;
+    const signer = this.options.signer;
+    if (signer && judged.signature.state === 'unsigned' && keys.some((k) => k.digest === signer.publicKey.digest)) {
+      signed = await signUpload(signer, bytes, analysis);
+      if (signed) {
+        const again = judgeUpload(signed.bytes, signed.analysis, platform, keys);
+        if (again.signature.state !== 'verified') {
+          throw new DomainError(
+            'signing-unavailable',
+            `the ${signer.source}'s signature does not verify with its public key: nothing was kept; the server's signing setup needs attention`,
+          );
+        }
+        const { size, md5, sha256 } = original;
+        judged = { ...again, signature: { ...again.signature, signedByServer: true, original: { size, md5, sha256 } } };
+      }
+    }
+    const { signature, refusal } = judged;
+    if (!refusal) return { signature, ...(signed ? { signed } : {}) };
+    await this.catalogue.stores.events.append([
+      {
+        ...changeEvent(this.clock.now(), 'upload-refused', platform.name, input.actor, refusal.message.slice(0, 1000)),
+        decision: 'refused',
+        reason: refusal.code,
+      },
+    ]);
+    throw new DomainError(refusal.code, refusal.message, { signature });
   }
 
   private platformIndex(platforms: PlatformRow[]): PlatformNameIndex {
@@ -234,13 +343,19 @@ export class FirmwareService {
   }
 
   /** Moves the release pointer to a kept image: release, or roll back. A person chose it, so uploads will not move it. */
-  async release(id: number, actor: string): Promise<PlatformRow> {
+  async release(
+    id: number,
+    actor: string,
+    options: { confirmKeyChange?: boolean | undefined } = {},
+  ): Promise<PlatformRow> {
     const now = this.clock.now();
     if (!isRowId(id)) throw unknownImage(id);
     const platform = await this.catalogue.transact(async (stores) => {
       const { image, platform } = await lockedImage(stores, id);
       const previousId = image.kind === 'app' ? platform.released_app_id : platform.released_fs_id;
       const previous = previousId !== null ? await stores.images.findById(previousId) : undefined;
+      const change = image.kind === 'app' ? keyChange(previous?.signature, image.signature) : undefined;
+      requireKeyChangeConfirmed(change, options.confirmKeyChange);
       await stores.platforms.update(platform.id, {
         ...(image.kind === 'app' ? { released_app_id: image.id, app_release_pinned: 1 } : { released_fs_id: image.id }),
         updated_at: now,
@@ -251,6 +366,7 @@ export class FirmwareService {
           from_version: previous?.version ?? null,
           to_version: image.version,
           decision: image.kind,
+          ...(change ? { detail: `key change confirmed: ${describeKeyChange(change)}` } : {}),
         },
       ]);
       return (await stores.platforms.findById(platform.id))!;

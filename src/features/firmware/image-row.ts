@@ -1,6 +1,7 @@
 import type { BlobInfo } from '../../blobs/blob-store.js';
 import type { NewImage } from '../../db/tables.js';
 import type { ImageAnalysis } from '../../firmware-image/index.js';
+import type { ImageSignature } from '../signing/image-signature.js';
 import { sketchMd5Variants } from '../../firmware-image/sketch-digests.js';
 import { versionKey } from '../../lib/version.js';
 
@@ -14,6 +15,8 @@ export function imageRow(input: {
   identitySource: string | null;
   filename: string | null;
   uploadedAt: number;
+  /** What the upload's signature was found to be; absent where nothing judged it (import of old backups). */
+  signature?: ImageSignature | undefined;
 }): NewImage {
   const { analysis } = input;
   const app = analysis.kind === 'app' ? analysis : undefined;
@@ -33,5 +36,6 @@ export function imageRow(input: {
     identity_source: input.identitySource,
     filename: input.filename?.slice(0, 255) ?? null,
     uploaded_at: input.uploadedAt,
+    signature: input.signature ? JSON.stringify(input.signature) : null,
   };
 }

@@ -24,6 +24,8 @@ export type ReleaseCode =
   | 'not-newer'
   /** The app descriptor names another project; the uploader forced the upload. */
   | 'project-forced'
+  /** Signed by another key than the released image and not confirmed (confirmKeyChange): kept (docs/security.md). */
+  | 'key-change'
   /** A person chose the released image; uploads do not move it. */
   | 'release-pinned'
   /** The platform's policy is `manual`. */

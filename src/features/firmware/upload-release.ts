@@ -6,6 +6,7 @@ import { isOrderable } from '../../lib/version.js';
 import type { Stores } from '../catalogue.js';
 import type { StartRollout, UploadInput } from './firmware-service.js';
 import { uncertainty, type ReleaseVerdict } from './release-certainty.js';
+import { describeKeyChange, keyChange } from '../signing/key-change.js';
 
 /** What an upload did to the release, and whether a rollout is to be started once the upload is committed. */
 export type UploadVerdict = ReleaseVerdict & { released: boolean; rollout?: boolean };
@@ -33,6 +34,15 @@ export async function releaseOnUpload(
       ...(isApp && !platform.chip ? { chip: image.chip } : {}),
       updated_at: now,
     });
+  const deployed = isApp && releasedId !== null ? await stores.images.findById(releasedId) : undefined;
+  const change = keyChange(deployed?.signature, image.signature);
+  if (change && input.confirmKeyChange !== true) {
+    return {
+      released: false,
+      code: 'key-change',
+      reason: `${describeKeyChange(change)}: kept, not released; release it with confirmKeyChange once the boards trust the new key`,
+    };
+  }
   if (input.release === true) {
     await release(true);
     return { released: true, code: 'released-by-uploader', reason: `released by ${input.actor} with the upload` };

@@ -34,12 +34,19 @@ export class DevicePinService {
     private readonly catalogue: Catalogue,
     private readonly clock: Clock,
     private readonly onChange: () => void,
+    /** The platform a device last checked in with, as the fleet in memory knows it (its row may not be written yet). */
+    private readonly lastPlatformOf: (mac: string) => string | undefined = () => undefined,
   ) {}
+
+  /** The platform the device last checked in with: the fleet's memory first, else its stored row. */
+  private async lastPlatform(mac: string): Promise<string | undefined> {
+    return this.lastPlatformOf(mac) ?? (await this.catalogue.stores.devices.findByMac(mac))?.platform_name;
+  }
 
   /** Pins a device to a version of its platform: the one named, else the one it last checked in with. */
   async pin(macInput: string, version: string, actor: string, platformName?: string): Promise<DevicePin> {
     const mac = parseMac(macInput);
-    const name = platformName ?? (await this.catalogue.stores.devices.findByMac(mac))?.platform_name;
+    const name = platformName ?? (await this.lastPlatform(mac));
     if (!name) {
       throw new DomainError('unknown-device', `${macInput} has never checked in: name the platform to pin it on`);
     }

@@ -13,6 +13,7 @@ const SHOWN_FIELDS = [
   ['updateWindow', 'update_window'],
   ['esp8266Gzip', 'esp8266_gzip'],
   ['minimalPlatformId', 'minimal_platform_id'],
+  ['flashMode', 'flash_mode'],
 ] as const satisfies readonly (readonly [string, keyof PlatformRow])[];
 
 /**

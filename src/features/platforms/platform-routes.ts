@@ -63,6 +63,11 @@ const PlatformBody = Type.Object(
         description: "The platform whose released app is served as this platform's Tasmota -minimal image",
       }),
     ),
+    flashMode: Type.Optional(
+      Type.Union([Type.Literal('qio'), Type.Literal('qout'), Type.Literal('dio'), Type.Literal('dout'), Type.Null()], {
+        description: 'ESP8266: the flash mode the boards run; with trusted keys, images of another mode are refused',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

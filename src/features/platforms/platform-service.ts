@@ -9,6 +9,7 @@ import { releaseSettingColumns, type ReleaseSettings } from './release-settings.
 import { clientSettingColumns, type ClientSettings } from './client-settings.js';
 import { nameKey } from './platform-store.js';
 import { hashDeviceSecret } from '../update-check/device-credentials.js';
+import { FLASH_MODES, type FlashMode } from '../signing/image-signature.js';
 
 export type AccessMode = 'allowlist' | 'open';
 
@@ -18,6 +19,7 @@ export interface PlatformInput
   chip?: string | null | undefined;
   accessMode?: AccessMode | undefined;
   fsPartitionSize?: number | null | undefined;
+  flashMode?: FlashMode | null | undefined;
 }
 
 export interface PlatformChanges extends ReleaseSettings, ClientSettings {
@@ -30,6 +32,8 @@ export interface PlatformChanges extends ReleaseSettings, ClientSettings {
   chip?: string | null | undefined;
   accessMode?: AccessMode | undefined;
   fsPartitionSize?: number | null | undefined;
+  /** ESP8266: the flash mode the boards run; signed uploads must carry it (protocol.md §7.1). */
+  flashMode?: FlashMode | null | undefined;
 }
 
 /** Names are shown and typed by people and sent by devices in `dev=`; they are data, never paths or patterns. */
@@ -73,6 +77,13 @@ export function validateChip(chip: string | null | undefined): string | null | u
   return lower;
 }
 
+export function validateFlashMode(mode: string | null | undefined): FlashMode | null | undefined {
+  if (mode === undefined || mode === null) return mode;
+  const found = FLASH_MODES.find((m) => m === mode.trim().toLowerCase());
+  if (!found) throw new DomainError('bad-request', `unknown flash mode "${mode}" (${FLASH_MODES.join(', ')})`);
+  return found;
+}
+
 /** Platforms and their allowlists: the rules side of the catalogue. */
 export class PlatformService {
   constructor(
@@ -114,6 +125,7 @@ export class PlatformService {
         released_fs_id: null,
         app_release_pinned: 0,
         fs_partition_size: input.fsPartitionSize ?? null,
+        flash_mode: validateFlashMode(input.flashMode) ?? null,
         ...deviceAuthChanges({ device_auth: 'off', device_user: null, device_secret_hash: null }, input),
         ...release,
         ...clients,
@@ -145,6 +157,7 @@ export class PlatformService {
         chip: chip ?? null,
         access_mode: changes.accessMode ?? platform.access_mode,
         fs_partition_size: changes.fsPartitionSize !== undefined ? changes.fsPartitionSize : platform.fs_partition_size,
+        flash_mode: changes.flashMode !== undefined ? validateFlashMode(changes.flashMode) : platform.flash_mode,
         ...deviceAuthChanges(platform, changes),
         ...release,
         ...clients,

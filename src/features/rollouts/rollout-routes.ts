@@ -35,6 +35,11 @@ const StartBody = Type.Object(
   {
     version: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'the kept app image to roll out' })),
     imageId: Type.Optional(RowId({ description: 'or its id' })),
+    confirmKeyChange: Type.Optional(
+      Type.Boolean({
+        description: 'the target is signed by another key than the released image, and that is intended',
+      }),
+    ),
     stages: Type.Optional(
       Type.Array(Type.Number({ exclusiveMinimum: 0, maximum: 100 }), {
         minItems: 1,
@@ -88,6 +93,8 @@ export function rolloutJson(r: RolloutRow, devices?: RolloutDeviceCounts) {
     createdAt: iso(r.created_at),
     updatedAt: iso(r.updated_at),
     endedAt: iso(r.ended_at),
+    /** Set when the target is signed by another key than the image it replaces (confirmed at start). */
+    keyChange: r.key_change ? (JSON.parse(r.key_change) as { from: string[]; to: string[] }) : null,
     ...(devices ? { devices } : {}),
   };
 }

@@ -6,6 +6,7 @@ import { compareVersions, versionKey } from '../../lib/version.js';
 import type { Stores } from '../catalogue.js';
 import { changeEvent } from '../platforms/platform-service.js';
 import { planRollout, type RolloutPlan, type RolloutPlanInput, type RolloutPolicy } from './rollout-policy.js';
+import { describeKeyChange, keyChange, requireKeyChangeConfirmed } from '../signing/key-change.js';
 
 /** What a person (REST, CLI) or the release policy asks for when starting a rollout. */
 export interface StartRolloutInput {
@@ -18,6 +19,8 @@ export interface StartRolloutInput {
   canary?: { macs?: string[] | undefined; groups?: string[] | undefined } | undefined;
   /** Thresholds that differ from the template's or the defaults (README "Rollouts"). */
   policy?: Partial<RolloutPolicy> | undefined;
+  /** The target is signed by another key than the released image: the person knows (docs/security.md). */
+  confirmKeyChange?: boolean | undefined;
 }
 
 /** The platform's rollout template (release policy `rollout`), read defensively: a broken one is no template. */
@@ -86,6 +89,8 @@ export async function startRollout(
       `${image.version} is older than the released ${previous.version}: a rollout moves devices forward ` +
         '(release the older image to roll back)',
     );
+  const change = keyChange(previous?.signature, image.signature);
+  requireKeyChangeConfirmed(change, input.confirmKeyChange);
   const active = await stores.rollouts.active(platform.id);
   if (active)
     throw new DomainError(
@@ -129,6 +134,7 @@ export async function startRollout(
     created_at: now,
     updated_at: now,
     ended_at: null,
+    key_change: change ? JSON.stringify(change) : null,
   });
   const canary = plan.canary.macs.length + plan.canary.groups.length;
   await stores.events.append([
@@ -138,7 +144,7 @@ export async function startRollout(
         'rollout-started',
         platform.name,
         actor,
-        `stages ${plan.stages.join(', ')} %${canary ? `, after a canary of ${canary} devices and groups` : ''}`,
+        `stages ${plan.stages.join(', ')} %${canary ? `, after a canary of ${canary} devices and groups` : ''}${change ? `; key change confirmed: ${describeKeyChange(change)}` : ''}`,
       ),
       from_version: previous?.version ?? null,
       to_version: image.version,

@@ -21,6 +21,7 @@ const row = (overrides: Partial<RolloutRow> = {}): RolloutRow => ({
   created_at: 1,
   updated_at: 1,
   ended_at: null,
+  key_change: null,
   ...overrides,
 });
 

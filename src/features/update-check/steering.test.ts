@@ -22,6 +22,7 @@ const row = (id: number, version: string, kind: ImageRow['kind'] = 'app'): Image
   analysis: JSON.stringify({ kind: 'app', family: 'esp8266', flash: { sizeBytes: 4 * 1024 * 1024 } }),
   identity_source: 'marker',
   filename: null,
+  signature: null,
   uploaded_at: 0,
 });
 const member = (mac: string, group: number, steer: Partial<SteeredMember>): SteeredMember => ({

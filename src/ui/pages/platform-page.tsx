@@ -15,6 +15,9 @@ import { roleAllows } from '../../features/auth/roles.js';
 import type { RolloutOverview } from '../../features/rollouts/rollout-overview.js';
 import { ReleaseConfirm, type VersionCounts } from '../release-confirm.js';
 import { rolloutTemplateJson, updateWindowJson } from '../../features/platforms/release-settings.js';
+import type { PlatformKeyView } from '../../features/views.js';
+import { parseImageSignature } from '../../features/signing/image-signature.js';
+import { SignatureState } from '../signature-state.js';
 
 const POLICY_SENTENCES = {
   auto: 'Certain uploads (version stated by the build, newer than the released one) are released by themselves; others wait for a person.',
@@ -36,6 +39,8 @@ export interface PlatformPageProps extends PlatformDetail {
   openRelease?: number | undefined;
   error?: string | undefined;
   notice?: string | undefined;
+  /** The public keys the platform's boards trust (issue 17). */
+  keys?: PlatformKeyView[] | undefined;
 }
 
 /** Where an image's version came from, in words (README "How uploads are identified"). */
@@ -66,6 +71,31 @@ export function PlatformPage(props: PlatformPageProps) {
         <a href={`/setup?platform=${encodeURIComponent(platform.name)}`}>Connect a board</a>
       </p>
 
+      <section aria-labelledby="keys">
+        <h2 id="keys">Signing keys</h2>
+        {(props.keys ?? []).length === 0 ? (
+          <p class="muted">
+            No trusted keys: any image is taken. With a key, only images signed by it are (docs/security.md); add one
+            with <code>esp-ota key add {platform.name} public.pem</code>, or adopt the one a signed sketch carries with{' '}
+            <code>esp-ota key adopt {platform.name} &lt;image id&gt;</code>.
+          </p>
+        ) : (
+          <ul class="plain">
+            {(props.keys ?? []).map((key) => (
+              <li data-key-digest={key.digest}>
+                <code>{key.digest}</code> {key.type}-{key.bits}
+                {key.label && ` (${key.label})`} <span class="muted">added by {key.created_by}</span>
+              </li>
+            ))}
+          </ul>
+        )}
+        {platform.flash_mode && (
+          <p class="muted">
+            ESP8266 boards run flash mode {platform.flash_mode.toUpperCase()}: signed images must carry it.
+          </p>
+        )}
+      </section>
+
       <section aria-labelledby="images">
         <h2 id="images">Images</h2>
         {images.length === 0 ? (
@@ -94,6 +124,9 @@ export function PlatformPage(props: PlatformPageProps) {
                           version from {SOURCE_NAMES[image.identity_source] ?? image.identity_source}
                         </div>
                       )}
+                      <div class="muted">
+                        signature: <SignatureState signature={parseImageSignature(image.signature)} />
+                      </div>
                       <details>
                         <summary>digests</summary>
                         <div>

@@ -4,6 +4,8 @@ import { useViewer } from '../session-context.js';
 import type { PlatformView } from '../../features/views.js';
 import { Layout } from '../layout.js';
 import { ReleaseConfirm, type VersionCounts } from '../release-confirm.js';
+import type { ImageSignature } from '../../features/signing/image-signature.js';
+import { SignatureState } from '../signature-state.js';
 
 export interface UploadOutcome {
   ok: boolean;
@@ -11,6 +13,8 @@ export interface UploadOutcome {
   candidates?: string[] | undefined;
   /** For a kept upload: why it was not released, the evidence, and the release with its confirmation. */
   release?: UploadRelease | undefined;
+  /** The upload's signature against the platform's keys (issue 17). */
+  signature?: ImageSignature | undefined;
 }
 
 export interface UploadRelease {
@@ -89,6 +93,14 @@ export function UploadPage(props: {
           {outcome.message}
           {outcome.candidates && outcome.candidates.length > 0 && (
             <div>Candidates: {outcome.candidates.join(', ')} — pick one in the Version field and upload again.</div>
+          )}
+          {outcome.signature && (
+            <div>
+              Signature: <SignatureState signature={outcome.signature} />
+              {outcome.signature.problems.map((problem) => (
+                <div class="muted">Warning: {problem}</div>
+              ))}
+            </div>
           )}
           {outcome.release && <ReleaseOutcome release={outcome.release} />}
         </div>

@@ -17,10 +17,11 @@ export async function platformGroupsProps(ui: UiServices, platform: string) {
 /** Everything the platform page shows: images, allowlist, devices, the chart, the rollout and the groups. */
 export async function platformPageProps(ui: UiServices, name: string) {
   const now = ui.now();
-  const [detail, rollout, groups] = await Promise.all([
+  const [detail, rollout, groups, keys] = await Promise.all([
     ui.reader.platform(name, now - CHART_SPAN_MS),
     ui.rolloutOverview(name),
     platformGroupsProps(ui, name),
+    ui.platformKeys ? ui.platformKeys.list(name) : Promise.resolve([]),
   ]);
-  return { ...detail, ...groups, rollout, deviceVersions: versionCounts(ui, detail.platform.id), now };
+  return { ...detail, ...groups, rollout, keys, deviceVersions: versionCounts(ui, detail.platform.id), now };
 }

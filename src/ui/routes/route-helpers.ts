@@ -9,6 +9,7 @@ import type { PlatformService } from '../../features/platforms/platform-service.
 import type { DevicePinService } from '../../features/groups/device-pin-service.js';
 import type { GroupService } from '../../features/groups/group-service.js';
 import type { DeviceKeyService } from '../../features/device-keys/device-key-service.js';
+import type { PlatformKeyService } from '../../features/signing/platform-key-service.js';
 import type { Role } from '../../features/auth/roles.js';
 
 /** What the pages read from (the fleet reader) and change through (the services the REST API uses too). */
@@ -25,6 +26,8 @@ export interface UiServices {
   pins: DevicePinService;
   /** Per-device manifest keys (ESPHome) for the "Connect a board" page; absent: the page mints none. */
   deviceKeys?: DeviceKeyService | undefined;
+  /** The public keys each platform trusts (issue 17); absent: the page shows none. */
+  platformKeys?: PlatformKeyService | undefined;
   now: () => number;
   /** Devices of a platform by the version they run (the fleet registry's counts); absent: none known. */
   deviceVersions?: ((platformId: number) => ReadonlyMap<string | null, number>) | undefined;

@@ -30,6 +30,7 @@ export function registerUploadRoutes(app: FastifyInstance, ui: UiServices): void
         release: field('release') === 'true',
         label: field('label') === 'true',
         force: field('force') === 'true',
+        confirmKeyChange: field('confirmKeyChange') === 'true',
         filename: part.filename,
         actor: actorOf(request),
       });
@@ -45,6 +46,7 @@ export function registerUploadRoutes(app: FastifyInstance, ui: UiServices): void
           conflicts: result.identity.conflicts,
           versions: versionCounts(ui, result.platform.id),
         },
+        signature: result.signature,
       };
     } catch (error) {
       // As for the API: a refusal before the whole body arrived leaves the rest of it on this connection.
