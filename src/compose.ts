@@ -12,6 +12,8 @@ import { registerActivityRoutes } from './features/devices/device-routes.js';
 import { FirmwareService } from './features/firmware/firmware-service.js';
 import { FleetReader } from './features/fleet/fleet-reader.js';
 import { registerFirmwareRoutes } from './features/firmware/firmware-routes.js';
+import { InstallAssetService } from './features/install/install-asset-service.js';
+import { registerInstallRoutes } from './features/install/install-routes.js';
 import { PlatformService } from './features/platforms/platform-service.js';
 import { DevicePinService } from './features/groups/device-pin-service.js';
 import { GroupService } from './features/groups/group-service.js';
@@ -54,6 +56,8 @@ export interface App {
   catalogue: Catalogue;
   platforms: PlatformService;
   firmware: FirmwareService;
+  /** Releases' install assets and the ESP Web Tools manifest (issue 15 item 2). */
+  install: InstallAssetService;
   /** Staged rollouts: start, pause, resume, advance, abort, roll back. */
   rollouts: RolloutService;
   /** Device groups (canary, excluded, pinned) and pins of single devices. */
@@ -151,6 +155,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
       await rollouts.start(platformName, { imageId }, actor);
     },
   });
+  const install = new InstallAssetService(catalogue, blobs, clock, config.uploadLimit, onDelete);
   const groups = new GroupService(catalogue, clock, onChange);
   const pins = new DevicePinService(catalogue, clock, onChange);
   const reader = new FleetReader(catalogue);
@@ -228,6 +233,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   registerMetricsRoutes(http, metrics, config.metricsToken);
   registerPlatformRoutes(http, platforms, reader);
   registerFirmwareRoutes(http, firmware, reader, config.uploadLimit, metrics);
+  registerInstallRoutes(http, install);
   registerRolloutRoutes(http, rollouts, (id) => fleet.rolloutDevices(id));
   registerActivityRoutes(http, reader, () => clock.now());
   registerReportRoute(http, { view, fleet, clock, metrics });
@@ -278,6 +284,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     catalogue,
     platforms,
     firmware,
+    install,
     rollouts,
     groups,
     pins,

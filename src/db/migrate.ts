@@ -8,6 +8,7 @@ import * as releasePointerKeys from './migrations/005-release-pointer-keys.js';
 import * as uncompressedBlobs from './migrations/006-uncompressed-blobs.js';
 import * as honestDeviceRecords from './migrations/007-honest-device-records.js';
 import * as rolloutsAndFleet from './migrations/008-rollouts-and-fleet.js';
+import * as installAssets from './migrations/011-install-assets.js';
 
 /** Migrations are listed here in order (no directory scanning, so the build output needs nothing else). */
 const MIGRATIONS: Record<string, Migration> = {
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '006-uncompressed-blobs': uncompressedBlobs,
   '007-honest-device-records': honestDeviceRecords,
   '008-rollouts-and-fleet': rolloutsAndFleet,
+  '011-install-assets': installAssets,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -8,6 +8,7 @@ import { EventStore } from './events/event-store.js';
 import { VersionSamples } from './fleet/version-samples.js';
 import { ImageStore } from './firmware/image-store.js';
 import { GroupStore } from './groups/group-store.js';
+import { InstallAssetStore } from './install/install-asset-store.js';
 import { PlatformStore } from './platforms/platform-store.js';
 import { CanaryGroups, RolloutStore } from './rollouts/rollout-store.js';
 
@@ -24,6 +25,8 @@ export interface Stores {
   rollouts: RolloutStore;
   canaryGroups: CanaryGroups;
   groups: GroupStore;
+  /** Releases' full-flash files for browser installs. */
+  installAssets: InstallAssetStore;
 }
 
 /** The stores over one database, and a way to run work on all of them in one transaction. */
@@ -46,6 +49,7 @@ function storesOver(db: Database): Stores {
     rollouts: new RolloutStore(db),
     canaryGroups: new CanaryGroups(db),
     groups: new GroupStore(db),
+    installAssets: new InstallAssetStore(db),
   };
 }
 

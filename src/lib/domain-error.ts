@@ -19,6 +19,8 @@ export const ERROR_STATUS = {
   /** The platform has no rollout running or paused (or none to roll back). */
   'no-rollout': 404,
   'unknown-group': 404,
+  /** The platform's released image has no install asset (or the file named is not one of its parts). */
+  'no-install-asset': 404,
   'platform-exists': 409,
   'user-exists': 409,
   'version-exists': 409,
@@ -32,12 +34,18 @@ export const ERROR_STATUS = {
   'group-exists': 409,
   /** A group or a device is pinned to the image: unpin it first. */
   'image-pinned': 409,
+  /** A release carries one install asset: remove it before adding another. */
+  'install-asset-exists': 409,
   'upload-too-large': 413,
   'unsupported-media-type': 415,
   'firmware-rejected': 422,
   'identity-needed': 422,
   'wrong-chip': 422,
   'wrong-kind': 422,
+  /** Not a factory image or a valid bootloader/partition table/app set (README "Installing from a browser"). */
+  'install-asset-rejected': 422,
+  /** The install asset would write another application than the release's OTA image. */
+  'install-app-mismatch': 422,
   'too-many-attempts': 429,
   'server-busy': 503,
   /** The database is out of reach, busy, full or read-only: nothing was changed, try again shortly. */
