@@ -248,6 +248,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     rolloutOverview: (name) => rolloutOverview(rollouts, fleet, name),
     groups,
     pins,
+    install,
     auth,
     now: () => clock.now(),
     publicUrl: config.publicUrl,

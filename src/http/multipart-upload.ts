@@ -110,6 +110,11 @@ export async function readUploadFiles(
   try {
     for await (const part of request.parts({ limits: { files: names.length } })) {
       if (part.type !== 'file') continue;
+      // A browser sends a file input left empty as a part without a file name or bytes: nothing was chosen.
+      if (part.filename === '') {
+        part.file.resume();
+        continue;
+      }
       const name = part.fieldname;
       if (!names.includes(name) || seen.has(name)) {
         part.file.resume();

@@ -23,6 +23,19 @@ import { installManifest, installPartFile, webToolsChipFamily, type InstallManif
 /** What a person sends: one factory image, or the three parts of a build. */
 export type InstallFiles<T> = { factory: T } | { bootloader: T; partitionTable: T; app: T };
 
+/** What the platform page shows of a release's install asset. */
+export interface InstallAssetView {
+  imageId: number;
+  version: string;
+  layout: 'factory' | 'parts';
+  chip: string;
+  createdBy: string;
+  createdAt: number;
+  parts: { role: InstallPartRole; offset: number; size: number }[];
+  /** Where ESP Web Tools reads the manifest (absolute path on this server). */
+  manifestPath: string;
+}
+
 /** A part's bytes as served to the browser. */
 export interface InstallPartFile {
   bytes: Buffer;
@@ -120,6 +133,27 @@ export class InstallAssetService {
   async forImage(imageId: number): Promise<InstallAsset | undefined> {
     await this.image(imageId);
     return this.catalogue.stores.installAssets.forImage(imageId);
+  }
+
+  /** The install asset of the platform's released application, if it has one, for the platform page. */
+  async releasedView(platform: {
+    name: string;
+    released_app_id: number | null;
+  }): Promise<InstallAssetView | undefined> {
+    if (platform.released_app_id === null) return undefined;
+    const image = await this.catalogue.stores.images.findById(platform.released_app_id);
+    const asset = image && (await this.catalogue.stores.installAssets.forImage(image.id));
+    if (!image || !asset) return undefined;
+    return {
+      imageId: image.id,
+      version: image.version,
+      layout: asset.layout,
+      chip: asset.chip,
+      createdBy: asset.created_by,
+      createdAt: asset.created_at,
+      parts: asset.parts.map((p) => ({ role: p.role, offset: p.flash_offset, size: p.size })),
+      manifestPath: `/ota/${encodeURIComponent(platform.name)}/install-manifest.json`,
+    };
   }
 
   /** Removes a release's install asset; its files go when the collector finds nothing pointing at them. */

@@ -22,5 +22,6 @@ export async function platformPageProps(ui: UiServices, name: string) {
     ui.rolloutOverview(name),
     platformGroupsProps(ui, name),
   ]);
-  return { ...detail, ...groups, rollout, deviceVersions: versionCounts(ui, detail.platform.id), now };
+  const installAsset = await ui.install?.releasedView(detail.platform);
+  return { ...detail, ...groups, rollout, installAsset, deviceVersions: versionCounts(ui, detail.platform.id), now };
 }

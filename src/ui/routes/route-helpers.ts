@@ -9,6 +9,7 @@ import type { PlatformService } from '../../features/platforms/platform-service.
 import type { DevicePinService } from '../../features/groups/device-pin-service.js';
 import type { GroupService } from '../../features/groups/group-service.js';
 import type { Role } from '../../features/auth/roles.js';
+import type { InstallAssetService } from '../../features/install/install-asset-service.js';
 
 /** What the pages read from (the fleet reader) and change through (the services the REST API uses too). */
 export interface UiServices {
@@ -20,6 +21,8 @@ export interface UiServices {
   rolloutOverview: (platformName: string) => Promise<RolloutOverview>;
   groups: GroupService;
   pins: DevicePinService;
+  /** Releases' install assets (the platform page's "Install from a browser"). */
+  install?: InstallAssetService | undefined;
   now: () => number;
   /** Devices of a platform by the version they run (the fleet registry's counts); absent: none known. */
   deviceVersions?: ((platformId: number) => ReadonlyMap<string | null, number>) | undefined;
