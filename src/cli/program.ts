@@ -7,6 +7,7 @@ import { registerBackupCommands } from './backup-commands.js';
 import { registerAuthCommands } from './auth-commands.js';
 import { registerGroupCommands } from './group-commands.js';
 import { registerRolloutCommands } from './rollout-commands.js';
+import { registerInstallCommands } from './install-commands.js';
 import { registerMigrateCommand } from './migrate-command.js';
 
 export interface CliIo {
@@ -49,6 +50,7 @@ export function buildProgram(io: CliIo, state: CliState): Command {
   registerAuthCommands(program, io, state);
   registerGroupCommands(program, io, state);
   registerRolloutCommands(program, io, state);
+  registerInstallCommands(program, io, state);
   registerMigrateCommand(program, io, state);
   return program;
 }
