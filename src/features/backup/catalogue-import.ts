@@ -16,6 +16,7 @@ import type { ExportedPlatform } from './export-format.js';
 import { ImportError, readExport, readExportFile } from './export-reader.js';
 import { checkExportedPlatform } from './export-values.js';
 import { checkExportedGroups, restoreGroups } from './group-backup.js';
+import { checkInstallAsset, storeInstallAsset, type StoredInstallAsset } from './install-asset-backup.js';
 
 export interface ImportReport {
   platformsCreated: string[];
@@ -24,6 +25,8 @@ export interface ImportReport {
   imagesAlreadyPresent: string[];
   /** Groups and single-device pins created (those already here are kept as they are). */
   groupsCreated: number;
+  /** Install assets restored (an image that has one here keeps it). */
+  installAssetsRestored: number;
 }
 
 /** An image that passed every check; its bytes stay in the file until they are applied, one image at a time. */
@@ -58,6 +61,7 @@ export async function importFromDirectory(
     imagesImported: [],
     imagesAlreadyPresent: [],
     groupsCreated: 0,
+    installAssetsRestored: 0,
   };
 
   const platforms: ExportedPlatform[] = [];
@@ -82,6 +86,10 @@ export async function importFromDirectory(
       const key = `${image.kind} ${versionKey(image.version)}`;
       if (seen.has(key)) problems.push(`${label}: listed twice`);
       seen.add(key);
+      if (image.installAsset) {
+        const problem = await checkInstallAsset(dir, image.installAsset, image.file, deps.uploadLimit);
+        if (problem) problems.push(`${label}: ${problem}`);
+      }
       const same = kept.find((k) => k.kind === image.kind && k.version_key === versionKey(image.version));
       if (same) {
         if (same.sha256 === image.sha256) report.imagesAlreadyPresent.push(`${platform.name} ${image.version}`);
@@ -110,6 +118,10 @@ export async function importFromDirectory(
   // Blobs first (an unreferenced blob is collected later); rows in one transaction.
   const rows = new Map<PlannedImage, NewImage>();
   for (const image of planned) rows.set(image, await storeImage(dir, image, deps.blobs, deps.uploadLimit));
+  const assets = new Map<ExportedPlatform['images'][number], StoredInstallAsset>();
+  for (const image of platforms.flatMap((p) => p.images)) {
+    if (image.installAsset) assets.set(image, await storeInstallAsset(dir, image.installAsset, image.file, deps));
+  }
   const now = deps.clock.now();
   await deps.catalogue.transact(async (tx) => {
     for (const platform of platforms) {
@@ -149,6 +161,15 @@ export async function importFromDirectory(
       for (const image of planned.filter((p) => p.platform === platform.name)) {
         await tx.images.insert({ ...rows.get(image)!, platform_id: row.id });
         report.imagesImported.push(`${platform.name} ${image.version}`);
+      }
+      const restored = await tx.images.listForPlatform(row.id);
+      for (const image of platform.images) {
+        const target = restored.find((i) => i.kind === image.kind && i.version_key === versionKey(image.version));
+        const asset = assets.get(image);
+        // An image that has an install asset here keeps it.
+        if (!asset || !target || (await tx.installAssets.forImage(target.id))) continue;
+        await tx.installAssets.insert({ ...asset, image_id: target.id });
+        report.installAssetsRestored++;
       }
       await restoreReleases(tx, row.id, platform, now);
       report.groupsCreated += await restoreGroups(tx, row.id, steering[platforms.indexOf(platform)]!, now);
