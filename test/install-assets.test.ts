@@ -9,6 +9,7 @@ import { describeEachStore, startTestApp, type TestApp } from './helpers/test-ap
 const LEDLAMP_FACTORY = 'tominik83__ledlamp__firmware.bin';
 const LEDLAMP_OTA = 'tominik83__ledlamp__firmware.ota.bin';
 const HOMIO_EMPTY_FACTORY = 'kelwin13__homio-updates__firmware.factory-v1.0.12.bin';
+const HOMIO_APP = 'kelwin13__homio-updates__firmware-v1.0.12.bin';
 const WEBCAM_MERGED_S3 = '14790897__usb_webcam_esp32s3__firmware.bin';
 const SMARTHOME = (part: string) => `00xxxxx__SmartHome_Esp32S3_CH32V307__${part}.bin`;
 
@@ -206,6 +207,18 @@ describeEachStore('install assets for browser installs (issue 15 item 2)', (stor
       // The S3 parts are still an asset's: the collector keeps all three (the app is the release's blob too).
       for (const part of ['bootloader', 'partition-table', 'smartHome']) {
         expect(keys.has(sha256(readFirmware(SMARTHOME(part))))).toBe(true);
+      }
+    });
+
+    it('deletes an image with its install asset; the asset’s own files are then collected', async () => {
+      // Another S3 build released instead, so that the one with the asset can be deleted.
+      await upload('smartHome', HOMIO_APP, '&version=2.0.0&force=true');
+      expect((await api(t.url, 'DELETE', `/api/v1/firmware/${smartHome}`)).status).toBe(204);
+      expect((await api(t.url, 'GET', `/api/v1/firmware/${smartHome}/install-asset`)).status).toBe(404);
+      await t.app.collectOrphans();
+      const keys = new Set((await t.app.blobs.list()).map((b) => b.key));
+      for (const part of ['bootloader', 'partition-table', 'smartHome']) {
+        expect(keys.has(sha256(readFirmware(SMARTHOME(part))))).toBe(false);
       }
     });
   });
