@@ -12,6 +12,8 @@ import { registerActivityRoutes } from './features/devices/device-routes.js';
 import { FirmwareService } from './features/firmware/firmware-service.js';
 import { FleetReader } from './features/fleet/fleet-reader.js';
 import { registerFirmwareRoutes } from './features/firmware/firmware-routes.js';
+import { InstallAssetService } from './features/install/install-asset-service.js';
+import { registerInstallRoutes } from './features/install/install-routes.js';
 import { PlatformService } from './features/platforms/platform-service.js';
 import { DevicePinService } from './features/groups/device-pin-service.js';
 import { GroupService } from './features/groups/group-service.js';
@@ -70,6 +72,8 @@ export interface App {
   /** The public keys each platform's boards trust (issue 17). */
   platformKeys: PlatformKeyService;
   firmware: FirmwareService;
+  /** Releases' install assets and the ESP Web Tools manifest (issue 15 item 2). */
+  install: InstallAssetService;
   /** Staged rollouts: start, pause, resume, advance, abort, roll back. */
   rollouts: RolloutService;
   /** Device groups (canary, excluded, pinned) and pins of single devices. */
@@ -235,6 +239,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
       await rollouts.start(platformName, { imageId }, actor);
     },
   });
+  const install = new InstallAssetService(catalogue, blobs, clock, config.uploadLimit, onDelete);
   const groups = new GroupService(catalogue, clock, onChange);
   const pins = new DevicePinService(catalogue, clock, onChange, (mac) => fleet.registry.get(mac)?.platformName);
   const deviceKeys = new DeviceKeyService(catalogue, clock, onChange);
@@ -339,6 +344,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   registerPlatformRoutes(http, platforms, reader);
   registerPlatformKeyRoutes(http, platformKeys);
   registerFirmwareRoutes(http, firmware, reader, config.uploadLimit, metrics);
+  registerInstallRoutes(http, install);
   registerRolloutRoutes(http, rollouts, (id) => fleet.rolloutDevices(id));
   registerActivityRoutes(http, reader, () => clock.now());
   registerReportRoute(http, { view, fleet, clock, metrics });
@@ -357,6 +363,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     pins,
     deviceKeys,
     platformKeys,
+    install,
     auth,
     now: () => clock.now(),
     publicUrl: config.publicUrl,
@@ -409,6 +416,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     platforms,
     platformKeys,
     firmware,
+    install,
     rollouts,
     groups,
     pins,

@@ -211,7 +211,10 @@ describeEachStore('secrets stay out of what people can read (issue 11.2)', (stor
         r.method === 'GET' &&
         (r.access === 'viewer' || r.access === 'public' || r.access === undefined) &&
         !r.url.includes('*') &&
-        !r.url.startsWith('/static/'),
+        !r.url.startsWith('/static/') &&
+        // A release's install asset needs a real factory image (these fixtures are synthetic): its routes answer 404
+        // here. Their whole answers are compared in test/install-assets.test.ts (a manifest of name, version, paths).
+        !r.url.includes('install'),
     );
     expect(readable.length).toBeGreaterThan(20);
     const pages = [...readable.map((r) => fill(r.url)), '/events?platform=Basic', `/devices/${MAC}`];

@@ -40,9 +40,10 @@ export interface BlobStore {
   /** Keys of committed blobs and when each was last committed, for the collector. */
   list(): Promise<{ key: string; committedAt: number }[]>;
   /**
-   * Deletes the blob if no image row points at it and it was last committed before `committedBefore`; true when it
-   * did. Deciding and deleting are one step against commits of the same key, which refresh its time: a commit is
-   * either seen (and the blob kept) or comes after the delete (and brings the blob back), never lost in between.
+   * Deletes the blob if no image row nor install asset part points at it and it was last committed before
+   * `committedBefore`; true when it did. Deciding and deleting are one step against commits of the same key, which
+   * refresh its time: a commit is either seen (and the blob kept) or comes after the delete (and brings the blob
+   * back), never lost in between.
    */
   deleteIfUnreferenced(key: string, committedBefore: number): Promise<boolean>;
   /** Removes temporary files left by a crash. */

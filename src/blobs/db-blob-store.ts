@@ -110,6 +110,16 @@ export class DbBlobStore implements BlobStore {
       .where(({ not, exists, selectFrom }) =>
         not(exists(selectFrom('images').select('images.id').whereRef('images.sha256', '=', 'blobs.key'))),
       )
+      // A release's install asset (factory image, bootloader, partition table) keeps its files too.
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('install_asset_parts')
+              .select('install_asset_parts.asset_id')
+              .whereRef('install_asset_parts.blob_key', '=', 'blobs.key'),
+          ),
+        ),
+      )
       .executeTakeFirst();
     return Number(result.numDeletedRows) > 0;
   }

@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, openAsBlob, statSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { rm } from 'node:fs/promises';
@@ -108,6 +108,28 @@ export class ApiClient {
       source.pipe(request);
     });
     return parseAnswer<T>(answer.status, answer.text);
+  }
+
+  /** Sends files as multipart/form-data fields (read from disk as they are sent); a missing file is a usage error. */
+  async uploadFiles<T>(path: string, files: Record<string, string>): Promise<T> {
+    const form = new FormData();
+    for (const [field, file] of Object.entries(files)) {
+      let blob: Blob;
+      try {
+        if (!statSync(file).isFile()) throw new CliError(`${file} is not a file`, EXIT.usage);
+        blob = await openAsBlob(file);
+      } catch (error) {
+        if (error instanceof CliError) throw error;
+        const code = (error as NodeJS.ErrnoException).code;
+        throw new CliError(
+          code === 'ENOENT' ? `there is no file ${file}` : `cannot read ${file} (${code})`,
+          EXIT.usage,
+        );
+      }
+      form.append(field, blob, basename(file));
+    }
+    const response = await this.fetch(path, { method: 'POST', body: form });
+    return parseAnswer<T>(response.status, await response.text());
   }
 
   private authorization(): Record<string, string> {

@@ -110,6 +110,7 @@ export function registerBackupCommands(program: Command, io: CliIo, state: CliSt
           (report.imagesAlreadyPresent.length
             ? `; ${report.imagesAlreadyPresent.length} images were already here`
             : '') +
+          (report.installAssetsRestored ? `; ${report.installAssetsRestored} install assets` : '') +
           '\n',
       );
     } catch (error) {

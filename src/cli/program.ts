@@ -9,6 +9,7 @@ import { registerGroupCommands } from './group-commands.js';
 import { registerDeviceKeyCommands } from './device-key-commands.js';
 import { registerWebhookCommands } from './webhook-commands.js';
 import { registerRolloutCommands } from './rollout-commands.js';
+import { registerInstallCommands } from './install-commands.js';
 import { registerMigrateCommand } from './migrate-command.js';
 
 export interface CliIo {
@@ -53,6 +54,7 @@ export function buildProgram(io: CliIo, state: CliState): Command {
   registerDeviceKeyCommands(program, io, state);
   registerWebhookCommands(program, io, state);
   registerRolloutCommands(program, io, state);
+  registerInstallCommands(program, io, state);
   registerMigrateCommand(program, io, state);
   return program;
 }

@@ -10,6 +10,7 @@ import * as honestDeviceRecords from './migrations/007-honest-device-records.js'
 import * as rolloutsAndFleet from './migrations/008-rollouts-and-fleet.js';
 import * as operatorReadIndexes from './migrations/009-operator-read-indexes.js';
 import * as deviceKeys from './migrations/010-device-keys.js';
+import * as installAssets from './migrations/011-install-assets.js';
 import * as arduinoClientSettings from './migrations/012-arduino-client-settings.js';
 import * as platformKeys from './migrations/013-platform-keys.js';
 import * as webhooks from './migrations/014-webhooks.js';
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '008-rollouts-and-fleet': rolloutsAndFleet,
   '009-operator-read-indexes': operatorReadIndexes,
   '010-device-keys': deviceKeys,
+  '011-install-assets': installAssets,
   '012-arduino-client-settings': arduinoClientSettings,
   '013-platform-keys': platformKeys,
   '014-webhooks': webhooks,

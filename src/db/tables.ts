@@ -207,6 +207,30 @@ export interface BlobTable {
   committed_at: Millis;
 }
 
+/** A release's full-flash files for a browser install (migration 011). */
+export interface InstallAssetTable {
+  id: Generated<number>;
+  /** The OTA image (release) whose application this asset installs. */
+  image_id: number;
+  /** `factory`: one image written at 0; `parts`: bootloader, partition table and app. */
+  layout: 'factory' | 'parts';
+  chip: string;
+  /** Where the application starts in flash (its boot partition). */
+  app_offset: number;
+  created_by: string;
+  created_at: Millis;
+}
+
+export interface InstallAssetPartTable {
+  asset_id: number;
+  role: 'factory' | 'bootloader' | 'partition-table' | 'app';
+  flash_offset: number;
+  /** The blob's key: the SHA-256 of the file. */
+  blob_key: string;
+  size: number;
+  md5: string;
+}
+
 export type Role = 'admin' | 'uploader' | 'viewer';
 
 export interface UserTable {
@@ -264,6 +288,8 @@ export interface Tables {
   device_keys: DeviceKeyTable;
   webhooks: WebhookTable;
   webhook_deliveries: WebhookDeliveryTable;
+  install_assets: InstallAssetTable;
+  install_asset_parts: InstallAssetPartTable;
 }
 
 /** An endpoint that receives events as signed JSON (migration 014). */
@@ -309,6 +335,8 @@ export type UserRow = Selectable<UserTable>;
 export type SessionRow = Selectable<SessionTable>;
 export type ApiTokenRow = Selectable<ApiTokenTable>;
 export type EventRow = Selectable<EventTable>;
+export type InstallAssetRow = Selectable<InstallAssetTable>;
+export type InstallAssetPartRow = Selectable<InstallAssetPartTable>;
 export type NewEvent = Insertable<EventTable>;
 export type RolloutRow = Selectable<RolloutTable>;
 export type NewRollout = Insertable<RolloutTable>;

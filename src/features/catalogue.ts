@@ -11,6 +11,7 @@ import { EventStore } from './events/event-store.js';
 import { VersionSamples } from './fleet/version-samples.js';
 import { ImageStore } from './firmware/image-store.js';
 import { GroupStore } from './groups/group-store.js';
+import { InstallAssetStore } from './install/install-asset-store.js';
 import { PlatformStore } from './platforms/platform-store.js';
 import { PlatformKeyStore } from './signing/platform-key-store.js';
 import { CanaryGroups, RolloutStore } from './rollouts/rollout-store.js';
@@ -37,6 +38,8 @@ export interface Stores {
   deviceKeys: DeviceKeyStore;
   /** Webhook endpoints and their delivery log. */
   webhooks: WebhookStore;
+  /** Releases' full-flash files for browser installs. */
+  installAssets: InstallAssetStore;
 }
 
 /** The stores over one database, and a way to run work on all of them in one transaction. */
@@ -65,6 +68,7 @@ function storesOver(db: Database, appended?: NewEvent[]): Stores {
     groups: new GroupStore(db),
     deviceKeys: new DeviceKeyStore(db),
     webhooks: new WebhookStore(db),
+    installAssets: new InstallAssetStore(db),
   };
 }
 

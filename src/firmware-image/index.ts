@@ -4,3 +4,13 @@ export { chipDisplayName, familyOf, isChipName, CHIP_NAMES, type ChipName, type 
 export { formatBytes } from './common-header.js';
 export type { RejectionCode } from './format-error.js';
 export * from './signature/index.js';
+export {
+  analyzeFactoryImage,
+  analyzeInstallParts,
+  bootloaderOffset,
+  installsApp,
+  type InstallAnalysis,
+  type InstallLayout,
+  type InstallPart,
+  type InstallPartRole,
+} from './install-image.js';

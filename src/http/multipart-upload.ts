@@ -92,3 +92,59 @@ function hasClientStatus(error: unknown): boolean {
   const status = (error as { statusCode?: unknown }).statusCode;
   return typeof status === 'number' && status >= 400 && status < 500;
 }
+
+/**
+ * Reads a multipart upload of several named files (at most `names.length`), handing each to `onFile` in the order
+ * sent; each file is read to its end before the next is parsed. A file field of another name, the same name twice,
+ * a broken or cut-short body are the client's mistakes (400). Text fields are ignored.
+ */
+export async function readUploadFiles(
+  request: FastifyRequest,
+  names: readonly string[],
+  onFile: (name: string, file: Readable) => Promise<void>,
+): Promise<void> {
+  if (!request.isMultipart()) {
+    throw new DomainError('unsupported-media-type', `send the files as multipart/form-data (${names.join(', ')})`);
+  }
+  const seen = new Set<string>();
+  try {
+    for await (const part of request.parts({ limits: { files: names.length } })) {
+      if (part.type !== 'file') continue;
+      // A browser sends a file input left empty as a part without a file name or bytes: nothing was chosen.
+      if (part.filename === '') {
+        part.file.resume();
+        continue;
+      }
+      const name = part.fieldname;
+      if (!names.includes(name) || seen.has(name)) {
+        part.file.resume();
+        const field = quotedName(name);
+        throw new DomainError(
+          'bad-request',
+          seen.has(name)
+            ? `the multipart body sends the file ${field ?? '(unnamed)'} twice`
+            : `the multipart body has a file field ${field ?? '(unnamed)'}; expected ${names.join(', ')}`,
+        );
+      }
+      seen.add(name);
+      const why = whyNotClientText(part.filename ?? '');
+      if (why) throw new DomainError('bad-request', `the file name in the multipart body contains ${why}`);
+      try {
+        await onFile(name, refuseIfCutShort(request, part.file));
+      } catch (error) {
+        throw new HandlerFailure(error);
+      }
+    }
+  } catch (error) {
+    // What the handler threw is its own answer; only the parser's failures are the body's fault.
+    if (error instanceof HandlerFailure) throw error.cause;
+    if (error instanceof DomainError || hasClientStatus(error)) throw error;
+    throw new DomainError('bad-request', `the multipart body cannot be read: ${(error as Error).message}`);
+  }
+}
+
+class HandlerFailure extends Error {
+  constructor(override readonly cause: unknown) {
+    super('the file handler failed');
+  }
+}

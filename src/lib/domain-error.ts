@@ -27,6 +27,8 @@ export const ERROR_STATUS = {
   'unknown-key': 404,
   /** The image carries no public key to adopt. */
   'no-embedded-key': 404,
+  /** The platform's released image has no install asset (or the file named is not one of its parts). */
+  'no-install-asset': 404,
   'platform-exists': 409,
   'user-exists': 409,
   'version-exists': 409,
@@ -45,6 +47,8 @@ export const ERROR_STATUS = {
   'key-exists': 409,
   /** The new image is signed by other keys than the deployed one: boards that trust only those would reject it. */
   'key-change-unconfirmed': 409,
+  /** A release carries one install asset: remove it before adding another. */
+  'install-asset-exists': 409,
   'upload-too-large': 413,
   'unsupported-media-type': 415,
   'firmware-rejected': 422,
@@ -59,6 +63,10 @@ export const ERROR_STATUS = {
   'flash-mode-mismatch': 422,
   /** ESP8266: a signed .gz whose length cores 3.1.0–3.1.2 fail on (protocol.md §7.1). */
   'gzip-length-trap': 422,
+  /** Not a factory image or a valid bootloader/partition table/app set (README "Installing from a browser"). */
+  'install-asset-rejected': 422,
+  /** The install asset would write another application than the release's OTA image. */
+  'install-app-mismatch': 422,
   'too-many-attempts': 429,
   'server-busy': 503,
   /** The database is out of reach, busy, full or read-only: nothing was changed, try again shortly. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
 
@@ -16,6 +17,7 @@ export function registerStaticRoutes(app: FastifyInstance): void {
     },
     'favicon.svg': { type: 'image/svg+xml', path: new URL('./static/favicon.svg', import.meta.url).pathname },
     'htmx.min.js': { type: 'text/javascript; charset=utf-8', path: require.resolve('htmx.org/dist/htmx.min.js') },
+    ...espWebToolsModules(),
   };
   for (const [name, asset] of Object.entries(assets)) {
     const body = readFileSync(asset.path);
@@ -26,4 +28,20 @@ export function registerStaticRoutes(app: FastifyInstance): void {
       return reply.type(asset.type).send(body);
     });
   }
+}
+
+/**
+ * ESP Web Tools' browser build (the npm package's `dist/web`): `install-button.js` and the chunks it imports on
+ * demand (the dialog, esptool's stub flashers), served under /static/esp-web-tools/ so they load from this server
+ * (`script-src 'self'`) and resolve each other by relative URL.
+ */
+function espWebToolsModules(): Record<string, { type: string; path: string }> {
+  const folder = dirname(require.resolve('esp-web-tools/dist/web/install-button.js'));
+  const modules: Record<string, { type: string; path: string }> = {};
+  for (const file of readdirSync(folder)) {
+    if (file.endsWith('.js')) {
+      modules[`esp-web-tools/${file}`] = { type: 'text/javascript; charset=utf-8', path: join(folder, file) };
+    }
+  }
+  return modules;
 }

@@ -7,6 +7,7 @@ import type { Catalogue } from '../catalogue.js';
 import { formatMac } from '../../lib/mac.js';
 import { exportDeviceKeys } from './device-key-backup.js';
 import { exportGroups } from './group-backup.js';
+import { exportInstallAsset } from './install-asset-backup.js';
 import { CATALOGUE_FILE, EXPORT_FORMAT, FIRMWARE_DIR, type ExportedCatalogue } from './export-format.js';
 
 /** Reads the whole catalogue into the export shape (no files touched). */
@@ -42,16 +43,22 @@ export async function readCatalogue(catalogue: Catalogue, now: number): Promise<
           allowlist: allowlist
             .filter((a) => a.platform_id === p.id)
             .map((a) => ({ mac: formatMac(a.mac), label: a.label, secretHash: a.secret_hash })),
-          images: own.map((i) => ({
-            kind: i.kind,
-            version: i.version,
-            file: `${FIRMWARE_DIR}/${i.sha256}.bin`,
-            sha256: i.sha256,
-            md5: i.md5,
-            size: i.size,
-            filename: i.filename,
-            uploadedAt: new Date(i.uploaded_at).toISOString(),
-          })),
+          images: await Promise.all(
+            own.map(async (i) => {
+              const installAsset = await exportInstallAsset(stores, i.id);
+              return {
+                kind: i.kind,
+                version: i.version,
+                file: `${FIRMWARE_DIR}/${i.sha256}.bin`,
+                sha256: i.sha256,
+                md5: i.md5,
+                size: i.size,
+                filename: i.filename,
+                uploadedAt: new Date(i.uploaded_at).toISOString(),
+                ...(installAsset ? { installAsset } : {}),
+              };
+            }),
+          ),
           ...(await exportGroups(stores, p.id)),
           ...(await exportDeviceKeys(stores, p.id)),
         };
@@ -70,10 +77,11 @@ export async function exportToDirectory(
   const exported = await readCatalogue(catalogue, now);
   await mkdir(join(dir, FIRMWARE_DIR), { recursive: true });
   const written = new Set<string>();
-  for (const image of exported.platforms.flatMap((p) => p.images)) {
-    if (written.has(image.sha256)) continue;
-    await writeFile(join(dir, image.file), await blobs.read(image.sha256));
-    written.add(image.sha256);
+  const files = exported.platforms.flatMap((p) => p.images.flatMap((i) => [i, ...(i.installAsset?.parts ?? [])]));
+  for (const file of files) {
+    if (written.has(file.sha256)) continue;
+    await writeFile(join(dir, file.file), await blobs.read(file.sha256));
+    written.add(file.sha256);
   }
   const header = '# esp-ota-server catalogue export. Images are in firmware/, named by SHA-256.\n';
   await writeFile(join(dir, CATALOGUE_FILE), header + stringify(exported, { lineWidth: 0 }));

@@ -17,6 +17,7 @@ import { ImportError, readExport, readExportFile } from './export-reader.js';
 import { checkExportedPlatform } from './export-values.js';
 import { checkExportedDeviceKeys, restoreDeviceKeys } from './device-key-backup.js';
 import { checkExportedGroups, restoreGroups } from './group-backup.js';
+import { checkInstallAsset, storeInstallAsset, type StoredInstallAsset } from './install-asset-backup.js';
 
 export interface ImportReport {
   platformsCreated: string[];
@@ -27,6 +28,8 @@ export interface ImportReport {
   groupsCreated: number;
   /** Device keys restored (a device that has a key here keeps it). */
   deviceKeysRestored: number;
+  /** Install assets restored (an image that has one here keeps it). */
+  installAssetsRestored: number;
 }
 
 /** An image that passed every check; its bytes stay in the file until they are applied, one image at a time. */
@@ -62,6 +65,7 @@ export async function importFromDirectory(
     imagesAlreadyPresent: [],
     groupsCreated: 0,
     deviceKeysRestored: 0,
+    installAssetsRestored: 0,
   };
 
   const platforms: ExportedPlatform[] = [];
@@ -88,6 +92,10 @@ export async function importFromDirectory(
       const key = `${image.kind} ${versionKey(image.version)}`;
       if (seen.has(key)) problems.push(`${label}: listed twice`);
       seen.add(key);
+      if (image.installAsset) {
+        const problem = await checkInstallAsset(dir, image.installAsset, image.file, deps.uploadLimit);
+        if (problem) problems.push(`${label}: ${problem}`);
+      }
       const same = kept.find((k) => k.kind === image.kind && k.version_key === versionKey(image.version));
       if (same) {
         if (same.sha256 === image.sha256) report.imagesAlreadyPresent.push(`${platform.name} ${image.version}`);
@@ -116,6 +124,10 @@ export async function importFromDirectory(
   // Blobs first (an unreferenced blob is collected later); rows in one transaction.
   const rows = new Map<PlannedImage, NewImage>();
   for (const image of planned) rows.set(image, await storeImage(dir, image, deps.blobs, deps.uploadLimit));
+  const assets = new Map<ExportedPlatform['images'][number], StoredInstallAsset>();
+  for (const image of platforms.flatMap((p) => p.images)) {
+    if (image.installAsset) assets.set(image, await storeInstallAsset(dir, image.installAsset, image.file, deps));
+  }
   const now = deps.clock.now();
   await deps.catalogue.transact(async (tx) => {
     for (const platform of platforms) {
@@ -156,6 +168,15 @@ export async function importFromDirectory(
       for (const image of planned.filter((p) => p.platform === platform.name)) {
         await tx.images.insert({ ...rows.get(image)!, platform_id: row.id });
         report.imagesImported.push(`${platform.name} ${image.version}`);
+      }
+      const restored = await tx.images.listForPlatform(row.id);
+      for (const image of platform.images) {
+        const target = restored.find((i) => i.kind === image.kind && i.version_key === versionKey(image.version));
+        const asset = assets.get(image);
+        // An image that has an install asset here keeps it.
+        if (!asset || !target || (await tx.installAssets.forImage(target.id))) continue;
+        await tx.installAssets.insert({ ...asset, image_id: target.id });
+        report.installAssetsRestored++;
       }
       await restoreReleases(tx, row.id, platform, now);
       report.groupsCreated += await restoreGroups(tx, row.id, steering[platforms.indexOf(platform)]!, now);

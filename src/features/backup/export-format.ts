@@ -17,6 +17,15 @@ export interface ExportedImage {
   size: number;
   filename: string | null;
   uploadedAt: string;
+  /** Its install asset for browser installs (left out when it has none; exports before issue 15 have none). */
+  installAsset?: ExportedInstallAsset | undefined;
+}
+
+export interface ExportedInstallAsset {
+  layout: 'factory' | 'parts';
+  createdBy: string;
+  createdAt: string;
+  parts: { role: 'factory' | 'bootloader' | 'partition-table' | 'app'; file: string; sha256: string }[];
 }
 
 export interface ExportedPlatform {

@@ -47,6 +47,26 @@ const CatalogueSchema = Type.Object({
           size: Type.Integer({ minimum: 0 }),
           filename: Nullable(Type.String()),
           uploadedAt: Type.String(),
+          installAsset: Type.Optional(
+            Type.Object({
+              layout: Type.Union([Type.Literal('factory'), Type.Literal('parts')]),
+              createdBy: Type.String({ minLength: 1, maxLength: 128 }),
+              createdAt: Type.String(),
+              parts: Type.Array(
+                Type.Object({
+                  role: Type.Union([
+                    Type.Literal('factory'),
+                    Type.Literal('bootloader'),
+                    Type.Literal('partition-table'),
+                    Type.Literal('app'),
+                  ]),
+                  file: Type.String({ pattern: '^firmware/[0-9a-f]{64}\\.bin$' }),
+                  sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+                }),
+                { maxItems: 3 },
+              ),
+            }),
+          ),
         }),
       ),
       groups: Type.Optional(

@@ -63,14 +63,26 @@ export class ImageStore {
     });
   }
 
-  /** Whether some image row points at the blob. */
+  /** Whether some image row, or a part of a release's install asset, points at the blob. */
   async references(key: string): Promise<boolean> {
-    return (await this.db.selectFrom('images').select('id').where('sha256', '=', key).executeTakeFirst()) !== undefined;
+    if ((await this.db.selectFrom('images').select('id').where('sha256', '=', key).executeTakeFirst()) !== undefined) {
+      return true;
+    }
+    const part = await this.db
+      .selectFrom('install_asset_parts')
+      .select('asset_id')
+      .where('blob_key', '=', key)
+      .executeTakeFirst();
+    return part !== undefined;
   }
 
-  /** Every blob key some image row points at. */
+  /** Every blob key some image row or install asset part points at. */
   async referencedBlobs(): Promise<Set<string>> {
-    const rows = await this.db.selectFrom('images').select('sha256').distinct().execute();
-    return new Set(rows.map((r) => r.sha256));
+    const rows = await this.db
+      .selectFrom('images')
+      .select('sha256 as key')
+      .union(this.db.selectFrom('install_asset_parts').select('blob_key as key'))
+      .execute();
+    return new Set(rows.map((r) => r.key));
   }
 }

@@ -90,6 +90,8 @@ export const EVENT_TYPES = [
   'upload',
   'release',
   'image-deleted',
+  'install-asset-added',
+  'install-asset-removed',
   'platform-created',
   'platform-updated',
   'platform-deleted',

@@ -10,6 +10,8 @@ import { PlatformGroups } from './group-parts.js';
 import { Ago, StatusBadge, formatSize } from '../view-helpers.js';
 import { VersionsChart } from '../versions-chart.js';
 import { RolloutPanel } from '../rollout-panel.js';
+import { InstallPanel } from '../install-panel.js';
+import type { InstallAssetView } from '../../features/install/install-asset-service.js';
 import { useViewer } from '../session-context.js';
 import { roleAllows } from '../../features/auth/roles.js';
 import type { RolloutOverview } from '../../features/rollouts/rollout-overview.js';
@@ -28,6 +30,8 @@ const POLICY_SENTENCES = {
 export interface PlatformPageProps extends PlatformDetail {
   rollout: RolloutOverview;
   now: number;
+  /** The released version's install asset (ESP Web Tools), when it has one. */
+  installAsset?: InstallAssetView | undefined;
   /** Its device groups and the app versions they can be pinned to. */
   groups?: GroupSummary[] | undefined;
   versions?: string[] | undefined;
@@ -173,6 +177,13 @@ export function PlatformPage(props: PlatformPageProps) {
           </div>
         )}
       </section>
+
+      <InstallPanel
+        base={base}
+        released={releasedApp && { id: releasedApp.id, version: releasedApp.version, chip: releasedApp.chip }}
+        asset={props.installAsset}
+        now={now}
+      />
 
       <section aria-labelledby="allowlist">
         <h2 id="allowlist">Allowed devices</h2>

@@ -23,5 +23,14 @@ export async function platformPageProps(ui: UiServices, name: string) {
     platformGroupsProps(ui, name),
     ui.platformKeys ? ui.platformKeys.list(name) : Promise.resolve([]),
   ]);
-  return { ...detail, ...groups, rollout, keys, deviceVersions: versionCounts(ui, detail.platform.id), now };
+  const installAsset = await ui.install?.releasedView(detail.platform);
+  return {
+    ...detail,
+    ...groups,
+    rollout,
+    keys,
+    installAsset,
+    deviceVersions: versionCounts(ui, detail.platform.id),
+    now,
+  };
 }

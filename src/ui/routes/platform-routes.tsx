@@ -7,12 +7,17 @@ import { sendPage } from '../render.js';
 import { platformPageProps } from './platform-page-props.js';
 import { pageAccess, queryOf, redirect, type Form, type UiServices } from './route-helpers.js';
 import { actorOf } from '../../http/auth.js';
+import { stageInstallFiles } from '../../features/install/install-routes.js';
 import type { ReleaseSettings } from '../../features/platforms/release-settings.js';
 import type { RolloutPlanInput } from '../../features/rollouts/rollout-policy.js';
 
 /** A platform's page and its forms: release or delete an image, the allowlist, the settings. */
 export function registerPlatformRoutes(app: FastifyInstance, ui: UiServices): void {
   const platformPage = (name: string) => platformPageProps(ui, name);
+  const installService = () => {
+    if (!ui.install) throw new DomainError('bad-request', 'install assets are not available on this server');
+    return ui.install;
+  };
 
   app.get('/platforms/:name', pageAccess('viewer'), async (request, reply) => {
     const name = (request.params as { name: string }).name;
@@ -61,6 +66,34 @@ export function registerPlatformRoutes(app: FastifyInstance, ui: UiServices): vo
     const image = await ui.firmware.get(Number(params.id));
     await ui.firmware.delete(image.id, actor);
     return `Version ${image.version} was deleted.`;
+  });
+  platformAction('/platforms/:name/images/:id/install-asset/remove', 'admin', async (_name, params, _form, actor) => {
+    const image = await ui.firmware.get(Number(params.id));
+    await installService().remove(image.id, actor);
+    return `The install files of ${image.version} were removed.`;
+  });
+  // A multipart form (factory image, or the three parts): read here, not by platformAction's form parser.
+  app.post('/platforms/:name/images/:id/install-asset', pageAccess('uploader'), async (request, reply) => {
+    const { name, id } = request.params as { name: string; id: string };
+    try {
+      const image = await ui.firmware.get(Number(id));
+      const files = await stageInstallFiles(request, installService());
+      await installService().add(image.id, files, actorOf(request));
+      return redirect(
+        reply,
+        `/platforms/${encodeURIComponent(name)}`,
+        `Version ${image.version} can be installed from the browser.`,
+      );
+    } catch (error) {
+      if (!request.raw.complete) reply.header('connection', 'close');
+      if (!(error instanceof DomainError)) throw error;
+      return sendPage(
+        request,
+        reply,
+        <PlatformPage {...await platformPage(name)} error={error.message} />,
+        error.status,
+      );
+    }
   });
   platformAction('/platforms/:name/allowlist', 'admin', async (name, _params, form, actor) => {
     const entry = await ui.platforms.allow(name, form.mac ?? '', form.label, actor);

@@ -11,6 +11,7 @@ import type { GroupService } from '../../features/groups/group-service.js';
 import type { DeviceKeyService } from '../../features/device-keys/device-key-service.js';
 import type { PlatformKeyService } from '../../features/signing/platform-key-service.js';
 import type { Role } from '../../features/auth/roles.js';
+import type { InstallAssetService } from '../../features/install/install-asset-service.js';
 
 /** What the pages read from (the fleet reader) and change through (the services the REST API uses too). */
 import type { IntegrationsView } from '../pages/integrations-page.js';
@@ -28,6 +29,8 @@ export interface UiServices {
   deviceKeys?: DeviceKeyService | undefined;
   /** The public keys each platform trusts (issue 17); absent: the page shows none. */
   platformKeys?: PlatformKeyService | undefined;
+  /** Releases' install assets (the platform page's "Install from a browser"). */
+  install?: InstallAssetService | undefined;
   now: () => number;
   /** Devices of a platform by the version they run (the fleet registry's counts); absent: none known. */
   deviceVersions?: ((platformId: number) => ReadonlyMap<string | null, number>) | undefined;
