@@ -33,7 +33,7 @@ describe('CLI against a running server', () => {
     await fetch(`${t.url}/update?dev=Garage&ver=0.9.0`, { headers: { 'x-esp8266-sta-mac': '5C:CF:7F:12:34:56' } });
     await t.app.flushActivity();
     expect((await cli('devices', '--platform', 'Garage')).stdout).toMatch(
-      /^5C:CF:7F:12:34:56\s+Garage\s+0\.9\.0\s+.*newer-version$/m,
+      /^5C:CF:7F:12:34:56\s+Garage\s+0\.9\.0\s+.*newer-version\s+door$/m,
     );
     expect((await cli('events', '--platform', 'Garage')).stdout).toMatch(/download\s+Garage/);
     expect((await cli('allow', 'rm', 'Garage', '5C:CF:7F:12:34:56')).code).toBe(0);

@@ -82,7 +82,8 @@ describeEachStore('issue 11.3: the release pointers are foreign keys (migration 
       await stores.platforms.update(broken.id, { released_app_id: gone.id });
       await stores.images.delete(gone.id);
       const deleted = await stores.platforms.insert(platform('Deleted'));
-      await stores.platforms.delete(deleted.id);
+      // Deleted as the code of that time did (today's store also unpairs later columns this schema does not have).
+      await db.deleteFrom('platforms').where('id', '=', deleted.id).execute();
       const before = await stores.platforms.list();
 
       await migrateTo(db, '005-release-pointer-keys'); // this test is about that migration, not later ones
@@ -101,7 +102,7 @@ describeEachStore('issue 11.3: the release pointers are foreign keys (migration 
         code: 'unknown-image',
       });
       // A platform goes with its released images.
-      await transact((s) => s.platforms.delete(fleet.id));
+      await db.deleteFrom('platforms').where('id', '=', fleet.id).execute();
       expect(await stores.images.listForPlatform(fleet.id)).toEqual([]);
       if (store === 'sqlite') expect((await sql`pragma foreign_key_check`.execute(db)).rows).toEqual([]);
     } finally {

@@ -14,6 +14,8 @@ export const SLOW_TESTS: readonly { file: string; why: string }[] = [
   { file: 'test/e2e/ui-pages.test.ts', why: 'browser (46 s)' },
   { file: 'test/e2e/rollout.test.ts', why: 'browser (22 s)' },
   { file: 'test/e2e/device-pin.test.ts', why: 'browser (17 s)' },
+  { file: 'test/e2e/device-list.test.ts', why: 'browser' },
+  { file: 'test/e2e/install-button.test.ts', why: 'browser' },
   // Three server processes on one PostgreSQL behind nginx.
   { file: 'test/multi-instance-nginx.test.ts', why: 'nginx and 3 server processes (85 s)' },
   // The CLI and the server as real processes (each Node start with tsx costs seconds on a busy machine).
@@ -26,6 +28,9 @@ export const SLOW_TESTS: readonly { file: string; why: string }[] = [
   { file: 'test/catalogue-text.test.ts', why: 'CLI processes (36 s)' },
   { file: 'test/group-cli.test.ts', why: 'CLI processes (36 s)' },
   { file: 'test/secret-leaks.test.ts', why: 'server and CLI processes (35 s)' },
+  { file: 'test/device-key-cli.test.ts', why: 'CLI processes' },
+  { file: 'test/install-cli.test.ts', why: 'CLI processes' },
+  { file: 'test/key-cli.test.ts', why: 'CLI processes' },
   // Outages and crashes: databases and storage taken away, processes killed.
   { file: 'test/storage-failures.test.ts', why: 'storage failures (122 s)' },
   { file: 'test/crash-recovery.test.ts', why: 'killed processes (69 s)' },
