@@ -7,6 +7,7 @@ import type { Catalogue } from '../catalogue.js';
 import { formatMac } from '../../lib/mac.js';
 import { exportDeviceKeys } from './device-key-backup.js';
 import { exportGroups } from './group-backup.js';
+import { exportSigning } from './signing-backup.js';
 import { exportInstallAsset } from './install-asset-backup.js';
 import { CATALOGUE_FILE, EXPORT_FORMAT, FIRMWARE_DIR, type ExportedCatalogue } from './export-format.js';
 
@@ -61,6 +62,7 @@ export async function readCatalogue(catalogue: Catalogue, now: number): Promise<
           ),
           ...(await exportGroups(stores, p.id)),
           ...(await exportDeviceKeys(stores, p.id)),
+          ...(await exportSigning(stores, p)),
         };
       }),
     ),

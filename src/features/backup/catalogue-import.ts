@@ -17,6 +17,7 @@ import { ImportError, readExport, readExportFile } from './export-reader.js';
 import { checkExportedPlatform } from './export-values.js';
 import { checkExportedDeviceKeys, restoreDeviceKeys } from './device-key-backup.js';
 import { checkExportedGroups, restoreGroups } from './group-backup.js';
+import { checkExportedSigning, restoreSigning } from './signing-backup.js';
 import { checkInstallAsset, storeInstallAsset, type StoredInstallAsset } from './install-asset-backup.js';
 
 export interface ImportReport {
@@ -28,6 +29,8 @@ export interface ImportReport {
   groupsCreated: number;
   /** Device keys restored (a device that has a key here keeps it). */
   deviceKeysRestored: number;
+  /** Trusted public keys added (a key this platform trusts already is kept). */
+  trustedKeysRestored: number;
   /** Install assets restored (an image that has one here keeps it). */
   installAssetsRestored: number;
 }
@@ -65,6 +68,7 @@ export async function importFromDirectory(
     imagesAlreadyPresent: [],
     groupsCreated: 0,
     deviceKeysRestored: 0,
+    trustedKeysRestored: 0,
     installAssetsRestored: 0,
   };
 
@@ -77,6 +81,8 @@ export async function importFromDirectory(
   problems.push(...steering.flatMap((s) => s.problems));
   const deviceKeys = platforms.map((p) => checkExportedDeviceKeys(p, `platform "${p.name}"`));
   problems.push(...deviceKeys.flatMap((k) => k.problems));
+  const signing = platforms.map((p) => checkExportedSigning(p, `platform "${p.name}"`));
+  problems.push(...signing.flatMap((s) => s.problems));
   if (problems.length > 0) throw new ImportError(problems);
 
   for (const platform of platforms) {
@@ -184,6 +190,12 @@ export async function importFromDirectory(
         tx,
         row.id,
         deviceKeys[platforms.indexOf(platform)]!.keys,
+        now,
+      );
+      report.trustedKeysRestored += await restoreSigning(
+        tx,
+        (await tx.platforms.findById(row.id))!,
+        signing[platforms.indexOf(platform)]!.signing,
         now,
       );
       await tx.events.append([changeEvent(now, 'import', platform.name, 'import')]);

@@ -56,6 +56,10 @@ export interface ExportedPlatform {
   pins?: { mac: string; version: string }[];
   /** Per-device manifest keys (ESPHome), kept as they are: boards carry their URLs. */
   deviceKeys?: { mac: string; key: string; createdBy: string; createdAt: string }[];
+  /** ESP8266: the flash mode the boards run (signed images must carry it); absent: none set. */
+  flashMode?: string | undefined;
+  /** The public keys the platform's boards trust (PEM); never private keys. */
+  trustedKeys?: { pem: string; label: string | null; createdBy: string; createdAt: string }[];
 }
 
 export interface ExportedCatalogue {

@@ -80,6 +80,17 @@ const CatalogueSchema = Type.Object({
         ),
       ),
       pins: Type.Optional(Type.Array(Type.Object({ mac: Type.String(), version: Type.String() }))),
+      flashMode: Type.Optional(Type.String()),
+      trustedKeys: Type.Optional(
+        Type.Array(
+          Type.Object({
+            pem: Type.String(),
+            label: Type.Union([Type.String(), Type.Null()]),
+            createdBy: Type.String(),
+            createdAt: Type.String(),
+          }),
+        ),
+      ),
       deviceKeys: Type.Optional(
         Type.Array(
           Type.Object({ mac: Type.String(), key: Type.String(), createdBy: Type.String(), createdAt: Type.String() }),
