@@ -107,6 +107,21 @@ describeEachStore('UI forms and roles', (store) => {
     expect(page).toContain('value="bad name/with slash"');
     expect(page).toContain('value="esp8266"');
 
+    // The group forms on the platform page: a refused name, and refused MACs, come back in their fields.
+    expect((await post(t, admin, '/platforms', { name: 'Typed', chip: 'esp8266' })).status).toBe(303);
+    const group = await post(t, admin, '/platforms/Typed/groups', { name: 'bad/group' });
+    expect(group.status).toBe(400);
+    expect(await group.text()).toContain('value="bad/group"');
+    expect((await post(t, admin, '/platforms/Typed/groups', { name: 'lab' })).status).toBe(303);
+    const members = await post(t, admin, '/platforms/Typed/groups/lab/members', {
+      macs: '5C:CF:7F:00:00:01 not-a-mac',
+      label: 'shelf',
+    });
+    expect(members.status).toBe(400);
+    const membersPage = await members.text();
+    expect(membersPage).toMatch(/<textarea name="macs"[^>]*>5C:CF:7F:00:00:01 not-a-mac<\/textarea>/);
+    expect(membersPage).toContain('value="shelf"');
+
     const token = await post(t, admin, '/account/tokens', { name: 'deploy bot', role: 'superuser' });
     expect(token.status).toBe(400);
     expect(await token.text()).toContain('value="deploy bot"');

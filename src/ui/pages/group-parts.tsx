@@ -125,8 +125,25 @@ export function GroupBadges(props: { excluded: boolean; pinnedVersion: string | 
   );
 }
 
-/** The platform page's groups: member counts, badges, and (for uploaders) the forms that change them. */
-export function PlatformGroups(props: { platform: string; groups: GroupSummary[]; versions: string[] }) {
+/** What was typed into a refused group form: `group` names the group ('' for the new-group form). */
+export interface GroupDraft {
+  group: string;
+  name?: string | undefined;
+  macs?: string | undefined;
+  label?: string | undefined;
+}
+
+/**
+ * The platform page's groups: member counts, badges, and (for uploaders) the forms that change them. `draft` puts
+ * back what a refused form held, with that group's forms unfolded.
+ */
+export function PlatformGroups(props: {
+  platform: string;
+  groups: GroupSummary[];
+  versions: string[];
+  draft?: GroupDraft | undefined;
+}) {
+  const draft = props.draft;
   const maySteer = useMaySteer();
   const base = `/platforms/${encodeURIComponent(props.platform)}/groups`;
   return (
@@ -138,12 +155,14 @@ export function PlatformGroups(props: { platform: string; groups: GroupSummary[]
         <ul class="plain panel">
           {props.groups.map((g) => {
             const path = `${base}/${encodeURIComponent(g.name)}`;
+            const typed =
+              draft && draft.group !== '' && draft.group.toLowerCase() === g.name.toLowerCase() ? draft : undefined;
             return (
               <li>
                 <strong>{g.name}</strong> <span class="muted">{g.members} devices</span>{' '}
                 <GroupBadges excluded={g.excluded} pinnedVersion={g.pinnedVersion} />
                 {maySteer && (
-                  <details class="inline">
+                  <details class="inline" open={typed !== undefined}>
                     <summary>change…</summary>
                     <form method="post" action={`${path}/settings`} class="row">
                       <CsrfField />
@@ -175,11 +194,13 @@ export function PlatformGroups(props: { platform: string; groups: GroupSummary[]
                       <CsrfField />
                       <label>
                         Add MACs (paste several)
-                        <textarea name="macs" rows={3} placeholder="5C:CF:7F:12:34:56" maxLength={200_000} />
+                        <textarea name="macs" rows={3} placeholder="5C:CF:7F:12:34:56" maxLength={200_000}>
+                          {typed?.macs ?? ''}
+                        </textarea>
                       </label>
                       <label>
                         or allowlisted devices labelled
-                        <input name="label" maxLength={100} />
+                        <input name="label" maxLength={100} value={typed?.label ?? ''} />
                       </label>
                       <button type="submit" class="secondary">
                         Add devices
@@ -203,7 +224,13 @@ export function PlatformGroups(props: { platform: string; groups: GroupSummary[]
           <CsrfField />
           <label>
             New group
-            <input name="name" required maxLength={64} placeholder="lab" />
+            <input
+              name="name"
+              required
+              maxLength={64}
+              placeholder="lab"
+              value={draft?.group === '' ? (draft.name ?? '') : ''}
+            />
           </label>
           <button type="submit">Create group</button>
         </form>

@@ -6,7 +6,7 @@ import { formatMac } from '../../lib/mac.js';
 import { compareVersions } from '../../lib/version.js';
 import type { GroupSummary } from '../../features/groups/group-service.js';
 import { Layout } from '../layout.js';
-import { PlatformGroups } from './group-parts.js';
+import { PlatformGroups, type GroupDraft } from './group-parts.js';
 import { Ago, StatusBadge, formatSize } from '../view-helpers.js';
 import { VersionsChart } from '../versions-chart.js';
 import { RolloutPanel } from '../rollout-panel.js';
@@ -45,6 +45,8 @@ export interface PlatformPageProps extends PlatformDetail {
   notice?: string | undefined;
   /** The public keys the platform's boards trust (issue 17). */
   keys?: PlatformKeyView[] | undefined;
+  /** What a refused group form held, put back in its fields. */
+  groupDraft?: GroupDraft | undefined;
 }
 
 /** Where an image's version came from, in words (README "How uploads are identified"). */
@@ -219,7 +221,12 @@ export function PlatformPage(props: PlatformPageProps) {
       </section>
 
       {props.groups && (
-        <PlatformGroups platform={platform.name} groups={props.groups} versions={props.versions ?? []} />
+        <PlatformGroups
+          platform={platform.name}
+          groups={props.groups}
+          versions={props.versions ?? []}
+          draft={props.groupDraft}
+        />
       )}
 
       <section aria-labelledby="settings">

@@ -45,7 +45,14 @@ export function registerGroupUiRoutes(app: FastifyInstance, ui: UiServices): voi
       } catch (error) {
         if (!(error instanceof DomainError) || error.code === 'unknown-platform') throw error;
         const page = await platformPageProps(ui, name);
-        return sendPage(request, reply, <PlatformPage {...page} error={error.message} />, error.status);
+        const form = (request.body ?? {}) as Form;
+        const draft = { group: group ?? '', name: form.name, macs: form.macs, label: form.label };
+        return sendPage(
+          request,
+          reply,
+          <PlatformPage {...page} error={error.message} groupDraft={draft} />,
+          error.status,
+        );
       }
     });
 
