@@ -61,7 +61,7 @@ export async function measureReads(
     ['REST devices, newest, 2nd page (cursor)', `/api/v1/devices?limit=100&after=${seenCursor}`, api],
     ['REST devices by platform', '/api/v1/devices?platform=Fleet&limit=100', api],
     ['REST devices by status (refused)', '/api/v1/devices?status=refused&limit=100', api],
-    ['REST devices by platform + status', '/api/v1/devices?platform=Strip&status=refused&limit=100', api],
+    ['REST devices by platform + status', '/api/v1/devices?platform=Fleet&status=refused&limit=100', api],
     ['REST devices outdated (platform)', '/api/v1/devices?platform=Fleet&outdated=true&limit=100', api],
     ['REST devices by version', '/api/v1/devices?version=1.9.0&limit=100', api],
     ['REST devices by chip', '/api/v1/devices?chip=esp32&limit=100', api],
