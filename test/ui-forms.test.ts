@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { TEST_ADMIN_PASSWORD } from './helpers/http.js';
+import { api, TEST_ADMIN_PASSWORD } from './helpers/http.js';
+import { buildEsp8266App } from './synthetic/image-builder.js';
+import { OpenSsl } from './synthetic/openssl.js';
+import { signEsp8266 } from './synthetic/signed-images.js';
 import { describeEachStore, startTestApp, type TestApp } from './helpers/test-app.js';
 
 interface Session {
@@ -133,5 +136,37 @@ describeEachStore('UI forms and roles', (store) => {
     });
     expect(login.status).toBe(401);
     expect(await login.text()).toContain('value="admin"');
+  });
+
+  it('asks for the key-change confirmation on the release form, and releases once it is ticked', async () => {
+    const openssl = OpenSsl.create();
+    try {
+      const [oldKey, newKey] = [openssl.rsaKey(2048), openssl.rsaKey(2048)];
+      await api(t.url, 'POST', '/api/v1/platforms', { name: 'Rotate', accessMode: 'open' });
+      for (const key of [oldKey, newKey])
+        await api(t.url, 'POST', '/api/v1/platforms/Rotate/keys', { pem: key.publicPem });
+      const upload = (key: typeof oldKey, version: string, query = '') =>
+        api<{ image: { id: number } }>(
+          t.url,
+          'POST',
+          `/api/v1/platforms/Rotate/firmware?version=${version}${query}`,
+          signEsp8266(openssl, key, buildEsp8266App({ strings: [`rotate ${version}`] })),
+        );
+      await upload(oldKey, '1.0.0', '&release=true');
+      const kept = (await upload(newKey, '1.1.0')).json.image.id;
+
+      const refused = await post(t, admin, `/platforms/Rotate/images/${kept}/release`, {});
+      expect(refused.status).toBe(409);
+      const page = await refused.text();
+      expect(page).toMatch(new RegExp(`<details[^>]*id="release-${kept}"[^>]*open`));
+      expect(page).toMatch(/<input[^>]*name="confirmKeyChange"[^>]*required/);
+
+      const confirmed = await post(t, admin, `/platforms/Rotate/images/${kept}/release`, { confirmKeyChange: 'true' });
+      expect(confirmed.status).toBe(303);
+      const platform = await api<{ releasedAppId: number }>(t.url, 'GET', '/api/v1/platforms/Rotate');
+      expect(platform.json.releasedAppId).toBe(kept);
+    } finally {
+      openssl.dispose();
+    }
   });
 });

@@ -35,14 +35,22 @@ export function ReleaseConfirm(props: {
   versions: VersionCounts;
   label: string;
   open?: boolean | undefined;
+  /** The image is signed by other keys than the deployed one: the form asks for the confirmation (issue 17). */
+  keyChange?: boolean | undefined;
 }) {
   const { image } = props;
   return (
-    <details class="inline release-confirm" id={`release-${image.id}`} open={props.open}>
+    <details class="inline release-confirm" id={`release-${image.id}`} open={props.open || props.keyChange}>
       <summary>{props.label}…</summary>
       <p>{moveSentence(props.versions, image.version)}</p>
       <form method="post" action={`${props.base}/images/${image.id}/release`}>
         <CsrfField />
+        {props.keyChange && (
+          <label>
+            <input type="checkbox" name="confirmKeyChange" value="true" required /> The boards trust the new key
+            (docs/security.md "Key rotation"): release it anyway
+          </label>
+        )}
         <button type="submit">Release {image.version} now</button>
       </form>
     </details>

@@ -45,6 +45,8 @@ export interface PlatformPageProps extends PlatformDetail {
   notice?: string | undefined;
   /** The public keys the platform's boards trust (issue 17). */
   keys?: PlatformKeyView[] | undefined;
+  /** The image whose release was refused for a key change: its form asks for the confirmation. */
+  keyChangeImage?: number | undefined;
   /** What a refused group form held, put back in its fields. */
   groupDraft?: GroupDraft | undefined;
 }
@@ -157,6 +159,7 @@ export function PlatformPage(props: PlatformPageProps) {
                           versions={props.deviceVersions}
                           label={isRollback(image) ? 'Roll back to this' : 'Release'}
                           open={props.openRelease === image.id}
+                          keyChange={props.keyChangeImage === image.id}
                         />
                       )}{' '}
                       <a href={`/api/v1/firmware/${image.id}/download`}>download</a>{' '}

@@ -49,17 +49,18 @@ export function registerPlatformRoutes(app: FastifyInstance, ui: UiServices): vo
         return redirect(reply, `/platforms/${encodeURIComponent(name)}`, notice);
       } catch (error) {
         if (!(error instanceof DomainError) || error.code === 'unknown-platform') throw error;
+        const keyChangeImage = error.code === 'key-change-unconfirmed' ? Number(params.id) : undefined;
         return sendPage(
           request,
           reply,
-          <PlatformPage {...await platformPage(name)} error={error.message} />,
+          <PlatformPage {...await platformPage(name)} error={error.message} keyChangeImage={keyChangeImage} />,
           error.status,
         );
       }
     });
-  platformAction('/platforms/:name/images/:id/release', 'uploader', async (_name, params, _form, actor) => {
+  platformAction('/platforms/:name/images/:id/release', 'uploader', async (_name, params, form, actor) => {
     const image = await ui.firmware.get(Number(params.id));
-    await ui.firmware.release(image.id, actor);
+    await ui.firmware.release(image.id, actor, { confirmKeyChange: form.confirmKeyChange === 'true' });
     return `Version ${image.version} is released.`;
   });
   platformAction('/platforms/:name/images/:id/delete', 'admin', async (_name, params, _form, actor) => {
