@@ -74,11 +74,11 @@ describe('device registry counts', () => {
         const outcomes = registry.summary.rollout(7);
         for (const state of ['offered', 'updated', 'failed', 'silent'] as const)
           expect(outcomes[state]).toBe(entries.filter((e) => e.rollout?.state === state).length);
-        expect([...registry.awaitingOutcome(7)].sort()).toEqual(
-          entries.filter((e) => e.rollout?.state === 'offered').sort(),
-        );
-        expect([...registry.failing(7)].sort()).toEqual(
-          entries.filter((e) => e.rollout?.state === 'failed' || e.rollout?.state === 'silent').sort(),
+        // As sets: compared by MAC (a plain sort() leaves objects in their order, which the sets need not keep).
+        const macs = (list: Iterable<DeviceEntry>) => [...list].map((e) => e.mac).sort();
+        expect(macs(registry.awaitingOutcome(7))).toEqual(macs(entries.filter((e) => e.rollout?.state === 'offered')));
+        expect(macs(registry.failing(7))).toEqual(
+          macs(entries.filter((e) => e.rollout?.state === 'failed' || e.rollout?.state === 'silent')),
         );
         expect(registry.seen.countSince(T0, 60_000)).toBe(entries.length);
       }),
