@@ -315,10 +315,7 @@ async function answer(
     if (manifest.kind === 'status') {
       service.answered(check, manifest.status);
       if (manifest.status === 304) return { kind: 'short', status: 304, headers: { 'x-ota-reason': manifest.reason } };
-      const refusal = text(manifest.status, manifest.reason, manifest.message);
-      if (manifest.status === 401)
-        refusal.headers['www-authenticate'] = 'Basic realm="esp-ota-server", charset="UTF-8"';
-      return refusal;
+      return refused(manifest.status, manifest.reason, manifest.message);
     }
     service.answered(check, 200);
     return {
@@ -379,11 +376,7 @@ async function answer(
       return { kind: 'short', status: 304, headers: { 'x-ota-reason': decision.reason } };
     case 'refuse': {
       service.answered(check, decision.status);
-      const refusal = text(decision.status, decision.reason, decision.message);
-      // Both credential kinds fit in Basic: ESP8266's setAuthorization(token) sends "Basic <token>".
-      if (decision.status === 401)
-        refusal.headers['www-authenticate'] = 'Basic realm="esp-ota-server", charset="UTF-8"';
-      return refusal;
+      return refused(decision.status, decision.reason, decision.message);
     }
   }
 }
@@ -515,6 +508,14 @@ async function gzipFor(
 }
 
 /** Errors for devices: a short plain-text reason (the Arduino clients only read the status) and its code. */
+/** A refusal of the decision; a 401 names the scheme to answer with. */
+function refused(status: number, code: string, message: string): ShortAnswer {
+  const refusal = text(status, code, message);
+  // Both credential kinds fit in Basic: ESP8266's setAuthorization(token) sends "Basic <token>".
+  if (status === 401) refusal.headers['www-authenticate'] = 'Basic realm="esp-ota-server", charset="UTF-8"';
+  return refusal;
+}
+
 function text(status: number, code: string, message: string): ShortAnswer {
   const body = Buffer.from(`${message}\n`);
   return {
